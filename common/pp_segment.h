@@ -1,0 +1,242 @@
+/*
+ * poolprof segment format, version 1.
+ *
+ * The only contract between the shim (the writer, inside nginx) and
+ * poolprof-report (the reader).  poolprof-segment(5) describes it in
+ * words.  Every offset is from the start of the file; every integer is
+ * little-endian and naturally aligned.
+ *
+ *   pp_seg_header_t                      at 0, PP_SEG_HEADER_SIZE bytes
+ *   shard 0 .. nshards-1                 at shard_off + i * shard_size
+ *
+ * A shard belongs to one process, its only writer.  A shard is:
+ *
+ *   pp_shard_t                           at 0 of the shard
+ *   pp_site_t    sites[nsites + 1]       at sites_off   (last = overflow)
+ *   pp_pool_t    pools[npools + 1]       at pools_off   (last = overflow)
+ *   pp_tag_t     tags[ntags + 1]         at tags_off    (last = overflow)
+ *   pp_object_t  objects[nobjects]       at objects_off
+ *
+ * Tables are open-addressing hash tables keyed by an address; key 0 is
+ * an empty row.  The writer fills a row and stores its key last, so a
+ * reader that sees a key sees a row that belongs to it; counters may be
+ * a few events behind while the process runs.  A row that found no
+ * room counts into the overflow row (key 0, index = capacity).
+ */
+
+#ifndef _PP_SEGMENT_H_INCLUDED_
+#define _PP_SEGMENT_H_INCLUDED_
+
+#include <stdint.h>
+
+
+#define PP_SEG_MAGIC          "POOLPROF"
+#define PP_SEG_VERSION        1
+#define PP_SEG_HEADER_SIZE    4096
+#define PP_SEG_MIN_SIZE       (PP_SEG_HEADER_SIZE + 64 * 1024)
+
+#define PP_PATH_MAX           256
+#define PP_BUILD_ID_MAX       32
+#define PP_HIST_BUCKETS       256
+
+/* pp_shard_t.state */
+#define PP_SHARD_FREE         0
+#define PP_SHARD_ALIVE        1
+#define PP_SHARD_EXITED       2     /* ran its exit handlers */
+
+/*
+ * pp_shard_t.role: nginx's own ngx_process values, plus the kinds the
+ * shim tells apart itself.
+ */
+#define PP_ROLE_SINGLE        0
+#define PP_ROLE_MASTER        1
+#define PP_ROLE_SIGNALLER     2
+#define PP_ROLE_WORKER        3
+#define PP_ROLE_HELPER        4     /* cache manager or cache loader */
+#define PP_ROLE_UNKNOWN       15
+
+
+typedef struct {
+    char            magic[8];       /* PP_SEG_MAGIC, no NUL */
+    uint32_t        version;        /* PP_SEG_VERSION */
+    uint32_t        header_size;    /* PP_SEG_HEADER_SIZE */
+    uint64_t        size;           /* the whole file */
+    uint32_t        nshards;
+    uint32_t        shard_size;
+    uint64_t        shard_off;
+    uint32_t        creator_pid;
+    uint32_t        ready;          /* 1 once the header is complete */
+    uint64_t        created_real_ns;    /* CLOCK_REALTIME */
+    uint64_t        created_mono_ns;    /* CLOCK_MONOTONIC */
+    uint32_t        nsites;         /* capacities of every shard */
+    uint32_t        npools;
+    uint32_t        ntags;
+    uint32_t        nobjects;
+    uint32_t        sites_off;      /* offsets inside a shard */
+    uint32_t        pools_off;
+    uint32_t        tags_off;
+    uint32_t        objects_off;
+    uint32_t        hooks_ok;       /* functions hooked in the creator */
+    uint32_t        hooks_failed;
+    char            exe[PP_PATH_MAX];   /* the creator's executable */
+} pp_seg_header_t;
+
+
+typedef struct {
+    uint64_t        pools_created;
+    uint64_t        pools_destroyed;
+    uint64_t        pool_resets;
+    uint64_t        allocs;         /* every ngx_p*alloc */
+    uint64_t        alloc_bytes;    /* requested sizes */
+    uint64_t        small_allocs;
+    uint64_t        large_allocs;
+    uint64_t        noop_frees;     /* ngx_pfree returned NGX_DECLINED */
+    uint64_t        pinned_bytes;   /* sizes of no-op freed allocations */
+    uint64_t        freed;          /* ngx_pfree returned NGX_OK */
+    uint64_t        foreign_frees;  /* pointer the pool never handed out */
+    uint64_t        unknown_frees;  /* no-op free, size unknown (cap) */
+    uint64_t        unused_bytes;   /* at destroy and reset */
+    uint64_t        stranded_bytes;
+    uint64_t        padding_bytes;
+    uint64_t        untracked;      /* events on pools beyond the cap */
+    uint64_t        other_threads;  /* calls from threads: not recorded */
+    uint64_t        overflow;       /* rows that found no room */
+    uint64_t        fb_hits;        /* ngx_chain_get_free_buf */
+    uint64_t        fb_misses;
+    uint64_t        recycled;       /* ngx_chain_update_chains */
+    uint64_t        busy;
+    uint64_t        foreign_freed;
+    uint64_t        cl_hits;        /* ngx_alloc_chain_link */
+    uint64_t        cl_misses;
+    uint64_t        reserved[7];
+} pp_totals_t;
+
+
+typedef struct {
+    uint32_t        pid;
+    uint32_t        ppid;
+    uint32_t        state;          /* PP_SHARD_* */
+    uint32_t        role;           /* PP_ROLE_* */
+    uint64_t        start_real_ns;
+    uint64_t        start_mono_ns;
+    uint64_t        end_mono_ns;    /* 0 while alive */
+    uint64_t        proc_starttime; /* /proc/PID/stat field 22 */
+    uint32_t        nobjects_used;
+    uint32_t        exit_code;
+    pp_totals_t     totals;
+} pp_shard_t;
+
+
+/* a call site: the return address of the outermost hooked call */
+typedef struct {
+    uint64_t        key;            /* address; 0 = empty */
+    uint64_t        allocs;
+    uint64_t        alloc_bytes;
+    uint64_t        large_allocs;
+    uint64_t        noop_frees;
+    uint64_t        pinned_bytes;
+    double          pinned_byte_seconds;
+    uint64_t        freed;
+    uint64_t        foreign_frees;
+    uint64_t        unknown_frees;
+    uint64_t        fb_hits;        /* ngx_chain_get_free_buf here */
+    uint64_t        fb_misses;
+    uint64_t        cl_hits;        /* ngx_alloc_chain_link here */
+    uint64_t        cl_misses;
+    uint64_t        reserved[2];
+} pp_site_t;
+
+
+/*
+ * log-linear histogram: bucket b < 8 holds the value b; above, 4 buckets
+ * per power of two.  pp_hist_bucket() and pp_hist_lower() are the
+ * reference implementation.
+ */
+typedef struct {
+    uint32_t        count[PP_HIST_BUCKETS];
+} pp_hist_t;
+
+
+/* pools, keyed by the site that created them */
+typedef struct {
+    uint64_t        key;
+    uint64_t        created;
+    uint64_t        destroyed;
+    uint64_t        resets;         /* generations ended by ngx_reset_pool */
+    uint64_t        size;           /* size passed to ngx_create_pool */
+    uint64_t        blocks;         /* Σ blocks at destroy/reset */
+    uint64_t        spilled;        /* generations that needed > 1 block */
+    uint64_t        unused_bytes;
+    uint64_t        stranded_bytes;
+    uint64_t        padding_bytes;
+    uint64_t        small_allocs;
+    uint64_t        small_bytes;
+    uint64_t        large_allocs;
+    uint64_t        large_bytes;
+    uint64_t        lifetime_ns;    /* Σ */
+    uint64_t        reserved[3];
+    pp_hist_t       used;           /* bytes handed out per generation */
+    pp_hist_t       lifetime;       /* ns from create to destroy */
+} pp_pool_t;
+
+
+/* output buffers, keyed by buf->tag */
+typedef struct {
+    uint64_t        key;
+    uint64_t        hits;           /* ngx_chain_get_free_buf from *free */
+    uint64_t        misses;         /* new link and buffer */
+    uint64_t        recycled;       /* moved to *free by update_chains */
+    uint64_t        busy;           /* left busy by update_chains */
+    uint64_t        foreign_freed;  /* other tags' links it freed */
+    uint64_t        reserved[2];
+} pp_tag_t;
+
+
+/* a loaded object: the executable, a library, an nginx module */
+typedef struct {
+    uint64_t        base;           /* load bias (dlpi_addr) */
+    uint64_t        lo;             /* lowest mapped address */
+    uint64_t        hi;             /* one past the highest */
+    uint64_t        dev;
+    uint64_t        ino;
+    int64_t         mtime;
+    uint64_t        file_size;
+    uint32_t        build_id_len;
+    uint32_t        reserved;
+    uint8_t         build_id[PP_BUILD_ID_MAX];
+    char            path[PP_PATH_MAX];
+} pp_object_t;
+
+
+static inline uint32_t
+pp_hist_bucket(uint64_t v)
+{
+    uint32_t  log2, b;
+
+    if (v < 8) {
+        return (uint32_t) v;
+    }
+
+    log2 = 63 - (uint32_t) __builtin_clzll(v);     /* >= 3 */
+    b = 8 + (log2 - 3) * 4 + (uint32_t) ((v >> (log2 - 2)) & 3);
+
+    return b < PP_HIST_BUCKETS ? b : PP_HIST_BUCKETS - 1;
+}
+
+
+static inline uint64_t
+pp_hist_lower(uint32_t b)
+{
+    uint32_t  log2;
+
+    if (b < 8) {
+        return b;
+    }
+
+    log2 = 3 + (b - 8) / 4;
+
+    return ((uint64_t) 1 << log2) + ((uint64_t) ((b - 8) % 4) << (log2 - 2));
+}
+
+
+#endif /* _PP_SEGMENT_H_INCLUDED_ */

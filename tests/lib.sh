@@ -1,0 +1,280 @@
+# tests/lib.sh: shared helpers for poolprof's shell tests.  Source it.
+#
+# TAP:     pp_plan N; pp_ok DESC CMD...; pp_is GOT WANT DESC;
+#          pp_skip_all REASON (exit 77); pp_diag TEXT; pp_done
+# nginx:   pp_nginx_start (reads PP_SERVER, PP_HTTP, PP_MAIN, PP_WORKERS,
+#          PP_PRELOAD, PP_ENV, PP_LOAD_MODULE); pp_get PATH [CURL ARGS];
+#          pp_nginx_stop; pp_nginx_signal SIG
+#
+# Every test gets its own directory ($PP_TMP) and its own port on
+# 127.0.0.1; nothing outside $PP_TMP is written, so tests run in
+# parallel.  An EXIT trap stops nginx and removes $PP_TMP; the nginx
+# error log is printed (as TAP comments) only when a test failed.
+
+: "${NGINX:=/usr/sbin/nginx}"
+: "${PP_WORKERS:=1}"
+: "${PP_PRELOAD:=}"
+: "${PP_ENV:=}"
+: "${PP_SERVER:=}"
+: "${PP_HTTP:=}"
+: "${PP_MAIN:=}"
+: "${PP_LOAD_MODULE:=0}"
+
+pp_testno=0
+pp_failed=0
+pp_nginx_pid=
+PP_PORT=
+
+PP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/poolprof-test.XXXXXX") || exit 99
+chmod 755 "$PP_TMP"
+
+pp_cleanup()
+{
+    if [ -n "$pp_nginx_pid" ] && kill -0 "$pp_nginx_pid" 2>/dev/null; then
+        kill -KILL "$pp_nginx_pid" 2>/dev/null
+        pkill -KILL -P "$pp_nginx_pid" 2>/dev/null
+    fi
+
+    if [ "$pp_failed" -ne 0 ] && [ -f "$PP_TMP/nginx/logs/error.log" ]; then
+        echo "# --- nginx error log ---"
+        tail -n 60 "$PP_TMP/nginx/logs/error.log" | sed 's/^/# /'
+        [ -s "$PP_TMP/nginx.stderr" ] && sed 's/^/# stderr: /' \
+            "$PP_TMP/nginx.stderr" | tail -n 30
+    fi
+
+    if [ -z "${PP_KEEP:-}" ]; then
+        rm -rf "$PP_TMP"
+    else
+        echo "# kept $PP_TMP"
+    fi
+}
+
+trap pp_cleanup EXIT
+trap 'exit 130' INT TERM
+
+
+# --- TAP --------------------------------------------------------------
+
+pp_plan()
+{
+    echo "1..$1"
+}
+
+pp_skip_all()
+{
+    echo "1..0 # SKIP $*"
+    exit 77
+}
+
+pp_diag()
+{
+    printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+pp_pass()
+{
+    pp_testno=$((pp_testno + 1))
+    echo "ok $pp_testno - $1"
+}
+
+pp_fail()
+{
+    pp_testno=$((pp_testno + 1))
+    pp_failed=$((pp_failed + 1))
+    echo "not ok $pp_testno - $1"
+}
+
+# pp_ok DESC CMD [ARGS...]: passes when CMD succeeds
+pp_ok()
+{
+    pp__desc=$1
+    shift
+
+    if "$@"; then
+        pp_pass "$pp__desc"
+    else
+        pp_fail "$pp__desc"
+    fi
+}
+
+# pp_is GOT WANT DESC: exact string comparison
+pp_is()
+{
+    if [ "x$1" = "x$2" ]; then
+        pp_pass "$3"
+    else
+        pp_fail "$3"
+        pp_diag "     got: '$1'" "expected: '$2'"
+    fi
+}
+
+pp_done()
+{
+    [ "$pp_failed" -eq 0 ]
+    exit $?
+}
+
+pp_need()
+{
+    for pp__cmd in "$@"; do
+        command -v "$pp__cmd" >/dev/null 2>&1 \
+            || pp_skip_all "$pp__cmd is not installed"
+    done
+}
+
+pp_need_nginx()
+{
+    [ -x "$NGINX" ] || pp_skip_all "no nginx at $NGINX"
+    pp_need curl
+}
+
+pp_need_module()
+{
+    pp_need_nginx
+    [ -f "${PP_MODULE:-}" ] || pp_skip_all "test module not built (nginx-dev)"
+    PP_LOAD_MODULE=1
+}
+
+
+# --- nginx ------------------------------------------------------------
+
+pp_nginx_conf()
+{
+    pp__p=$PP_TMP/nginx
+
+    {
+        echo "worker_processes $PP_WORKERS;"
+        echo "daemon off;"
+        echo "master_process on;"
+        echo "pid $pp__p/nginx.pid;"
+        echo "lock_file $pp__p/nginx.lock;"
+        echo "error_log $pp__p/logs/error.log ${PP_ERROR_LEVEL:-notice};"
+        if [ "$(id -u)" -eq 0 ]; then
+            echo "user root root;"
+        fi
+        if [ "$PP_LOAD_MODULE" = 1 ]; then
+            echo "load_module $PP_MODULE;"
+        fi
+        printf '%s\n' "$PP_MAIN"
+        echo "events { worker_connections 512; }"
+        echo "http {"
+        echo "    access_log off;"
+        echo "    default_type application/octet-stream;"
+        for pp__t in client_body proxy fastcgi uwsgi scgi; do
+            echo "    ${pp__t}_temp_path $pp__p/tmp/$pp__t;"
+        done
+        printf '%s\n' "$PP_HTTP"
+        echo "    server {"
+        echo "        listen 127.0.0.1:$PP_PORT;"
+        echo "        server_name localhost;"
+        echo "        root $pp__p/html;"
+        echo "        location = /pp-alive { return 200 \"alive\\n\"; }"
+        printf '%s\n' "$PP_SERVER"
+        echo "    }"
+        echo "}"
+    } > "$pp__p/conf/nginx.conf"
+}
+
+# pp_nginx_start: starts nginx in the foreground of a background job
+# (daemon off), so the test owns the master and can wait for it.
+pp_nginx_start()
+{
+    pp__p=$PP_TMP/nginx
+    mkdir -p "$pp__p/conf" "$pp__p/logs" "$pp__p/html" "$pp__p/tmp"
+    chmod -R a+rX "$PP_TMP"
+
+    for pp__try in 1 2 3 4 5 6 7 8 9 10; do
+        PP_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        pp_nginx_conf
+        : > "$pp__p/logs/error.log"
+
+        # shellcheck disable=SC2086
+        env ${PP_PRELOAD:+LD_PRELOAD=$PP_PRELOAD} $PP_ENV \
+            "$NGINX" -p "$pp__p/" -c "$pp__p/conf/nginx.conf" \
+            2>"$PP_TMP/nginx.stderr" &
+        pp_nginx_pid=$!
+
+        pp__i=0
+        while [ $pp__i -lt 100 ]; do
+            if ! kill -0 "$pp_nginx_pid" 2>/dev/null; then
+                break
+            fi
+            if curl -s -o /dev/null --max-time 1 \
+                "http://127.0.0.1:$PP_PORT/pp-alive"
+            then
+                return 0
+            fi
+            sleep 0.1
+            pp__i=$((pp__i + 1))
+        done
+
+        wait "$pp_nginx_pid" 2>/dev/null
+        pp_nginx_pid=
+        if grep -q 'Address already in use' "$pp__p/logs/error.log" \
+            "$PP_TMP/nginx.stderr" 2>/dev/null
+        then
+            continue
+        fi
+        break
+    done
+
+    pp_fail "nginx started"
+    pp_diag "$(cat "$PP_TMP/nginx.stderr" "$pp__p/logs/error.log" \
+               2>/dev/null | tail -n 20)"
+    return 1
+}
+
+pp_nginx_signal()
+{
+    kill -"$1" "$pp_nginx_pid"
+}
+
+# pp_nginx_stop: graceful stop (QUIT), at most 20 s; then it is a failure.
+pp_nginx_stop()
+{
+    [ -n "$pp_nginx_pid" ] || return 1
+
+    kill -QUIT "$pp_nginx_pid" 2>/dev/null
+    pp__i=0
+    while kill -0 "$pp_nginx_pid" 2>/dev/null; do
+        if [ $pp__i -ge 200 ]; then
+            pp_fail "nginx stopped gracefully within 20 s"
+            kill -KILL "$pp_nginx_pid" 2>/dev/null
+            pkill -KILL -P "$pp_nginx_pid" 2>/dev/null
+            wait "$pp_nginx_pid" 2>/dev/null
+            pp_nginx_pid=
+            return 1
+        fi
+        sleep 0.1
+        pp__i=$((pp__i + 1))
+    done
+
+    wait "$pp_nginx_pid" 2>/dev/null
+    pp_nginx_pid=
+
+    if grep -E 'exited on signal|\[emerg\]|\[alert\]' \
+        "$PP_TMP/nginx/logs/error.log" >/dev/null 2>&1
+    then
+        pp_fail "nginx error log has no crash, alert or emerg"
+        pp_diag "$(grep -E 'exited on signal|\[emerg\]|\[alert\]' \
+                   "$PP_TMP/nginx/logs/error.log" | head -n 5)"
+        return 1
+    fi
+
+    return 0
+}
+
+# pp_get PATH [CURL ARGS...]: the body of http://127.0.0.1:$PP_PORT/PATH
+pp_get()
+{
+    pp__path=$1
+    shift
+    curl -sS --max-time 10 "$@" "http://127.0.0.1:$PP_PORT$pp__path"
+}
+
+# pp_status PATH: the HTTP status code only
+pp_status()
+{
+    curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+        "http://127.0.0.1:$PP_PORT$1"
+}
