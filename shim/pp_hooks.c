@@ -1,0 +1,406 @@
+/*
+ * The wrappers that nginx's patched functions jump to, and the table
+ * that installs them.
+ *
+ * A site is the return address of the outermost hooked call: an outer
+ * wrapper (ngx_pcalloc, ngx_create_temp_buf, ...) saves its caller in
+ * pp_tls.site, and the leaf allocators called inside it record their
+ * allocation there.  Only the thread that owns the process's shard
+ * records (pp_tls.active); other threads go straight to the original.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "pp_shim.h"
+#include "pp_elf.h"
+#include "pp_patch.h"
+
+
+typedef pp_ngx_pool_t *(*pp_create_pool_pt)(size_t size, void *log);
+typedef void (*pp_pool_pt)(pp_ngx_pool_t *pool);
+typedef void *(*pp_alloc_pt)(pp_ngx_pool_t *pool, size_t size);
+typedef void *(*pp_memalign_pt)(pp_ngx_pool_t *pool, size_t size,
+    size_t alignment);
+typedef intptr_t (*pp_pfree_pt)(pp_ngx_pool_t *pool, void *p);
+typedef pp_ngx_chain_t *(*pp_link_pt)(pp_ngx_pool_t *pool);
+typedef pp_ngx_chain_t *(*pp_free_buf_pt)(pp_ngx_pool_t *pool,
+    pp_ngx_chain_t **free);
+typedef void (*pp_update_pt)(pp_ngx_pool_t *p, pp_ngx_chain_t **free,
+    pp_ngx_chain_t **busy, pp_ngx_chain_t **out, void *tag);
+typedef void *(*pp_chain_bufs_pt)(pp_ngx_pool_t *pool, void *bufs);
+
+
+static struct {
+    pp_create_pool_pt       create_pool;
+    pp_pool_pt              destroy_pool;
+    pp_pool_pt              reset_pool;
+    pp_alloc_pt             palloc;
+    pp_alloc_pt             pnalloc;
+    pp_alloc_pt             pcalloc;
+    pp_memalign_pt          pmemalign;
+    pp_pfree_pt             pfree;
+    pp_alloc_pt             cleanup_add;
+    pp_alloc_pt             create_temp_buf;
+    pp_chain_bufs_pt        create_chain_of_bufs;
+    pp_link_pt              alloc_chain_link;
+    pp_free_buf_pt          get_free_buf;
+    pp_update_pt            update_chains;
+} pp_orig;
+
+
+#define pp_caller()  ((uintptr_t) __builtin_return_address(0))
+
+/* the site of a leaf call: its caller, or the outer hooked call's */
+#define pp_leaf_site()  (pp_tls.depth ? pp_tls.site : pp_caller())
+
+/* enters an outer wrapper */
+#define pp_enter()                                                           \
+    if (pp_tls.depth++ == 0) {                                               \
+        pp_tls.site = pp_caller();                                           \
+    }
+
+
+/* --- pool lifetime -------------------------------------------------- */
+
+static pp_ngx_pool_t *
+pp_create_pool(size_t size, void *log)
+{
+    pp_ngx_pool_t  *pool;
+
+    pool = pp_orig.create_pool(size, log);
+
+    if (pp_likely(pp_tls.active) && pool != NULL) {
+        pp_track_create(pool, size, pp_leaf_site());
+    }
+
+    return pool;
+}
+
+
+static void
+pp_destroy_pool(pp_ngx_pool_t *pool)
+{
+    if (pp_unlikely(!pp_tls.active)) {
+        pp_orig.destroy_pool(pool);
+        return;
+    }
+
+    pp_enter();
+    pp_bufs_pool_end(pool);
+    pp_track_end(pool, 1);
+
+    /* its cleanup handlers may call hooked functions */
+    pp_orig.destroy_pool(pool);
+    pp_tls.depth--;
+}
+
+
+static void
+pp_reset_pool(pp_ngx_pool_t *pool)
+{
+    if (pp_unlikely(!pp_tls.active)) {
+        pp_orig.reset_pool(pool);
+        return;
+    }
+
+    pp_enter();
+    pp_bufs_pool_end(pool);
+    pp_track_end(pool, 0);
+    pp_orig.reset_pool(pool);
+    pp_tls.depth--;
+}
+
+
+/* --- allocation: leaves ---------------------------------------------- */
+
+static void *
+pp_palloc(pp_ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    p = pp_orig.palloc(pool, size);
+
+    if (pp_likely(pp_tls.active) && p != NULL) {
+        pp_tls.nalloc++;
+        pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
+    }
+
+    return p;
+}
+
+
+static void *
+pp_pnalloc(pp_ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    p = pp_orig.pnalloc(pool, size);
+
+    if (pp_likely(pp_tls.active) && p != NULL) {
+        pp_tls.nalloc++;
+        pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
+    }
+
+    return p;
+}
+
+
+static void *
+pp_pmemalign(pp_ngx_pool_t *pool, size_t size, size_t alignment)
+{
+    void  *p;
+
+    p = pp_orig.pmemalign(pool, size, alignment);
+
+    if (pp_likely(pp_tls.active) && p != NULL) {
+        pp_tls.nalloc++;
+        pp_track_alloc(pool, p, size, 0, pp_leaf_site());
+    }
+
+    return p;
+}
+
+
+static intptr_t
+pp_pfree(pp_ngx_pool_t *pool, void *p)
+{
+    intptr_t  rc;
+
+    rc = pp_orig.pfree(pool, p);
+
+    if (pp_likely(pp_tls.active)) {
+        pp_track_free(pool, p, (int) rc, pp_leaf_site());
+    }
+
+    return rc;
+}
+
+
+/* --- allocation: outer functions ------------------------------------- */
+
+/*
+ * ngx_pcalloc() calls ngx_palloc(), which records; a build that inlined
+ * ngx_palloc() into it records nothing there, so it records itself.
+ */
+static void *
+pp_pcalloc(pp_ngx_pool_t *pool, size_t size)
+{
+    void      *p;
+    uint64_t   n;
+
+    if (pp_unlikely(!pp_tls.active)) {
+        return pp_orig.pcalloc(pool, size);
+    }
+
+    pp_enter();
+    n = pp_tls.nalloc;
+    p = pp_orig.pcalloc(pool, size);
+
+    if (p != NULL && pp_tls.nalloc == n) {
+        pp_tls.nalloc++;
+        pp_track_alloc(pool, p, size, size <= pool->max, pp_tls.site);
+    }
+
+    pp_tls.depth--;
+
+    return p;
+}
+
+
+#define pp_outer(name, type, call)                                           \
+    if (pp_unlikely(!pp_tls.active)) {                                       \
+        return pp_orig.name call;                                            \
+    }                                                                        \
+                                                                             \
+    pp_enter();                                                              \
+    type r_ = pp_orig.name call;                                             \
+    pp_tls.depth--;                                                          \
+    return r_
+
+
+static void *
+pp_cleanup_add(pp_ngx_pool_t *pool, size_t size)
+{
+    pp_outer(cleanup_add, void *, (pool, size));
+}
+
+
+static void *
+pp_create_temp_buf(pp_ngx_pool_t *pool, size_t size)
+{
+    pp_outer(create_temp_buf, void *, (pool, size));
+}
+
+
+static void *
+pp_create_chain_of_bufs(pp_ngx_pool_t *pool, void *bufs)
+{
+    pp_outer(create_chain_of_bufs, void *, (pool, bufs));
+}
+
+
+/* --- chains and buffers ---------------------------------------------- */
+
+static pp_ngx_chain_t *
+pp_alloc_chain_link(pp_ngx_pool_t *pool)
+{
+    int              hit;
+    pp_site_t       *s;
+    pp_ngx_chain_t  *cl;
+
+    if (pp_unlikely(!pp_tls.active)) {
+        return pp_orig.alloc_chain_link(pool);
+    }
+
+    pp_enter();
+    hit = (pool->chain != NULL);
+    cl = pp_orig.alloc_chain_link(pool);
+
+    if (cl != NULL) {
+        s = pp_site(pp_tls.site);
+        if (hit) {
+            s->cl_hits++;
+            pp_proc.shard->totals.cl_hits++;
+        } else {
+            s->cl_misses++;
+            pp_proc.shard->totals.cl_misses++;
+        }
+    }
+
+    pp_tls.depth--;
+
+    return cl;
+}
+
+
+static pp_ngx_chain_t *
+pp_get_free_buf(pp_ngx_pool_t *pool, pp_ngx_chain_t **free)
+{
+    pp_ngx_chain_t  *cl, *head;
+
+    if (pp_unlikely(!pp_tls.active)) {
+        return pp_orig.get_free_buf(pool, free);
+    }
+
+    pp_enter();
+    head = *free;
+    cl = pp_orig.get_free_buf(pool, free);
+
+    if (cl != NULL) {
+        pp_bufs_get(pool, cl, head != NULL && cl == head, pp_tls.site);
+    }
+
+    pp_tls.depth--;
+
+    return cl;
+}
+
+
+static void
+pp_update_chains(pp_ngx_pool_t *p, pp_ngx_chain_t **free,
+    pp_ngx_chain_t **busy, pp_ngx_chain_t **out, void *tag)
+{
+    pp_bufs_state_t  st;
+
+    if (pp_unlikely(!pp_tls.active)) {
+        pp_orig.update_chains(p, free, busy, out, tag);
+        return;
+    }
+
+    pp_enter();
+    pp_bufs_update_before(&st, free, busy, out);
+    pp_orig.update_chains(p, free, busy, out, tag);
+    pp_bufs_update_after(&st, free, busy, tag);
+    pp_tls.depth--;
+}
+
+
+/* --- installation ---------------------------------------------------- */
+
+typedef struct {
+    const char             *name;
+    void                   *wrapper;
+    void                  **orig;
+} pp_target_t;
+
+
+#define pp_target(fn, field)                                                 \
+    { "ngx_" #fn, (void *) pp_##field, (void **) &pp_orig.field }
+
+/* ngx_destroy_pool first: without it, no lifetime is hooked */
+static pp_target_t  pp_targets[] = {
+    pp_target(destroy_pool, destroy_pool),
+    pp_target(create_pool, create_pool),
+    pp_target(reset_pool, reset_pool),
+    pp_target(palloc, palloc),
+    pp_target(pnalloc, pnalloc),
+    pp_target(pcalloc, pcalloc),
+    pp_target(pmemalign, pmemalign),
+    pp_target(pfree, pfree),
+    pp_target(pool_cleanup_add, cleanup_add),
+    pp_target(create_temp_buf, create_temp_buf),
+    pp_target(create_chain_of_bufs, create_chain_of_bufs),
+    pp_target(alloc_chain_link, alloc_chain_link),
+    pp_target(chain_get_free_buf, get_free_buf),
+    pp_target(chain_update_chains, update_chains),
+};
+
+
+int
+pp_hooks_install(pp_elf_t *elf)
+{
+    int          ok;
+    char         err[160], bytes[64];
+    size_t       i;
+    uintptr_t    addr;
+    size_t       size;
+    pp_hook_t    h;
+
+    ok = 0;
+
+    for (i = 0; i < sizeof(pp_targets) / sizeof(pp_targets[0]); i++) {
+
+        if (i == 1 && pp_orig.destroy_pool == NULL) {
+            pp_msg("not hooking ngx_create_pool and ngx_reset_pool: "
+                   "ngx_destroy_pool is not hooked");
+            i = 2;
+            continue;
+        }
+
+        if (pp_elf_lookup(elf, pp_targets[i].name, &addr, &size) != 0) {
+            pp_msg("not hooking %s: no such function in %s",
+                   pp_targets[i].name, pp_elf_path(elf));
+            continue;
+        }
+
+        h.name = pp_targets[i].name;
+        h.addr = addr;
+        h.size = size;
+        h.wrapper = pp_targets[i].wrapper;
+        h.orig = pp_targets[i].orig;
+
+        if (pp_patch_hook(&h, err, sizeof(err)) != 0) {
+            pp_patch_hexdump(addr, 12, bytes, sizeof(bytes));
+            pp_msg("not hooking %s: %s (bytes: %s)", h.name, err, bytes);
+            *pp_targets[i].orig = NULL;
+            continue;
+        }
+
+        if (pp_proc.verbose) {
+            pp_msg("hooked %s at %#lx (%zu bytes)", h.name,
+                   (unsigned long) addr, size);
+        }
+
+        ok++;
+    }
+
+    return ok;
+}
+
+
+int
+pp_hooks_total(void)
+{
+    return (int) (sizeof(pp_targets) / sizeof(pp_targets[0]));
+}

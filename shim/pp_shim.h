@@ -1,0 +1,176 @@
+/*
+ * libpoolprof.so internals shared by the shim's files.
+ */
+
+#ifndef _PP_SHIM_H_INCLUDED_
+#define _PP_SHIM_H_INCLUDED_
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "pp_segment.h"
+
+
+#define PP_API        __attribute__((visibility("default")))
+#define PP_TLS        __thread __attribute__((tls_model("initial-exec")))
+#define pp_likely(x)    __builtin_expect(!!(x), 1)
+#define pp_unlikely(x)  __builtin_expect(!!(x), 0)
+
+#define PP_NGX_OK         0
+#define PP_NGX_DECLINED  -5
+
+
+/*
+ * The parts of nginx's structures the shim reads.  Layouts of nginx
+ * 1.x on LP64 (src/core/ngx_palloc.h, ngx_buf.h); unchanged since 1.1.
+ */
+
+typedef struct pp_ngx_pool_s   pp_ngx_pool_t;
+
+typedef struct {
+    unsigned char          *last;
+    unsigned char          *end;
+    pp_ngx_pool_t          *next;
+    uintptr_t               failed;
+} pp_ngx_pool_data_t;
+
+typedef struct pp_ngx_large_s  pp_ngx_large_t;
+
+struct pp_ngx_large_s {
+    pp_ngx_large_t         *next;
+    void                   *alloc;
+};
+
+typedef struct pp_ngx_chain_s  pp_ngx_chain_t;
+
+struct pp_ngx_pool_s {
+    pp_ngx_pool_data_t      d;
+    size_t                  max;
+    pp_ngx_pool_t          *current;
+    pp_ngx_chain_t         *chain;
+    pp_ngx_large_t         *large;
+    void                   *cleanup;
+    void                   *log;
+};
+
+typedef struct {
+    unsigned char          *pos;
+    unsigned char          *last;
+    int64_t                 file_pos;
+    int64_t                 file_last;
+    unsigned char          *start;
+    unsigned char          *end;
+    void                   *tag;
+    void                   *file;
+    void                   *shadow;
+    /* flag bit-fields follow; the shim never reads them */
+} pp_ngx_buf_t;
+
+struct pp_ngx_chain_s {
+    pp_ngx_buf_t           *buf;
+    pp_ngx_chain_t         *next;
+};
+
+#define PP_NGX_POOL_HEADER       sizeof(pp_ngx_pool_t)
+#define PP_NGX_BLOCK_HEADER      sizeof(pp_ngx_pool_data_t)
+
+
+/* the state of one thread; only the main thread of a process records */
+typedef struct {
+    uint32_t                active;     /* this thread records */
+    uint32_t                depth;      /* hooked calls on the stack */
+    uintptr_t               site;       /* of the outermost hooked call */
+    uint64_t                nalloc;     /* allocations recorded */
+} pp_tls_t;
+
+extern PP_TLS pp_tls_t  pp_tls;
+
+
+/* the state of one process */
+typedef struct {
+    pp_seg_header_t        *seg;
+    size_t                  seg_size;
+    pp_shard_t             *shard;
+    pp_site_t              *sites;
+    pp_pool_t              *pools;
+    pp_tag_t               *tags;
+    pp_object_t            *objects;
+    uint32_t                site_mask;
+    uint32_t                pool_mask;
+    uint32_t                tag_mask;
+    uint32_t                pid;
+    uintptr_t              *ngx_process;    /* nginx's ngx_process */
+    int                     verbose;
+} pp_proc_t;
+
+extern pp_proc_t  pp_proc;
+
+
+/* pp_shm.c */
+int pp_shm_create(const char *path, size_t size, char *err, size_t len);
+int pp_shm_claim(void);
+void pp_shm_exit(int code);
+void pp_shm_objects(void);
+
+/* pp_table.c */
+pp_site_t *pp_site(uintptr_t key);
+pp_pool_t *pp_pool_row(uintptr_t key);
+pp_tag_t *pp_tag(uintptr_t key);
+
+/* pp_track.c: live pools of this process */
+void pp_track_init(void);
+void pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site);
+void pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
+    uintptr_t site);
+void pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site);
+void pp_track_end(pp_ngx_pool_t *pool, int destroy);
+
+/* pp_bufs.c */
+#define PP_BUFS_NOTE  4096
+
+typedef struct {
+    pp_ngx_chain_t         *free_head;
+    uint32_t                n;          /* links in *busy and *out */
+} pp_bufs_state_t;
+
+void pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t *cl, int hit,
+    uintptr_t site);
+void pp_bufs_pool_end(pp_ngx_pool_t *pool);
+void pp_bufs_update_before(pp_bufs_state_t *st, pp_ngx_chain_t **free,
+    pp_ngx_chain_t **busy, pp_ngx_chain_t **out);
+void pp_bufs_update_after(pp_bufs_state_t *st, pp_ngx_chain_t **free,
+    pp_ngx_chain_t **busy, void *tag);
+
+/* pp_hooks.c */
+struct pp_elf_s;
+int pp_hooks_install(struct pp_elf_s *elf);
+int pp_hooks_total(void);
+
+/* pp_shim.c */
+void pp_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+
+static inline uint64_t
+pp_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+
+static inline uint32_t
+pp_hash(uintptr_t key)
+{
+    uint64_t  h;
+
+    h = (uint64_t) key * 0x9e3779b97f4a7c15ULL;
+
+    return (uint32_t) (h >> 32);
+}
+
+
+#endif /* _PP_SHIM_H_INCLUDED_ */
