@@ -229,6 +229,34 @@ pp_nginx_signal()
     kill -"$1" "$pp_nginx_pid"
 }
 
+# pp_pid_alive PID: running (a zombie counts as gone: PID 1 may not reap)
+pp_pid_alive()
+{
+    [ -r "/proc/$1/stat" ] || return 1
+    ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z'
+}
+
+# pp_children PID: the pids of PID's live children, one a line
+pp_children()
+{
+    for pp__s in /proc/[0-9]*/stat; do
+        sed -n "s/^\([0-9]*\) (.*) [^Z] $1 .*/\1/p" "$pp__s" 2>/dev/null
+    done
+}
+
+# pp_wait_until SECONDS CMD...: polls CMD every 0.1 s, bounded
+pp_wait_until()
+{
+    pp__n=$(($1 * 10))
+    shift
+    while [ "$pp__n" -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.1
+        pp__n=$((pp__n - 1))
+    done
+    return 1
+}
+
 # pp_nginx_stop: graceful stop (QUIT), at most 20 s; then it is a failure.
 pp_nginx_stop()
 {
@@ -236,7 +264,7 @@ pp_nginx_stop()
 
     kill -QUIT "$pp_nginx_pid" 2>/dev/null
     pp__i=0
-    while kill -0 "$pp_nginx_pid" 2>/dev/null; do
+    while pp_pid_alive "$pp_nginx_pid"; do
         if [ $pp__i -ge 200 ]; then
             pp_fail "nginx stopped gracefully within 20 s"
             kill -KILL "$pp_nginx_pid" 2>/dev/null

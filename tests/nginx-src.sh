@@ -1,0 +1,87 @@
+#!/bin/sh
+# tests/nginx-src.sh OUTDIR FLAVOR: builds upstream nginx (the
+# nginx_*.orig.tar.gz of Debian's source package) as FLAVOR into
+# OUTDIR/FLAVOR/sbin/nginx, once.  FLAVOR is gcc-O0, gcc-O3-cf or
+# clang-O2.  The tarball comes through a private apt configuration with
+# deb-src entries made from the system's; the system's apt files are
+# never changed.  Exits 77 when the source cannot be had.
+
+set -u
+
+out=$1
+flavor=$2
+dir=$out/$flavor
+
+[ -x "$dir/sbin/nginx" ] && exit 0
+
+case $flavor in
+gcc-O0)     cc=gcc;   opt='-O0 -g' ;;
+gcc-O3-cf)  cc=gcc;   opt='-O3 -g -fcf-protection=full' ;;
+clang-O2)   cc=clang; opt='-O2 -g' ;;
+*)          echo "unknown flavor $flavor" >&2; exit 2 ;;
+esac
+
+command -v "$cc" >/dev/null 2>&1 || { echo "no $cc" >&2; exit 77; }
+
+mkdir -p "$out"
+
+# one download for every flavor, serialised with a lock directory
+tarball=$(ls "$out"/src/nginx_*.orig.tar.gz 2>/dev/null | head -n 1)
+
+if [ -z "$tarball" ]; then
+    apt=$out/apt
+    mkdir -p "$apt/etc" "$apt/lists/partial" "$apt/cache/archives/partial" \
+             "$out/src"
+
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        sed -n '/^Types:.*deb/,/^$/p' "$f" \
+            | sed 's/^Types:.*/Types: deb-src/' > "$apt/etc/$(basename "$f")"
+    done
+    if [ -f /etc/apt/sources.list ]; then
+        sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list \
+            > "$apt/etc/sources.list"
+    fi
+
+    cat > "$apt/apt.conf" <<EOC
+Dir::Etc::SourceList "$apt/etc/sources.list";
+Dir::Etc::SourceParts "$apt/etc";
+Dir::State::Lists "$apt/lists";
+Dir::Cache "$apt/cache";
+EOC
+    touch "$apt/etc/sources.list"
+
+    APT_CONFIG=$apt/apt.conf apt-get update -qq > "$out/apt.log" 2>&1
+    # the .dsc may be missing from a mirror; the upstream tarball is enough
+    (cd "$out/src" && APT_CONFIG=$apt/apt.conf \
+        apt-get source --download-only nginx >> "$out/apt.log" 2>&1)
+    tarball=$(ls "$out"/src/nginx_*.orig.tar.gz 2>/dev/null | head -n 1)
+
+    if [ -z "$tarball" ]; then
+        echo "cannot download nginx's source:" >&2
+        tail -n 5 "$out/apt.log" >&2
+        exit 77
+    fi
+fi
+
+rm -rf "$dir.tmp"
+mkdir -p "$dir.tmp"
+tar -xzf "$tarball" -C "$dir.tmp" || exit 1
+src=$(ls -d "$dir.tmp"/nginx-*/ | head -n 1)
+
+(
+    cd "$src" &&
+    ./configure --prefix="$dir" --with-cc="$cc" --with-cc-opt="$opt" \
+        --with-threads --with-http_gunzip_module \
+        --without-http_rewrite_module &&
+    make -j"$(nproc)" &&
+    make install
+) > "$out/$flavor.log" 2>&1
+
+if [ ! -x "$dir/sbin/nginx" ]; then
+    echo "building nginx ($flavor) failed:" >&2
+    tail -n 20 "$out/$flavor.log" >&2
+    exit 1
+fi
+
+rm -rf "$dir.tmp"
