@@ -1,0 +1,35 @@
+/*
+ * x86-64 function entry patching: a 5-byte jmp to a relay near the
+ * target, and a trampoline that runs the displaced instructions,
+ * relocated, before jumping back.  Decoding with Zydis; the bytes are
+ * emitted here (Debian's Zydis 4.0 encoder has bugs fixed in 4.1).
+ */
+
+#ifndef _PP_PATCH_H_INCLUDED_
+#define _PP_PATCH_H_INCLUDED_
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+typedef struct {
+    const char             *name;       /* for messages */
+    uintptr_t               addr;       /* function entry */
+    size_t                  size;       /* st_size; 0 = unknown: refused */
+    void                   *wrapper;    /* where calls go */
+    void                  **orig;       /* out: the original, callable */
+} pp_hook_t;
+
+
+/* 0 when hooked; else -1 and a one-line reason in err */
+int pp_patch_hook(pp_hook_t *h, char *err, size_t len);
+
+/* every check of pp_patch_hook() on code at addr, nothing written */
+int pp_patch_check(const uint8_t *code, uintptr_t addr, size_t size,
+    char *err, size_t len);
+
+int pp_patch_threads_ok(void);
+void pp_patch_hexdump(uintptr_t addr, size_t n, char *buf, size_t len);
+
+
+#endif /* _PP_PATCH_H_INCLUDED_ */
