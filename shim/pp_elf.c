@@ -1,6 +1,8 @@
 /*
  * Looks functions up in the main program's ELF file.  The file is
- * treated as untrusted: every offset is checked against its size.
+ * treated as untrusted: every offset is checked against its size, and a
+ * symbol is only returned when it lies in a segment that the loader
+ * mapped, so the patcher never reads outside the program's memory.
  */
 
 #define _GNU_SOURCE
@@ -14,18 +16,40 @@
 #include "pp_elf.h"
 
 
+#define PP_ELF_MAX_CHAIN  (1 << 24)     /* a corrupt hash chain ends */
+
+
+typedef struct {
+    uintptr_t               base;
+    const ElfW(Phdr)       *phdr;
+    size_t                  phnum;
+} pp_elf_main_t;
+
+
 static int pp_elf_first(struct dl_phdr_info *info, size_t size, void *data);
 static int pp_elf_section(pp_elf_t *e, uint32_t type, const Elf64_Sym **syms,
     size_t *nsyms, const char **str, size_t *str_size);
+static const Elf64_Sym *pp_elf_search(const Elf64_Sym *syms, size_t n,
+    const char *str, size_t str_size, const char *name);
+static int pp_elf_mapped(pp_elf_t *e, uintptr_t addr, size_t size,
+    uint32_t flags);
+static uintptr_t pp_elf_dynptr(uintptr_t base, uintptr_t v);
+static int pp_elf_exported(const Elf64_Sym *s, const char *str, size_t strsz,
+    const char *name);
 
 
 static int
 pp_elf_first(struct dl_phdr_info *info, size_t size, void *data)
 {
+    pp_elf_main_t  *m;
+
     (void) size;
 
     /* the main program comes first */
-    *(uintptr_t *) data = info->dlpi_addr;
+    m = data;
+    m->base = info->dlpi_addr;
+    m->phdr = info->dlpi_phdr;
+    m->phnum = info->dlpi_phnum;
 
     return 1;
 }
@@ -35,11 +59,14 @@ int
 pp_elf_open(pp_elf_t *e)
 {
     int                fd;
+    size_t             i;
     ssize_t            n;
     struct stat        st;
+    pp_elf_main_t      m;
     const Elf64_Ehdr  *eh;
 
     memset(e, 0, sizeof(pp_elf_t));
+    memset(&m, 0, sizeof(pp_elf_main_t));
 
     n = readlink("/proc/self/exe", e->path, sizeof(e->path) - 1);
     if (n <= 0) {
@@ -47,12 +74,33 @@ pp_elf_open(pp_elf_t *e)
     }
     e->path[n] = '\0';
 
+    if (dl_iterate_phdr(pp_elf_first, &m) != 1 || m.phdr == NULL) {
+        return -1;
+    }
+
+    e->base = m.base;
+
+    for (i = 0; i < m.phnum && e->nload < PP_ELF_MAX_LOADS; i++) {
+        if (m.phdr[i].p_type != PT_LOAD) {
+            continue;
+        }
+
+        e->load[e->nload].start = m.base + m.phdr[i].p_vaddr;
+        e->load[e->nload].end = m.base + m.phdr[i].p_vaddr
+                                + m.phdr[i].p_memsz;
+        e->load[e->nload].flags = m.phdr[i].p_flags;
+        e->nload++;
+    }
+
+    /* the inode that was executed, even if the path was replaced since */
     fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd == -1) {
         return -1;
     }
 
-    if (fstat(fd, &st) == -1 || (size_t) st.st_size < sizeof(Elf64_Ehdr)) {
+    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)
+        || (size_t) st.st_size < sizeof(Elf64_Ehdr))
+    {
         close(fd);
         return -1;
     }
@@ -72,14 +120,13 @@ pp_elf_open(pp_elf_t *e)
         || eh->e_ident[EI_CLASS] != ELFCLASS64
         || eh->e_machine != EM_X86_64
         || eh->e_shentsize != sizeof(Elf64_Shdr)
+        || eh->e_shoff % 8 != 0
         || eh->e_shoff > e->size
         || (uint64_t) eh->e_shnum * sizeof(Elf64_Shdr) > e->size - eh->e_shoff)
     {
         pp_elf_close(e);
         return -1;
     }
-
-    dl_iterate_phdr(pp_elf_first, &e->base);
 
     pp_elf_section(e, SHT_DYNSYM, &e->dynsym, &e->ndynsym, &e->dynstr,
                    &e->dynstr_size);
@@ -95,6 +142,7 @@ pp_elf_open(pp_elf_t *e)
 }
 
 
+/* the first section of that type, with its string table, all in the file */
 static int
 pp_elf_section(pp_elf_t *e, uint32_t type, const Elf64_Sym **syms,
     size_t *nsyms, const char **str, size_t *str_size)
@@ -115,7 +163,8 @@ pp_elf_section(pp_elf_t *e, uint32_t type, const Elf64_Sym **syms,
 
         l = &sh[s->sh_link];
 
-        if (s->sh_offset > e->size || s->sh_size > e->size - s->sh_offset
+        if (l->sh_type != SHT_STRTAB
+            || s->sh_offset > e->size || s->sh_size > e->size - s->sh_offset
             || l->sh_offset > e->size || l->sh_size > e->size - l->sh_offset
             || l->sh_size == 0 || s->sh_offset % 8 != 0)
         {
@@ -134,9 +183,9 @@ pp_elf_section(pp_elf_t *e, uint32_t type, const Elf64_Sym **syms,
 }
 
 
-static int
-pp_elf_find(const Elf64_Sym *syms, size_t n, const char *str, size_t str_size,
-    const char *name, const Elf64_Sym **found)
+static const Elf64_Sym *
+pp_elf_search(const Elf64_Sym *syms, size_t n, const char *str,
+    size_t str_size, const char *name)
 {
     size_t            i, len;
     unsigned          t;
@@ -148,6 +197,7 @@ pp_elf_find(const Elf64_Sym *syms, size_t n, const char *str, size_t str_size,
         s = &syms[i];
         t = ELF64_ST_TYPE(s->st_info);
 
+        /* the name and its NUL must lie inside the string table */
         if ((t != STT_FUNC && t != STT_OBJECT) || s->st_shndx == SHN_UNDEF
             || s->st_name >= str_size || str_size - s->st_name <= len)
         {
@@ -155,29 +205,57 @@ pp_elf_find(const Elf64_Sym *syms, size_t n, const char *str, size_t str_size,
         }
 
         if (memcmp(str + s->st_name, name, len + 1) == 0) {
-            *found = s;
-            return 0;
+            return s;
         }
     }
 
-    return -1;
+    return NULL;
+}
+
+
+static int
+pp_elf_mapped(pp_elf_t *e, uintptr_t addr, size_t size, uint32_t flags)
+{
+    size_t  i;
+
+    for (i = 0; i < e->nload; i++) {
+        if ((e->load[i].flags & flags) == flags
+            && addr >= e->load[i].start && addr < e->load[i].end
+            && size <= e->load[i].end - addr)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
 int
 pp_elf_lookup(pp_elf_t *e, const char *name, uintptr_t *addr, size_t *size)
 {
+    uintptr_t         a;
     const Elf64_Sym  *s;
 
-    if (pp_elf_find(e->dynsym, e->ndynsym, e->dynstr, e->dynstr_size, name,
-                    &s) != 0
-        && pp_elf_find(e->symtab, e->nsymtab, e->strtab, e->strtab_size, name,
-                       &s) != 0)
+    s = pp_elf_search(e->dynsym, e->ndynsym, e->dynstr, e->dynstr_size, name);
+
+    if (s == NULL) {
+        s = pp_elf_search(e->symtab, e->nsymtab, e->strtab, e->strtab_size,
+                          name);
+        if (s == NULL) {
+            return -1;
+        }
+    }
+
+    a = e->base + s->st_value;
+
+    if (!pp_elf_mapped(e, a, s->st_size,
+                       ELF64_ST_TYPE(s->st_info) == STT_FUNC ? PF_X : 0))
     {
         return -1;
     }
 
-    *addr = e->base + s->st_value;
+    *addr = a;
     *size = s->st_size;
 
     return 0;
@@ -198,4 +276,181 @@ pp_elf_close(pp_elf_t *e)
         munmap((void *) e->map, e->size);
         e->map = NULL;
     }
+}
+
+
+int
+pp_elf_find(const char *name, uintptr_t *addr, size_t *size)
+{
+    int       rc;
+    pp_elf_t  e;
+
+    if (pp_elf_open(&e) != 0) {
+        return -1;
+    }
+
+    rc = pp_elf_lookup(&e, name, addr, size);
+    pp_elf_close(&e);
+
+    return rc;
+}
+
+
+/*
+ * The exports check reads the loaded .dynamic.  glibc relocates its
+ * pointers in place on x86-64, other loaders may not: a value below the
+ * load bias is taken as not yet relocated.
+ */
+
+static uintptr_t
+pp_elf_dynptr(uintptr_t base, uintptr_t v)
+{
+    return (v < base) ? v + base : v;
+}
+
+
+static int
+pp_elf_exported(const Elf64_Sym *s, const char *str, size_t strsz,
+    const char *name)
+{
+    size_t  len;
+
+    len = strlen(name);
+
+    return s->st_shndx != SHN_UNDEF
+           && s->st_name < strsz && strsz - s->st_name > len
+           && memcmp(str + s->st_name, name, len + 1) == 0;
+}
+
+
+int
+pp_elf_exports(const char *name)
+{
+    size_t                i, n, strsz;
+    uint32_t              h, nbucket, symoff, nbloom, c, k;
+    uintptr_t             gnu, sysv;
+    const char           *str;
+    const uint32_t       *w, *bucket, *chain;
+    const Elf64_Sym      *sym;
+    const ElfW(Dyn)      *d;
+    pp_elf_main_t         m;
+    const unsigned char  *p;
+
+    memset(&m, 0, sizeof(pp_elf_main_t));
+
+    if (dl_iterate_phdr(pp_elf_first, &m) != 1 || m.phdr == NULL) {
+        return 0;
+    }
+
+    d = NULL;
+    for (i = 0; i < m.phnum; i++) {
+        if (m.phdr[i].p_type == PT_DYNAMIC) {
+            d = (const ElfW(Dyn) *) (m.base + m.phdr[i].p_vaddr);
+        }
+    }
+
+    if (d == NULL) {
+        return 0;
+    }
+
+    gnu = sysv = 0;
+    str = NULL;
+    sym = NULL;
+    strsz = 0;
+
+    for ( /* void */ ; d->d_tag != DT_NULL; d++) {
+        switch (d->d_tag) {
+        case DT_GNU_HASH:
+            gnu = pp_elf_dynptr(m.base, d->d_un.d_ptr);
+            break;
+        case DT_HASH:
+            sysv = pp_elf_dynptr(m.base, d->d_un.d_ptr);
+            break;
+        case DT_SYMTAB:
+            sym = (const Elf64_Sym *) pp_elf_dynptr(m.base, d->d_un.d_ptr);
+            break;
+        case DT_STRTAB:
+            str = (const char *) pp_elf_dynptr(m.base, d->d_un.d_ptr);
+            break;
+        case DT_STRSZ:
+            strsz = d->d_un.d_val;
+            break;
+        }
+    }
+
+    if (sym == NULL || str == NULL || (gnu == 0 && sysv == 0)) {
+        return 0;
+    }
+
+    if (gnu) {
+        /* DT_GNU_HASH: buckets of ascending symbol indexes, bit 0 ends */
+        w = (const uint32_t *) gnu;
+        nbucket = w[0];
+        symoff = w[1];
+        nbloom = w[2];
+
+        if (nbucket == 0) {
+            return 0;
+        }
+
+        bucket = w + 4 + (size_t) nbloom * 2;
+        chain = bucket + nbucket;
+
+        h = 5381;
+        for (p = (const unsigned char *) name; *p; p++) {
+            h = h * 33 + *p;
+        }
+
+        k = bucket[h % nbucket];
+        if (k < symoff) {
+            return 0;
+        }
+
+        for (n = 0; n < PP_ELF_MAX_CHAIN; n++, k++) {
+            c = chain[k - symoff];
+
+            if ((c | 1) == (h | 1)
+                && pp_elf_exported(&sym[k], str, strsz, name))
+            {
+                return 1;
+            }
+
+            if (c & 1) {
+                break;
+            }
+        }
+
+        return 0;
+    }
+
+    /* DT_HASH */
+    w = (const uint32_t *) sysv;
+    nbucket = w[0];
+
+    if (nbucket == 0) {
+        return 0;
+    }
+
+    bucket = w + 2;
+    chain = bucket + nbucket;
+
+    h = 0;
+    for (p = (const unsigned char *) name; *p; p++) {
+        h = (h << 4) + *p;
+        c = h & 0xf0000000;
+        h ^= c >> 24;
+        h &= ~c;
+    }
+
+    n = 0;
+    for (k = bucket[h % nbucket]; k != STN_UNDEF && k < w[1] && n < w[1];
+         k = chain[k])
+    {
+        if (pp_elf_exported(&sym[k], str, strsz, name)) {
+            return 1;
+        }
+        n++;
+    }
+
+    return 0;
 }

@@ -21,14 +21,20 @@ typedef struct {
 } pp_hook_t;
 
 
-/* 0 when hooked; else -1 and a one-line reason in err */
+/* 0 when hooked (*h->orig set); else -1, a one-line reason in err */
 int pp_patch_hook(pp_hook_t *h, char *err, size_t len);
 
-/* every check of pp_patch_hook() on code at addr, nothing written */
+/*
+ * every check of pp_patch_hook() but the thread count, on a copy of the
+ * code (code) of a function that runs at addr; nothing is written
+ */
 int pp_patch_check(const uint8_t *code, uintptr_t addr, size_t size,
     char *err, size_t len);
 
+/* 1 if the process has exactly one thread (/proc/self/task) */
 int pp_patch_threads_ok(void);
+
+/* "55 48 89 f2 ...": the first n bytes at addr, whole bytes only */
 void pp_patch_hexdump(uintptr_t addr, size_t n, char *buf, size_t len);
 
 

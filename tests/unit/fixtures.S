@@ -126,6 +126,130 @@ pp_fx_ret_early:
         nop
         .size   pp_fx_ret_early, .-pp_fx_ret_early
 
+/* jmp rel8 among the displaced bytes: becomes jmp rel32 */
+        .globl  pp_fx_jmp8
+        .type   pp_fx_jmp8, @function
+pp_fx_jmp8:
+        mov     %rdi, %rax
+        jmp     1f
+        ud2
+1:      add     %rsi, %rax
+        ret
+        .size   pp_fx_jmp8, .-pp_fx_jmp8
+
+/* like ngx_alloc_chain_link: je rel8 after the displaced bytes, ret at +10 */
+        .globl  pp_fx_chain_link
+        .type   pp_fx_chain_link, @function
+pp_fx_chain_link:
+        mov     0x8(%rdi), %rax
+        test    %rax, %rax
+        je      1f
+        mov     (%rax), %rax
+        ret
+1:      lea     (%rsi,%rsi), %rax
+        ret
+        .size   pp_fx_chain_link, .-pp_fx_chain_link
+
+/* a recursive call of the entry: hooked, the wrapper sees every level */
+        .globl  pp_fx_recurse
+        .type   pp_fx_recurse, @function
+pp_fx_recurse:
+        xor     %eax, %eax
+        test    %rdi, %rdi
+        jle     1f
+        push    %rsi
+        dec     %rdi
+        call    pp_fx_recurse
+        pop     %rsi
+        add     %rsi, %rax
+1:      ret
+        .size   pp_fx_recurse, .-pp_fx_recurse
+
+/* a branch among the displaced bytes into the displaced bytes: refused */
+        .globl  pp_fx_inner
+        .type   pp_fx_inner, @function
+pp_fx_inner:
+        xor     %eax, %eax
+        jne     1f
+1:      add     %rsi, %rax
+        add     %rdi, %rax
+        ret
+        .size   pp_fx_inner, .-pp_fx_inner
+
+/* endbr64, then a loop back to the entry: refused */
+        .globl  pp_fx_endbr_loop
+        .type   pp_fx_endbr_loop, @function
+pp_fx_endbr_loop:
+        endbr64
+        dec     %rdi
+        jg      pp_fx_endbr_loop
+        lea     (%rdi,%rsi), %rax
+        ret
+        .size   pp_fx_endbr_loop, .-pp_fx_endbr_loop
+
+/* jrcxz first: refused (%rcx is not an argument: both ways agree) */
+        .globl  pp_fx_jrcxz0
+        .type   pp_fx_jrcxz0, @function
+pp_fx_jrcxz0:
+        jrcxz   1f
+        lea     (%rdi,%rsi), %rax
+        ret
+1:      lea     (%rdi,%rsi), %rax
+        ret
+        .size   pp_fx_jrcxz0, .-pp_fx_jrcxz0
+
+/* int3, syscall, ud2 among the displaced bytes (jumped over): refused */
+        .globl  pp_fx_int3
+        .type   pp_fx_int3, @function
+pp_fx_int3:
+        xor     %eax, %eax
+        jmp     1f
+        int3
+1:      lea     (%rdi,%rsi), %rax
+        ret
+        .size   pp_fx_int3, .-pp_fx_int3
+
+        .globl  pp_fx_syscall
+        .type   pp_fx_syscall, @function
+pp_fx_syscall:
+        xor     %eax, %eax
+        jmp     1f
+        syscall
+1:      lea     (%rdi,%rsi), %rax
+        ret
+        .size   pp_fx_syscall, .-pp_fx_syscall
+
+        .globl  pp_fx_ud2
+        .type   pp_fx_ud2, @function
+pp_fx_ud2:
+        xor     %eax, %eax
+        jmp     1f
+        ud2
+1:      lea     (%rdi,%rsi), %rax
+        ret
+        .size   pp_fx_ud2, .-pp_fx_ud2
+
+/* a byte that does not decode in 64-bit mode (push %es): refused */
+        .globl  pp_fx_baddecode
+        .type   pp_fx_baddecode, @function
+pp_fx_baddecode:
+        xor     %eax, %eax
+        jmp     1f
+        .byte   0x06
+1:      lea     (%rdi,%rsi), %rax
+        ret
+        .size   pp_fx_baddecode, .-pp_fx_baddecode
+
+/* the same after the displaced bytes: the sweep refuses */
+        .globl  pp_fx_badsweep
+        .type   pp_fx_badsweep, @function
+pp_fx_badsweep:
+        lea     (%rdi,%rsi), %rax
+        add     $1, %rax
+        ret
+        .byte   0x06
+        .size   pp_fx_badsweep, .-pp_fx_badsweep
+
         .data
         .globl  pp_fx_data
         .type   pp_fx_data, @object

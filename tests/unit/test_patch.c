@@ -2,14 +2,19 @@
  * test_patch: the entry patcher on assembly fixtures shaped like nginx's
  * prologues.  Hooked fixtures must return exactly what they returned
  * before, over many inputs, through the hook and through the
- * trampoline; refused ones must be left byte for byte as they were.
- * Also checks the symbol lookup against the test binary itself.
+ * trampoline, and the wrapper must see every call; refused ones must
+ * give the expected reason and be left byte for byte as they were.
+ * Also checks the symbol lookup against the test binary itself (linked
+ * with -Wl,-E), the thread check, and the hex dump.  TAP on stdout.
  */
 
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pp_elf.h"
 #include "pp_patch.h"
@@ -17,38 +22,46 @@
 
 typedef long (*pp_fx_pt)(long a, long b);
 
-long pp_fx_endbr(long a, long b);
-long pp_fx_cmp_jae(long a, long b);
-long pp_fx_riplea(long a, long b);
-long pp_fx_rip_imm(long a, long b);
-long pp_fx_push_mov_call(long a, long b);
-long pp_fx_tailjmp(long a, long b);
-long pp_fx_loop_back(long a, long b);
-long pp_fx_tiny(long a, long b);
-long pp_fx_jrcxz(long a, long b);
-long pp_fx_ret_early(long a, long b);
+#define FIXTURES(X)                                                          \
+    X(pp_fx_endbr,          ARG_PLAIN, NULL)                                 \
+    X(pp_fx_cmp_jae,        ARG_CELL,  NULL)                                 \
+    X(pp_fx_riplea,         ARG_PLAIN, NULL)                                 \
+    X(pp_fx_rip_imm,        ARG_PLAIN, NULL)                                 \
+    X(pp_fx_push_mov_call,  ARG_PLAIN, NULL)                                 \
+    X(pp_fx_tailjmp,        ARG_PLAIN, NULL)                                 \
+    X(pp_fx_jmp8,           ARG_PLAIN, NULL)                                 \
+    X(pp_fx_chain_link,     ARG_LINK,  NULL)                                 \
+    X(pp_fx_recurse,        ARG_COUNT, NULL)                                 \
+    X(pp_fx_loop_back,      ARG_COUNT, "branch at +0x8 targets patched bytes")\
+    X(pp_fx_inner,          ARG_PLAIN, "branch at +0x2 targets patched bytes")\
+    X(pp_fx_endbr_loop,     ARG_COUNT, "branch at +0x7 targets patched bytes")\
+    X(pp_fx_tiny,           ARG_PLAIN, "function too short (3 bytes)")       \
+    X(pp_fx_jrcxz,          ARG_PLAIN, "cannot relocate jrcxz at +0x2")      \
+    X(pp_fx_jrcxz0,         ARG_PLAIN, "cannot relocate jrcxz at +0x0")      \
+    X(pp_fx_ret_early,      ARG_PLAIN, "cannot relocate ret at +0x3")        \
+    X(pp_fx_int3,           ARG_PLAIN, "cannot relocate int3 at +0x4")       \
+    X(pp_fx_syscall,        ARG_PLAIN, "cannot relocate syscall at +0x4")    \
+    X(pp_fx_ud2,            ARG_PLAIN, "cannot relocate ud2 at +0x4")        \
+    X(pp_fx_baddecode,      ARG_PLAIN, "undecodable instruction at +0x4")    \
+    X(pp_fx_badsweep,       ARG_PLAIN, "undecodable instruction at +0x9")
 
-extern int  pp_fx_counter;
+enum { ARG_PLAIN, ARG_CELL, ARG_LINK, ARG_COUNT };
 
 #define NINPUTS  1000
 
-static int       testno, failed;
-static long      cells[NINPUTS][2];
-
-
-static void
-ok(int cond, const char *fmt, const char *name)
-{
-    testno++;
-    printf("%sok %d - ", cond ? "" : "not ", testno);
-    printf(fmt, name);
-    printf("\n");
-    failed += !cond;
-}
-
+typedef struct {
+    const char             *name;
+    pp_fx_pt                fx;
+    pp_fx_pt                wrap;
+    pp_fx_pt               *orig;
+    long                   *calls;
+    int                     args;
+    const char             *refusal;    /* NULL: must be hooked */
+} fixture_t;
 
 /* one wrapper per fixture: counts calls, then runs the original */
-#define WRAPPER(fx)                                                          \
+#define WRAPPER(fx, args, refusal)                                           \
+    long fx(long a, long b);                                                 \
     static pp_fx_pt  orig_##fx;                                              \
     static long      calls_##fx;                                             \
     static long                                                              \
@@ -58,138 +71,310 @@ ok(int cond, const char *fmt, const char *name)
         return orig_##fx(a, b);                                              \
     }
 
-WRAPPER(pp_fx_endbr)
-WRAPPER(pp_fx_cmp_jae)
-WRAPPER(pp_fx_riplea)
-WRAPPER(pp_fx_rip_imm)
-WRAPPER(pp_fx_push_mov_call)
-WRAPPER(pp_fx_tailjmp)
-WRAPPER(pp_fx_loop_back)
-WRAPPER(pp_fx_tiny)
-WRAPPER(pp_fx_jrcxz)
-WRAPPER(pp_fx_ret_early)
+FIXTURES(WRAPPER)
+
+#define ENTRY(fx, args, refusal)                                             \
+    { #fx, fx, wrap_##fx, &orig_##fx, &calls_##fx, args, refusal },
+
+static fixture_t  fixtures[] = { FIXTURES(ENTRY) };
+
+extern int        pp_fx_counter;
+
+static int        testno, failed;
+static long       cells[NINPUTS][2];
+static int        stop[2];
 
 
-static long
-arg_a(const char *name, int i)
+static void
+ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+ok(int cond, const char *fmt, ...)
 {
-    if (strcmp(name, "pp_fx_cmp_jae") == 0) {
-        cells[i][1] = (long) (random() % 1000);
-        return (long) &cells[i][0];
-    }
+    va_list  ap;
 
-    if (strcmp(name, "pp_fx_loop_back") == 0) {
-        return 1 + random() % 20;
-    }
-
-    return (long) (random() % 100000) - 50000;
+    testno++;
+    printf("%sok %d - ", cond ? "" : "not ", testno);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    failed += !cond;
 }
 
 
 static void
-check(const char *name, pp_fx_pt fx, pp_fx_pt wrap, pp_fx_pt *orig,
-    long *calls, const char *refusal)
+inputs(const fixture_t *f, long *a, long *b)
 {
-    int        i, same, same_orig;
-    char       err[200], msg[300];
-    long       a[NINPUTS], b[NINPUTS], want[NINPUTS];
-    uint8_t    before[16];
-    size_t     size;
-    uintptr_t  addr;
-    pp_elf_t   elf;
-    pp_hook_t  h;
+    int  i;
 
     srandom(42);
 
     for (i = 0; i < NINPUTS; i++) {
-        a[i] = arg_a(name, i);
-        b[i] = (long) (random() % 1000);
-        pp_fx_counter = (i % 3 == 0) ? 5 : i;
-        want[i] = fx(a[i], b[i]);
+        b[i] = random() % 1000;
+
+        switch (f->args) {
+        case ARG_CELL:
+            cells[i][1] = random() % 1000;
+            a[i] = (long) &cells[i][0];
+            break;
+        case ARG_LINK:
+            cells[i][0] = random();
+            cells[i][1] = (i % 2) ? (long) &cells[i][0] : 0;
+            a[i] = (long) &cells[i][0];
+            break;
+        case ARG_COUNT:
+            a[i] = random() % 20 - 2;
+            break;
+        default:
+            a[i] = random() % 100000 - 50000;
+        }
+    }
+}
+
+
+/* calls of the wrapper expected for one call of fx or of the original */
+static long
+expected_calls(const fixture_t *f, long a, int via_orig)
+{
+    if (strcmp(f->name, "pp_fx_recurse") == 0) {
+        /* every level below the first goes through the hook */
+        return (a > 0 ? a : 0) + !via_orig;
     }
 
-    memcpy(before, (void *) fx, sizeof(before));
+    return !via_orig;
+}
 
-    if (pp_elf_open(&elf) != 0 || pp_elf_lookup(&elf, name, &addr, &size)) {
-        ok(0, "%s: found in .dynsym", name);
+
+static void
+check(const fixture_t *f)
+{
+    int        i, rc, same, same_orig;
+    char       err[200];
+    long       a[NINPUTS], b[NINPUTS], want[NINPUTS], calls;
+    uint8_t    before[16];
+    size_t     size;
+    uintptr_t  addr;
+    pp_hook_t  h;
+
+    inputs(f, a, b);
+
+    for (i = 0; i < NINPUTS; i++) {
+        pp_fx_counter = (i % 3 == 0) ? 5 : i;
+        want[i] = f->fx(a[i], b[i]);
+    }
+
+    memcpy(before, (void *) f->fx, sizeof(before));
+
+    if (pp_elf_find(f->name, &addr, &size) != 0) {
+        ok(0, "%s: found in .dynsym", f->name);
         return;
     }
-    pp_elf_close(&elf);
 
-    h.name = name;
+    h.name = f->name;
     h.addr = addr;
     h.size = size;
-    h.wrapper = (void *) wrap;
-    h.orig = (void **) orig;
+    h.wrapper = (void *) f->wrap;
+    h.orig = (void **) f->orig;
 
-    if (refusal != NULL) {
-        int rc = pp_patch_hook(&h, err, sizeof(err));
+    err[0] = '\0';
+    rc = pp_patch_hook(&h, err, sizeof(err));
 
-        snprintf(msg, sizeof(msg), "%%s: refused (%s)", rc ? err : "hooked!");
-        ok(rc == -1 && strstr(err, refusal) != NULL, msg, name);
-        ok(memcmp(before, (void *) fx, sizeof(before)) == 0,
-           "%s: bytes untouched", name);
+    if (f->refusal != NULL) {
+        ok(rc == -1 && strcmp(err, f->refusal) == 0, "%s: refused (%s)",
+           f->name, rc ? err : "hooked!");
+        ok(*f->orig == NULL, "%s: no trampoline returned", f->name);
+        ok(memcmp(before, (void *) f->fx, sizeof(before)) == 0,
+           "%s: bytes untouched", f->name);
+
+        err[0] = '\0';
+        rc = pp_patch_check((const uint8_t *) addr, addr, size, err,
+                            sizeof(err));
+        ok(rc == -1 && strcmp(err, f->refusal) == 0,
+           "%s: the dry run refuses too (%s)", f->name, err);
 
         same = 1;
         for (i = 0; i < NINPUTS; i++) {
             pp_fx_counter = (i % 3 == 0) ? 5 : i;
-            same &= (fx(a[i], b[i]) == want[i]);
+            same &= (f->fx(a[i], b[i]) == want[i]);
         }
-        ok(same, "%s: still works unhooked", name);
+        ok(same, "%s: still works unhooked", f->name);
         return;
     }
 
-    ok(pp_patch_hook(&h, err, sizeof(err)) == 0, "%s: hooked", name);
-    if (*orig == NULL) {
-        printf("# %s\n", err);
+    ok(rc == 0, "%s: hooked%s%s", f->name, rc ? ": " : "", rc ? err : "");
+    if (rc != 0 || *f->orig == NULL) {
         return;
     }
 
-    *calls = 0;
+    ok(((const uint8_t *) f->fx)[before[0] == 0xf3 ? 4 : 0] == 0xe9,
+       "%s: the entry jumps to the relay", f->name);
+    if (memcmp(before, "\xf3\x0f\x1e\xfa", 4) == 0) {
+        ok(memcmp((void *) *f->orig, before, 4) == 0,
+           "%s: the trampoline keeps the entry's endbr64", f->name);
+    }
+
+    *f->calls = 0;
+    calls = 0;
     same = same_orig = 1;
 
     for (i = 0; i < NINPUTS; i++) {
         pp_fx_counter = (i % 3 == 0) ? 5 : i;
-        same &= (fx(a[i], b[i]) == want[i]);
-        same_orig &= ((*orig)(a[i], b[i]) == want[i]);
+        same &= (f->fx(a[i], b[i]) == want[i]);
+        same_orig &= ((*f->orig)(a[i], b[i]) == want[i]);
+        calls += expected_calls(f, a[i], 0) + expected_calls(f, a[i], 1);
     }
 
-    ok(same, "%s: identical results through the hook", name);
-    ok(same_orig, "%s: identical results through the trampoline", name);
-    ok(*calls == NINPUTS, "%s: the wrapper saw every call", name);
+    ok(same, "%s: identical results through the hook", f->name);
+    ok(same_orig, "%s: identical results through the trampoline", f->name);
+    ok(*f->calls == calls, "%s: the wrapper saw every call (%ld of %ld)",
+       f->name, *f->calls, calls);
 }
 
 
-#define CHECK(fx, refusal)                                                   \
-    check(#fx, fx, wrap_##fx, &orig_##fx, &calls_##fx, refusal)
+static void *
+waiter(void *arg)
+{
+    char  c;
+
+    (void) arg;
+
+    /* blocks until main() closes the pipe */
+    while (read(stop[0], &c, 1) > 0) { /* void */ }
+
+    return NULL;
+}
+
+
+static void
+check_threads(void)
+{
+    int        i, alone;
+    char       err[200];
+    uint8_t    before[16];
+    pp_fx_pt   orig;
+    pthread_t  t;
+    pp_hook_t  h;
+
+    ok(pp_patch_threads_ok() == 1, "pp_patch_threads_ok: one thread");
+
+    if (pipe(stop) != 0 || pthread_create(&t, NULL, waiter, NULL) != 0) {
+        ok(0, "pp_patch_threads_ok: start a second thread");
+        return;
+    }
+
+    ok(pp_patch_threads_ok() == 0, "pp_patch_threads_ok: two threads");
+
+    memcpy(before, (void *) pp_fx_cmp_jae, sizeof(before));
+    orig = NULL;
+    h.name = "pp_fx_cmp_jae";
+    h.addr = (uintptr_t) pp_fx_cmp_jae;
+    h.size = 32;
+    h.wrapper = (void *) wrap_pp_fx_cmp_jae;
+    h.orig = (void **) &orig;
+
+    ok(pp_patch_hook(&h, err, sizeof(err)) == -1
+       && strcmp(err, "more than one thread") == 0
+       && memcmp(before, (void *) pp_fx_cmp_jae, sizeof(before)) == 0,
+       "pp_patch_hook: refused with two threads (%s)", err);
+
+    close(stop[1]);
+    pthread_join(t, NULL);
+    close(stop[0]);
+
+    /* the kernel may list the thread for a moment after the join */
+    alone = 0;
+    for (i = 0; i < 100 && !alone; i++) {
+        alone = pp_patch_threads_ok();
+        if (!alone) {
+            usleep(10000);
+        }
+    }
+
+    ok(alone, "pp_patch_threads_ok: one thread again after the join");
+}
+
+
+static void
+check_misc(void)
+{
+    char       err[200], buf[64];
+    size_t     size;
+    uint8_t    before[16];
+    pp_fx_pt   orig;
+    uintptr_t  addr;
+    pp_elf_t   elf;
+    pp_hook_t  h;
+
+    ok(pp_elf_open(&elf) == 0, "pp_elf_open on the test binary");
+    ok(pp_elf_lookup(&elf, "pp_fx_riplea", &addr, &size) == 0
+       && addr == (uintptr_t) pp_fx_riplea && size == 23,
+       "pp_elf_lookup: address and size of pp_fx_riplea");
+    ok(pp_elf_lookup(&elf, "pp_fx_counter", &addr, &size) == 0
+       && addr == (uintptr_t) &pp_fx_counter && size == 4,
+       "pp_elf_lookup: an object, pp_fx_counter");
+    ok(pp_elf_lookup(&elf, "pp_fx_no_such_function", &addr, &size) != 0,
+       "pp_elf_lookup: a missing name is not found");
+    ok(pp_elf_lookup(&elf, "ZydisDecoderInit", &addr, &size) != 0,
+       "pp_elf_lookup: an undefined (imported) name is not found");
+    ok(strstr(pp_elf_path(&elf), "test_patch") != NULL,
+       "pp_elf_path: %s", pp_elf_path(&elf));
+    pp_elf_close(&elf);
+
+    ok(pp_elf_find("pp_fx_tiny", &addr, &size) == 0
+       && addr == (uintptr_t) pp_fx_tiny && size == 3,
+       "pp_elf_find: address and size of pp_fx_tiny");
+
+    ok(pp_elf_exports("pp_fx_riplea") == 1
+       && pp_elf_exports("pp_fx_counter") == 1,
+       "pp_elf_exports: an exported function and object");
+    ok(pp_elf_exports("pp_fx_no_such_function") == 0
+       && pp_elf_exports("ZydisDecoderInit") == 0 && pp_elf_exports("") == 0,
+       "pp_elf_exports: missing and imported names");
+
+    pp_patch_hexdump((uintptr_t) pp_fx_tiny, 3, buf, sizeof(buf));
+    ok(strcmp(buf, "89 f8 c3") == 0, "pp_patch_hexdump: \"%s\"", buf);
+    pp_patch_hexdump((uintptr_t) pp_fx_tiny, 3, buf, 6);
+    ok(strcmp(buf, "89 f8") == 0, "pp_patch_hexdump: short buffer \"%s\"",
+       buf);
+
+    /* size 0 (unknown) is refused, whatever the code */
+    memcpy(before, (void *) pp_fx_riplea, sizeof(before));
+    orig = NULL;
+    h.name = "pp_fx_riplea";
+    h.addr = (uintptr_t) pp_fx_riplea;
+    h.size = 0;
+    h.wrapper = (void *) wrap_pp_fx_riplea;
+    h.orig = (void **) &orig;
+
+    ok(pp_patch_hook(&h, err, sizeof(err)) == -1
+       && strcmp(err, "function size unknown") == 0 && orig == NULL
+       && memcmp(before, (void *) pp_fx_riplea, sizeof(before)) == 0,
+       "pp_patch_hook: size 0 refused (%s)", err);
+
+    /* displaced bytes past the end of the function */
+    ok(pp_patch_check((const uint8_t *) pp_fx_riplea,
+                      (uintptr_t) pp_fx_riplea, 4, err, sizeof(err)) == -1
+       && strcmp(err, "function too short (4 bytes)") == 0,
+       "pp_patch_check: displaced bytes past the end refused (%s)", err);
+}
+
 
 int
 main(void)
 {
-    size_t     size;
-    uintptr_t  addr;
-    pp_elf_t   elf;
+    size_t  i;
 
-    printf("1..39\n");
+    setvbuf(stdout, NULL, _IONBF, 0);
 
-    ok(pp_elf_open(&elf) == 0, "%s", "pp_elf_open on the test binary");
-    ok(pp_elf_lookup(&elf, "pp_fx_riplea", &addr, &size) == 0
-       && addr == (uintptr_t) pp_fx_riplea && size == 23,
-       "%s", "pp_elf_lookup: address and size of pp_fx_riplea");
-    ok(pp_elf_lookup(&elf, "pp_fx_no_such_function", &addr, &size) != 0,
-       "%s", "pp_elf_lookup: a missing name is not found");
-    pp_elf_close(&elf);
+    check_misc();
+    check_threads();
 
-    CHECK(pp_fx_endbr, NULL);
-    CHECK(pp_fx_cmp_jae, NULL);
-    CHECK(pp_fx_riplea, NULL);
-    CHECK(pp_fx_rip_imm, NULL);
-    CHECK(pp_fx_push_mov_call, NULL);
-    CHECK(pp_fx_tailjmp, NULL);
-    CHECK(pp_fx_loop_back, "targets patched bytes");
-    CHECK(pp_fx_tiny, "too short");
-    CHECK(pp_fx_jrcxz, "cannot relocate jrcxz");
-    CHECK(pp_fx_ret_early, "cannot relocate ret");
+    for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+        check(&fixtures[i]);
+    }
+
+    printf("1..%d\n", testno);
 
     return failed ? 1 : 0;
 }
