@@ -1,0 +1,235 @@
+/*
+ * The rows of a report: adding shards' counters, percentiles, names,
+ * warnings, and freeing.
+ */
+
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp_report.h"
+
+
+void
+pp_site_add(pp_site_t *d, const pp_site_t *s)
+{
+    d->allocs += s->allocs;
+    d->alloc_bytes += s->alloc_bytes;
+    d->large_allocs += s->large_allocs;
+    d->noop_frees += s->noop_frees;
+    d->pinned_bytes += s->pinned_bytes;
+    d->pinned_byte_seconds += s->pinned_byte_seconds;
+    d->freed += s->freed;
+    d->foreign_frees += s->foreign_frees;
+    d->unknown_frees += s->unknown_frees;
+    d->fb_hits += s->fb_hits;
+    d->fb_misses += s->fb_misses;
+    d->cl_hits += s->cl_hits;
+    d->cl_misses += s->cl_misses;
+}
+
+
+int
+pp_site_any(const pp_site_t *s)
+{
+    return (s->allocs | s->alloc_bytes | s->large_allocs | s->noop_frees
+            | s->pinned_bytes | s->freed | s->foreign_frees
+            | s->unknown_frees | s->fb_hits | s->fb_misses | s->cl_hits
+            | s->cl_misses) != 0
+           || s->pinned_byte_seconds != 0;
+}
+
+
+/* sizes are the same for every pool of a site: the largest is kept */
+void
+pp_pool_add(pp_rpool_t *d, const pp_pool_t *s)
+{
+    uint32_t  b;
+
+    d->p.created += s->created;
+    d->p.destroyed += s->destroyed;
+    d->p.resets += s->resets;
+    d->p.size = s->size > d->p.size ? s->size : d->p.size;
+    d->p.blocks += s->blocks;
+    d->p.spilled += s->spilled;
+    d->p.unused_bytes += s->unused_bytes;
+    d->p.stranded_bytes += s->stranded_bytes;
+    d->p.padding_bytes += s->padding_bytes;
+    d->p.small_allocs += s->small_allocs;
+    d->p.small_bytes += s->small_bytes;
+    d->p.large_allocs += s->large_allocs;
+    d->p.large_bytes += s->large_bytes;
+    d->p.lifetime_ns += s->lifetime_ns;
+
+    for (b = 0; b < PP_HIST_BUCKETS; b++) {
+        d->used.count[b] += s->used.count[b];
+        d->lifetime.count[b] += s->lifetime.count[b];
+    }
+}
+
+
+void
+pp_tag_add(pp_tag_t *d, const pp_tag_t *s)
+{
+    d->hits += s->hits;
+    d->misses += s->misses;
+    d->recycled += s->recycled;
+    d->busy += s->busy;
+    d->foreign_freed += s->foreign_freed;
+}
+
+
+/* pp_totals_t is 64-bit counters only */
+void
+pp_totals_add(pp_totals_t *d, const pp_totals_t *s)
+{
+    size_t    i;
+    uint64_t  a[sizeof(pp_totals_t) / 8], b[sizeof(pp_totals_t) / 8];
+
+    memcpy(a, d, sizeof(a));
+    memcpy(b, s, sizeof(b));
+
+    for (i = 0; i < sizeof(a) / 8; i++) {
+        a[i] += b[i];
+    }
+
+    memcpy(d, a, sizeof(a));
+}
+
+
+const char *
+pp_role_name(uint32_t role)
+{
+    switch (role) {
+    case PP_ROLE_SINGLE:
+        return "single";
+    case PP_ROLE_MASTER:
+        return "master";
+    case PP_ROLE_SIGNALLER:
+        return "signaller";
+    case PP_ROLE_WORKER:
+        return "worker";
+    case PP_ROLE_HELPER:
+        return "helper";
+    default:
+        return "unknown";
+    }
+}
+
+
+const char *
+pp_status_name(uint32_t status)
+{
+    switch (status) {
+    case PP_STATUS_ALIVE:
+        return "alive";
+    case PP_STATUS_EXITED:
+        return "exited";
+    default:
+        return "crashed";
+    }
+}
+
+
+
+void
+pp_report_warn(pp_report_t *r, const char *fmt, ...)
+{
+    char      *s, **w;
+    size_t     i;
+    va_list    ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) == -1) {
+        s = NULL;
+    }
+    va_end(ap);
+
+    if (s == NULL) {
+        return;
+    }
+
+    /* one object loaded at several addresses warns once */
+    for (i = 0; i < r->nwarnings; i++) {
+        if (strcmp(r->warnings[i], s) == 0) {
+            free(s);
+            return;
+        }
+    }
+
+    fprintf(stderr, "poolprof-report: warning: %s\n", s);
+
+    w = realloc(r->warnings, (r->nwarnings + 1) * sizeof(char *));
+    if (w == NULL) {
+        free(s);
+        return;
+    }
+
+    r->warnings = w;
+    r->warnings[r->nwarnings++] = s;
+}
+
+
+void
+pp_report_free(pp_report_t *r)
+{
+    size_t  i;
+
+    pp_sym_free(r);
+
+    for (i = 0; i < r->nwarnings; i++) {
+        free(r->warnings[i]);
+    }
+
+    free(r->warnings);
+    free(r->procs);
+    free(r->objs);
+    free(r->sites);
+    free(r->pools);
+    free(r->tags);
+    free(r->path);
+    memset(r, 0, sizeof(pp_report_t));
+}
+
+
+/*
+ * The lower bound of the bucket where the cumulative count reaches p%.
+ * Buckets past pp_hist_bucket(UINT64_MAX) cannot be written by the shim;
+ * a corrupt file's are read as the last real one (pp_hist_lower() would
+ * shift by 64 there).
+ */
+uint64_t
+pp_rhist_percentile(const pp_rhist_t *h, unsigned p)
+{
+    uint32_t  b, last;
+    uint64_t  total, want, cum;
+
+    total = 0;
+    for (b = 0; b < PP_HIST_BUCKETS; b++) {
+        total += h->count[b];
+    }
+
+    if (total == 0) {
+        return 0;
+    }
+
+    /* ceil(total * p / 100), exactly and without overflow */
+    want = total / 100 * p + (total % 100 * p + 99) / 100;
+    if (want == 0) {
+        want = 1;
+    }
+
+    last = pp_hist_bucket(UINT64_MAX);
+    cum = 0;
+
+    for (b = 0; b < PP_HIST_BUCKETS; b++) {
+        cum += h->count[b];
+        if (cum >= want) {
+            break;
+        }
+    }
+
+    return pp_hist_lower(b < last ? b : last);
+}

@@ -1,0 +1,416 @@
+/*
+ * One object file's symbols and source lines, read with libelf and
+ * libdw: .symtab (or the build-id debug file's), else .dynsym; DWARF
+ * when the file or its debug file has any.  Files come from paths a
+ * segment names: opened without blocking, regular files only.
+ */
+
+#define _GNU_SOURCE
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pp_report.h"
+
+
+#define PP_SYM_BACK   256     /* symbols looked at below an address */
+#define PP_DEBUG_PATH 160
+
+typedef struct {
+    uint64_t                value;
+    uint64_t                size;
+    const char             *name;       /* in the Elf's string table */
+    int                     func;
+} pp_sym_t;
+
+struct pp_symtab_s {
+    int                     fd;
+    int                     dfd;        /* the debug file, or -1 */
+    Elf                    *elf;
+    Elf                    *delf;
+    Dwarf                  *dw;
+    pp_sym_t               *syms;
+    size_t                  nsyms;
+};
+
+
+static int
+pp_sym_cmp(const void *a, const void *b)
+{
+    const pp_sym_t  *p, *q;
+
+    p = a;
+    q = b;
+
+    return p->value < q->value ? -1 : p->value > q->value;
+}
+
+
+/* the GNU build-id note of an ELF file; its length, 0 if none */
+static size_t
+pp_elf_build_id(Elf *elf, uint8_t *id, size_t max)
+{
+    size_t     off, noff, doff;
+    Elf_Scn   *scn;
+    GElf_Shdr  sh;
+    GElf_Nhdr  nh;
+    Elf_Data  *d;
+
+    for (scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+        if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_NOTE) {
+            continue;
+        }
+
+        d = elf_getdata(scn, NULL);
+        if (d == NULL) {
+            continue;
+        }
+
+        for (off = 0;
+             (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0;
+             /* void */)
+        {
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4
+                && memcmp((char *) d->d_buf + noff, "GNU", 4) == 0
+                && nh.n_descsz <= max)
+            {
+                memcpy(id, (char *) d->d_buf + doff, nh.n_descsz);
+                return nh.n_descsz;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+static Elf_Scn *
+pp_elf_symscn(Elf *elf, Elf64_Word type)
+{
+    Elf_Scn   *scn;
+    GElf_Shdr  sh;
+
+    for (scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+        if (gelf_getshdr(scn, &sh) != NULL && sh.sh_type == type
+            && sh.sh_entsize != 0)
+        {
+            return scn;
+        }
+    }
+
+    return NULL;
+}
+
+
+static int
+pp_elf_load_syms(pp_symtab_t *st, Elf *elf, Elf_Scn *scn)
+{
+    int         type;
+    size_t      i, n;
+    GElf_Shdr   sh;
+    GElf_Sym    s;
+    Elf_Data   *d;
+    pp_sym_t   *syms;
+    const char *name;
+
+    if (gelf_getshdr(scn, &sh) == NULL) {
+        return -1;
+    }
+
+    d = elf_getdata(scn, NULL);
+    if (d == NULL) {
+        return -1;
+    }
+
+    n = sh.sh_size / sh.sh_entsize;
+
+    syms = calloc(n + 1, sizeof(pp_sym_t));
+    if (syms == NULL) {
+        return -1;
+    }
+
+    st->nsyms = 0;
+
+    for (i = 0; i < n; i++) {
+        if (gelf_getsym(d, (int) i, &s) == NULL) {
+            break;
+        }
+
+        type = GELF_ST_TYPE(s.st_info);
+
+        if ((type != STT_FUNC && type != STT_OBJECT)
+            || s.st_shndx == SHN_UNDEF)
+        {
+            continue;
+        }
+
+        name = elf_strptr(elf, sh.sh_link, s.st_name);
+        if (name == NULL || name[0] == '\0') {
+            continue;
+        }
+
+        syms[st->nsyms].value = s.st_value;
+        syms[st->nsyms].size = s.st_size;
+        syms[st->nsyms].name = name;
+        syms[st->nsyms].func = type == STT_FUNC;
+        st->nsyms++;
+    }
+
+    qsort(syms, st->nsyms, sizeof(pp_sym_t), pp_sym_cmp);
+    st->syms = syms;
+
+    return 0;
+}
+
+
+static Elf *
+pp_elf_open(const char *path, int *fd, struct stat *sb)
+{
+    Elf  *elf;
+
+    /* O_NONBLOCK: a path recorded as a FIFO must not hang us */
+    *fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (*fd == -1) {
+        return NULL;
+    }
+
+    if (fstat(*fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
+        close(*fd);
+        *fd = -1;
+        errno = EINVAL;
+        return NULL;
+    }
+
+    elf = elf_begin(*fd, ELF_C_READ, NULL);
+    if (elf == NULL || elf_kind(elf) != ELF_K_ELF) {
+        if (elf != NULL) {
+            elf_end(elf);
+        }
+        close(*fd);
+        *fd = -1;
+        errno = ENOEXEC;
+        return NULL;
+    }
+
+    return elf;
+}
+
+
+pp_symtab_t *
+pp_symtab_open(const char *path, struct stat *sb)
+{
+    pp_symtab_t  *st;
+
+    st = calloc(1, sizeof(pp_symtab_t));
+    if (st == NULL) {
+        return NULL;
+    }
+
+    st->dfd = -1;
+    st->elf = pp_elf_open(path, &st->fd, sb);
+
+    if (st->elf == NULL) {
+        free(st);
+        return NULL;
+    }
+
+    return st;
+}
+
+
+size_t
+pp_symtab_build_id(pp_symtab_t *st, uint8_t *id, size_t max)
+{
+    return pp_elf_build_id(st->elf, id, max);
+}
+
+
+static void
+pp_symtab_debug(pp_symtab_t *st, const uint8_t *id, size_t len)
+{
+    char         path[PP_DEBUG_PATH], *p;
+    size_t       i;
+    struct stat  sb;
+
+    if (len < 2) {
+        return;
+    }
+
+    p = path;
+    p += sprintf(p, "/usr/lib/debug/.build-id/%02x/", id[0]);
+    for (i = 1; i < len; i++) {
+        p += sprintf(p, "%02x", id[i]);
+    }
+    strcpy(p, ".debug");
+
+    st->delf = pp_elf_open(path, &st->dfd, &sb);
+}
+
+
+/* the symbols and lines, from the debug file when the object has none */
+void
+pp_symtab_load(pp_symtab_t *st, const uint8_t *id, size_t len)
+{
+    Elf      *elf;
+    Elf_Scn  *scn;
+
+    elf = st->elf;
+    scn = pp_elf_symscn(elf, SHT_SYMTAB);
+
+    if (scn == NULL) {
+        pp_symtab_debug(st, id, len);
+
+        if (st->delf != NULL) {
+            scn = pp_elf_symscn(st->delf, SHT_SYMTAB);
+            if (scn != NULL) {
+                elf = st->delf;
+            }
+        }
+    }
+
+    if (scn == NULL) {
+        scn = pp_elf_symscn(elf, SHT_DYNSYM);
+    }
+
+    if (scn != NULL) {
+        pp_elf_load_syms(st, elf, scn);
+    }
+
+    st->dw = dwarf_begin_elf(st->delf != NULL ? st->delf : st->elf,
+                             DWARF_C_READ, NULL);
+}
+
+
+/* the name of the symbol holding off; functions only unless data */
+const char *
+pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data)
+{
+    size_t           lo, hi, mid, i, k;
+    const pp_sym_t  *s, *near;
+
+    lo = 0;
+    hi = st->nsyms;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (st->syms[mid].value <= off) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+
+    near = NULL;
+
+    for (i = lo, k = 0; i > 0 && k < PP_SYM_BACK; i--, k++) {
+        s = &st->syms[i - 1];
+
+        if (!s->func && !data) {
+            continue;
+        }
+
+        if (s->size != 0 && off - s->value < s->size) {
+            return s->name;
+        }
+
+        if (s->size == 0 && near == NULL) {
+            near = s;
+        }
+    }
+
+    return near != NULL ? near->name : NULL;
+}
+
+
+/* without .debug_aranges (clang emits none), every CU is asked */
+static int
+pp_sym_cu(const pp_symtab_t *st, uint64_t off, Dwarf_Die *cu)
+{
+    size_t      hsize;
+    Dwarf_Off   o, next;
+
+    for (o = 0; dwarf_nextcu(st->dw, o, &next, &hsize, NULL, NULL, NULL)
+                == 0;
+         o = next)
+    {
+        if (dwarf_offdie(st->dw, o + hsize, cu) != NULL
+            && dwarf_haspc(cu, off) == 1)
+        {
+            return 0;
+        }
+    }
+
+    return -1;
+}
+
+
+char *
+pp_symtab_source(const pp_symtab_t *st, uint64_t off)
+{
+    int          line;
+    char        *s;
+    const char  *file;
+    Dwarf_Die    cu;
+    Dwarf_Line  *l;
+
+    if (st->dw == NULL) {
+        return strdup("");
+    }
+
+    if (dwarf_addrdie(st->dw, off, &cu) == NULL && pp_sym_cu(st, off, &cu)
+                                                   != 0)
+    {
+        return strdup("");
+    }
+
+    l = dwarf_getsrc_die(&cu, off);
+    if (l == NULL || dwarf_lineno(l, &line) != 0) {
+        return strdup("");
+    }
+
+    file = dwarf_linesrc(l, NULL, NULL);
+    if (file == NULL || asprintf(&s, "%s:%d", file, line) == -1) {
+        return strdup("");
+    }
+
+    return s;
+}
+
+
+void
+pp_symtab_close(pp_symtab_t *st)
+{
+    if (st == NULL) {
+        return;
+    }
+
+    if (st->dw != NULL) {
+        dwarf_end(st->dw);
+    }
+
+    if (st->elf != NULL) {
+        elf_end(st->elf);
+    }
+
+    if (st->delf != NULL) {
+        elf_end(st->delf);
+    }
+
+    if (st->fd != -1) {
+        close(st->fd);
+    }
+
+    if (st->dfd != -1) {
+        close(st->dfd);
+    }
+
+    free(st->syms);
+    free(st);
+}

@@ -1,0 +1,342 @@
+/*
+ * --format json: the contract of DESIGN.md ("The JSON contract").  The
+ * names and meanings of its fields stay; fields may be added; a change
+ * of either bumps "format".  Addresses are hex strings, counts integers.
+ */
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp_report.h"
+
+
+#define pp_str(s)  ((s) != NULL ? (s) : "")
+
+
+/* the length of a valid UTF-8 sequence at p, or 0 */
+static size_t
+pp_utf8_len(const unsigned char *p)
+{
+    size_t    n, i;
+    uint32_t  c;
+
+    if (p[0] < 0xc2 || p[0] > 0xf4) {
+        return 0;
+    }
+
+    n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+    c = p[0] & (0x7f >> n);
+
+    /* a NUL among the continuation bytes fails here: no overread */
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+
+    if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff
+        || (c >= 0xd800 && c <= 0xdfff))
+    {
+        return 0;
+    }
+
+    return n;
+}
+
+
+/* a JSON string; bytes that are not UTF-8 become \u00XX */
+void
+pp_json_string(FILE *f, const char *s)
+{
+    size_t                n;
+    const unsigned char  *p;
+
+    fputc('"', f);
+
+    for (p = (const unsigned char *) pp_str(s); *p != '\0'; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", f);
+            continue;
+        case '\\':
+            fputs("\\\\", f);
+            continue;
+        case '\n':
+            fputs("\\n", f);
+            continue;
+        case '\t':
+            fputs("\\t", f);
+            continue;
+        case '\r':
+            fputs("\\r", f);
+            continue;
+        }
+
+        if (*p < 0x20) {
+            fprintf(f, "\\u%04x", *p);
+            continue;
+        }
+
+        if (*p < 0x80) {
+            fputc(*p, f);
+            continue;
+        }
+
+        n = pp_utf8_len(p);
+
+        if (n == 0) {
+            fprintf(f, "\\u%04x", *p);
+            continue;
+        }
+
+        fwrite(p, 1, n, f);
+        p += n - 1;
+    }
+
+    fputc('"', f);
+}
+
+
+/* the shortest form that reads back the same; JSON has no NaN */
+static void
+pp_json_double(FILE *f, double v)
+{
+    char  buf[64];
+
+    if (!isfinite(v)) {
+        v = 0.0;
+    }
+
+    snprintf(buf, sizeof(buf), "%.15g", v);
+    if (strtod(buf, NULL) != v) {
+        snprintf(buf, sizeof(buf), "%.17g", v);
+    }
+
+    /* keep it a float for readers that care: 0 -> 0.0 */
+    fputs(buf, f);
+    if (strpbrk(buf, ".eEn") == NULL) {
+        fputs(".0", f);
+    }
+}
+
+
+static void
+pp_json_u(FILE *f, const char *name, uint64_t v)
+{
+    fprintf(f, ", \"%s\": %llu", name, (unsigned long long) v);
+}
+
+
+static void
+pp_json_where(FILE *f, pp_report_t *r, const char *name, uint64_t key,
+    int obj, const char *symbol, const char *source)
+{
+    uint64_t  base;
+
+    base = obj != PP_NO_OBJECT ? r->objs[obj].o.base : 0;
+
+    fprintf(f, "\"%s\": \"0x%llx\", \"object\": ", name,
+            (unsigned long long) key);
+    pp_json_string(f, obj != PP_NO_OBJECT ? r->objs[obj].o.path : "");
+    fprintf(f, ", \"offset\": \"0x%llx\", \"symbol\": ",
+            (unsigned long long) (key - base));
+    pp_json_string(f, symbol);
+    fputs(", \"source\": ", f);
+    pp_json_string(f, source);
+}
+
+
+static void
+pp_json_totals(FILE *f, const pp_totals_t *t)
+{
+    fprintf(f, "\"pools_created\": %llu",
+            (unsigned long long) t->pools_created);
+    pp_json_u(f, "pools_destroyed", t->pools_destroyed);
+    pp_json_u(f, "pool_resets", t->pool_resets);
+    pp_json_u(f, "allocs", t->allocs);
+    pp_json_u(f, "alloc_bytes", t->alloc_bytes);
+    pp_json_u(f, "small_allocs", t->small_allocs);
+    pp_json_u(f, "large_allocs", t->large_allocs);
+    pp_json_u(f, "noop_frees", t->noop_frees);
+    pp_json_u(f, "pinned_bytes", t->pinned_bytes);
+    pp_json_u(f, "freed", t->freed);
+    pp_json_u(f, "foreign_frees", t->foreign_frees);
+    pp_json_u(f, "unknown_frees", t->unknown_frees);
+    pp_json_u(f, "unused_bytes", t->unused_bytes);
+    pp_json_u(f, "stranded_bytes", t->stranded_bytes);
+    pp_json_u(f, "padding_bytes", t->padding_bytes);
+    pp_json_u(f, "wasted_bytes", t->pinned_bytes + t->unused_bytes);
+    pp_json_u(f, "untracked", t->untracked);
+    pp_json_u(f, "other_threads", t->other_threads);
+    pp_json_u(f, "overflow", t->overflow);
+    pp_json_u(f, "fb_hits", t->fb_hits);
+    pp_json_u(f, "fb_misses", t->fb_misses);
+    pp_json_u(f, "recycled", t->recycled);
+    pp_json_u(f, "busy", t->busy);
+    pp_json_u(f, "foreign_freed", t->foreign_freed);
+    pp_json_u(f, "cl_hits", t->cl_hits);
+    pp_json_u(f, "cl_misses", t->cl_misses);
+}
+
+
+static void
+pp_json_segment(FILE *f, pp_report_t *r)
+{
+    size_t       i;
+    pp_rproc_t  *p;
+
+    fputs("  \"segment\": { \"path\": ", f);
+    pp_json_string(f, r->path);
+    fputs(", \"exe\": ", f);
+    pp_json_string(f, r->hdr.exe);
+    fprintf(f, ", \"creator_pid\": %u, \"created_real_ns\": %llu"
+            ", \"hooks_ok\": %u, \"hooks_failed\": %u,\n"
+            "    \"processes\": [",
+            r->hdr.creator_pid, (unsigned long long) r->hdr.created_real_ns,
+            r->hdr.hooks_ok, r->hdr.hooks_failed);
+
+    for (i = 0; i < r->nprocs; i++) {
+        p = &r->procs[i];
+        fprintf(f, "%s\n      { \"pid\": %u, \"role\": \"%s\", "
+                "\"state\": \"%s\", \"ppid\": %u, \"shard\": %u, "
+                "\"exit_code\": %u, ",
+                i ? "," : "", p->pid, pp_role_name(p->role),
+                pp_status_name(p->status), p->ppid, p->shard, p->exit_code);
+        pp_json_totals(f, &p->totals);
+        fputs(" }", f);
+    }
+
+    fprintf(f, "%s],\n    \"overflow\": %llu },\n", r->nprocs ? "\n    " : "",
+            (unsigned long long) r->totals.overflow);
+}
+
+
+static void
+pp_json_sites(FILE *f, pp_report_t *r)
+{
+    size_t       i;
+    pp_rsite_t  *s;
+
+    fputs("  \"sites\": [", f);
+
+    for (i = 0; i < r->nsites; i++) {
+        s = &r->sites[i];
+        fputs(i ? ",\n    { " : "\n    { ", f);
+        pp_json_where(f, r, "address", s->key, s->obj, s->symbol, s->source);
+        pp_json_u(f, "allocs", s->s.allocs);
+        pp_json_u(f, "alloc_bytes", s->s.alloc_bytes);
+        pp_json_u(f, "large_allocs", s->s.large_allocs);
+        pp_json_u(f, "noop_frees", s->s.noop_frees);
+        pp_json_u(f, "pinned_bytes", s->s.pinned_bytes);
+        fputs(", \"pinned_byte_seconds\": ", f);
+        pp_json_double(f, s->s.pinned_byte_seconds);
+        pp_json_u(f, "freed", s->s.freed);
+        pp_json_u(f, "foreign_frees", s->s.foreign_frees);
+        pp_json_u(f, "unknown_frees", s->s.unknown_frees);
+        pp_json_u(f, "fb_hits", s->s.fb_hits);
+        pp_json_u(f, "fb_misses", s->s.fb_misses);
+        fputs(", \"reuse_rate\": ", f);
+        pp_json_double(f, s->s.fb_hits + s->s.fb_misses != 0
+                          ? (double) s->s.fb_hits
+                            / (double) (s->s.fb_hits + s->s.fb_misses)
+                          : 0.0);
+        pp_json_u(f, "cl_hits", s->s.cl_hits);
+        pp_json_u(f, "cl_misses", s->s.cl_misses);
+        fputs(" }", f);
+    }
+
+    fputs(r->nsites ? "\n  ],\n" : "],\n", f);
+}
+
+
+static void
+pp_json_pools(FILE *f, pp_report_t *r)
+{
+    size_t       i;
+    pp_rpool_t  *p;
+
+    fputs("  \"pools\": [", f);
+
+    for (i = 0; i < r->npools; i++) {
+        p = &r->pools[i];
+        fputs(i ? ",\n    { " : "\n    { ", f);
+        pp_json_where(f, r, "address", p->key, p->obj, p->symbol, p->source);
+        pp_json_u(f, "created", p->p.created);
+        pp_json_u(f, "destroyed", p->p.destroyed);
+        pp_json_u(f, "resets", p->p.resets);
+        pp_json_u(f, "size", p->p.size);
+        pp_json_u(f, "blocks", p->p.blocks);
+        pp_json_u(f, "spilled", p->p.spilled);
+        pp_json_u(f, "unused_bytes", p->p.unused_bytes);
+        pp_json_u(f, "stranded_bytes", p->p.stranded_bytes);
+        pp_json_u(f, "padding_bytes", p->p.padding_bytes);
+        pp_json_u(f, "small_allocs", p->p.small_allocs);
+        pp_json_u(f, "small_bytes", p->p.small_bytes);
+        pp_json_u(f, "large_allocs", p->p.large_allocs);
+        pp_json_u(f, "large_bytes", p->p.large_bytes);
+        pp_json_u(f, "used_p50", pp_rhist_percentile(&p->used, 50));
+        pp_json_u(f, "used_p95", pp_rhist_percentile(&p->used, 95));
+        pp_json_u(f, "used_p99", pp_rhist_percentile(&p->used, 99));
+        pp_json_u(f, "lifetime_ns_p50", pp_rhist_percentile(&p->lifetime, 50));
+        pp_json_u(f, "lifetime_ns_p95", pp_rhist_percentile(&p->lifetime, 95));
+        pp_json_u(f, "lifetime_ns_sum", p->p.lifetime_ns);
+        fputs(" }", f);
+    }
+
+    fputs(r->npools ? "\n  ],\n" : "],\n", f);
+}
+
+
+static void
+pp_json_tags(FILE *f, pp_report_t *r)
+{
+    size_t      i;
+    pp_rtag_t  *t;
+
+    fputs("  \"tags\": [", f);
+
+    for (i = 0; i < r->ntags; i++) {
+        t = &r->tags[i];
+        fputs(i ? ",\n    { " : "\n    { ", f);
+        pp_json_where(f, r, "tag", t->key, t->obj, t->symbol, t->source);
+        pp_json_u(f, "hits", t->t.hits);
+        pp_json_u(f, "misses", t->t.misses);
+        fputs(", \"reuse_rate\": ", f);
+        pp_json_double(f, pp_tag_reuse(&t->t));
+        pp_json_u(f, "recycled", t->t.recycled);
+        pp_json_u(f, "busy", t->t.busy);
+        pp_json_u(f, "foreign_freed", t->t.foreign_freed);
+        fputs(" }", f);
+    }
+
+    fputs(r->ntags ? "\n  ],\n" : "],\n", f);
+}
+
+
+void
+pp_json_print(FILE *f, pp_report_t *r)
+{
+    size_t  i;
+
+    fprintf(f, "{\n  \"format\": %d,\n", PP_JSON_FORMAT);
+
+    pp_json_segment(f, r);
+
+    fputs("  \"totals\": { ", f);
+    pp_json_totals(f, &r->totals);
+    fputs(" },\n", f);
+
+    pp_json_sites(f, r);
+    pp_json_pools(f, r);
+    pp_json_tags(f, r);
+
+    fputs("  \"warnings\": [", f);
+    for (i = 0; i < r->nwarnings; i++) {
+        fputs(i ? ", " : "", f);
+        pp_json_string(f, r->warnings[i]);
+    }
+    fputs("]\n}\n", f);
+}

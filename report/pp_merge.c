@@ -1,0 +1,492 @@
+/*
+ * Merging the shards of a validated segment into one pp_report_t.
+ *
+ * Objects are deduplicated over shards by everything recorded about
+ * them.  A row is identified by its key and the object that covered the
+ * key in its own shard: processes forked from one master share both, so
+ * their rows merge; two processes that mapped different objects at one
+ * address stay apart.  Every shard's overflow rows sum into one row.
+ *
+ * Rows are merged by sorting references to them, not by hashing: the
+ * keys come from the file, and sorting costs O(n log n) whatever they
+ * are.  Every size derives from the validated header, so memory and time
+ * are bounded by the file's size.
+ */
+
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp_report.h"
+
+
+/* a row of one shard's table */
+typedef struct {
+    uint64_t                key;
+    int32_t                 obj;        /* report object, or PP_NO_OBJECT */
+    uint32_t                shard;      /* in pp_merge_t.used */
+    uint32_t                row;
+} pp_ref_t;
+
+typedef struct {
+    const unsigned char    *buf;
+    pp_seg_header_t         h;
+    uint32_t               *used;       /* the shards not free */
+    size_t                  nused;
+    pp_object_t            *objs;       /* the used shards' objects */
+    size_t                 *first;      /* a used shard's first in objs */
+    uint32_t               *byaddr;     /* objs per shard, sorted by lo */
+    int                    *gobj;       /* objs -> report object */
+    pp_ref_t               *refs;
+} pp_merge_t;
+
+
+static const pp_object_t  *pp_sort_objs;     /* qsort() has no context */
+
+
+static const unsigned char *
+pp_shard_at(const pp_merge_t *m, uint32_t s)
+{
+    return m->buf + m->h.shard_off + (uint64_t) m->used[s] * m->h.shard_size;
+}
+
+
+static int
+pp_obj_cmp_id(const void *a, const void *b)
+{
+    const pp_object_t  *x, *y;
+
+    x = &pp_sort_objs[*(const uint32_t *) a];
+    y = &pp_sort_objs[*(const uint32_t *) b];
+
+#define pp_cmp_field(f)  if (x->f != y->f) { return x->f < y->f ? -1 : 1; }
+    pp_cmp_field(base);
+    pp_cmp_field(lo);
+    pp_cmp_field(hi);
+    pp_cmp_field(dev);
+    pp_cmp_field(ino);
+    pp_cmp_field(mtime);
+    pp_cmp_field(file_size);
+    pp_cmp_field(build_id_len);
+#undef pp_cmp_field
+
+    if (memcmp(x->build_id, y->build_id, x->build_id_len) != 0) {
+        return memcmp(x->build_id, y->build_id, x->build_id_len);
+    }
+
+    return strcmp(x->path, y->path);
+}
+
+
+static int
+pp_obj_cmp_lo(const void *a, const void *b)
+{
+    uint64_t  x, y;
+
+    x = pp_sort_objs[*(const uint32_t *) a].lo;
+    y = pp_sort_objs[*(const uint32_t *) b].lo;
+
+    return x < y ? -1 : x > y;
+}
+
+
+static int
+pp_ref_cmp(const void *a, const void *b)
+{
+    const pp_ref_t  *x, *y;
+
+    x = a;
+    y = b;
+
+    if (x->key != y->key) {
+        return x->key < y->key ? -1 : 1;
+    }
+
+    if (x->obj != y->obj) {
+        return x->obj < y->obj ? -1 : 1;
+    }
+
+    if (x->shard != y->shard) {
+        return x->shard < y->shard ? -1 : 1;
+    }
+
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+
+/* every used shard's objects: copied, deduplicated, indexed by address */
+static int
+pp_merge_objects(pp_report_t *r, pp_merge_t *m)
+{
+    size_t        i, n, k, all;
+    uint32_t     *idx;
+    pp_shard_t    sh;
+
+    all = 0;
+    for (i = 0; i < m->nused; i++) {
+        memcpy(&sh, pp_shard_at(m, i), sizeof(pp_shard_t));
+        m->first[i] = all;
+        all += sh.nobjects_used;
+    }
+    m->first[m->nused] = all;
+
+    m->objs = calloc(all + 1, sizeof(pp_object_t));
+    m->byaddr = calloc(all + 1, sizeof(uint32_t));
+    m->gobj = calloc(all + 1, sizeof(int));
+    r->objs = calloc(all + 1, sizeof(pp_robj_t));
+    idx = calloc(all + 1, sizeof(uint32_t));
+
+    if (m->objs == NULL || m->byaddr == NULL || m->gobj == NULL
+        || r->objs == NULL || idx == NULL)
+    {
+        free(idx);
+        return -1;
+    }
+
+    for (i = 0; i < m->nused; i++) {
+        n = m->first[i + 1] - m->first[i];
+        memcpy(&m->objs[m->first[i]], pp_shard_at(m, i) + m->h.objects_off,
+               n * sizeof(pp_object_t));
+    }
+
+    for (k = 0; k < all; k++) {
+        idx[k] = (uint32_t) k;
+        m->byaddr[k] = (uint32_t) k;
+    }
+
+    pp_sort_objs = m->objs;
+    qsort(idx, all, sizeof(uint32_t), pp_obj_cmp_id);
+
+    for (k = 0; k < all; k++) {
+        if (k == 0 || pp_obj_cmp_id(&idx[k - 1], &idx[k]) != 0) {
+            r->objs[r->nobjs++].o = m->objs[idx[k]];
+        }
+        m->gobj[idx[k]] = (int) r->nobjs - 1;
+    }
+
+    for (i = 0; i < m->nused; i++) {
+        qsort(&m->byaddr[m->first[i]], m->first[i + 1] - m->first[i],
+              sizeof(uint32_t), pp_obj_cmp_lo);
+    }
+
+    free(idx);
+
+    return 0;
+}
+
+
+/* the report object whose range held addr in used shard s */
+static int
+pp_obj_find(const pp_merge_t *m, uint32_t s, uint64_t addr)
+{
+    size_t              lo, hi, mid;
+    const uint32_t     *by;
+    const pp_object_t  *o;
+
+    by = &m->byaddr[m->first[s]];
+    lo = 0;
+    hi = m->first[s + 1] - m->first[s];
+
+    /* the last object with o.lo <= addr */
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (m->objs[by[mid]].lo <= addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+
+    if (lo == 0) {
+        return PP_NO_OBJECT;
+    }
+
+    o = &m->objs[by[lo - 1]];
+
+    return addr < o->hi ? m->gobj[by[lo - 1]] : PP_NO_OBJECT;
+}
+
+
+/* the used rows of one table in every used shard, sorted by (key, obj) */
+static size_t
+pp_merge_refs(pp_merge_t *m, uint32_t off, uint32_t cap, size_t row_size,
+    int tags)
+{
+    size_t      n;
+    uint32_t    s, i;
+    uint64_t    key;
+    pp_ref_t   *ref;
+
+    n = 0;
+
+    for (s = 0; s < m->nused; s++) {
+        for (i = 0; i < cap; i++) {
+            memcpy(&key, pp_shard_at(m, s) + off + (size_t) i * row_size,
+                   sizeof(uint64_t));
+
+            if (key == 0) {
+                continue;
+            }
+
+            ref = &m->refs[n++];
+            ref->key = key;
+            ref->shard = s;
+            ref->row = i;
+
+            /* tag key 1: buffers without a tag */
+            ref->obj = tags && key == 1 ? PP_NO_OBJECT
+                                        : pp_obj_find(m, s, key);
+        }
+    }
+
+    qsort(m->refs, n, sizeof(pp_ref_t), pp_ref_cmp);
+
+    return n;
+}
+
+
+static int
+pp_ref_new(const pp_ref_t *refs, size_t k)
+{
+    return k == 0 || refs[k].key != refs[k - 1].key
+           || refs[k].obj != refs[k - 1].obj;
+}
+
+
+static void
+pp_merge_sites(pp_report_t *r, pp_merge_t *m)
+{
+    size_t       k, n;
+    uint32_t     s;
+    pp_site_t    row;
+    pp_rsite_t   ovf;
+
+    n = pp_merge_refs(m, m->h.sites_off, m->h.nsites, sizeof(pp_site_t), 0);
+
+    for (k = 0; k < n; k++) {
+        if (pp_ref_new(m->refs, k)) {
+            r->sites[r->nsites].key = m->refs[k].key;
+            r->sites[r->nsites].obj = m->refs[k].obj;
+            r->nsites++;
+        }
+
+        memcpy(&row, pp_shard_at(m, m->refs[k].shard) + m->h.sites_off
+                     + (size_t) m->refs[k].row * sizeof(pp_site_t),
+               sizeof(pp_site_t));
+        pp_site_add(&r->sites[r->nsites - 1].s, &row);
+    }
+
+    memset(&ovf, 0, sizeof(ovf));
+
+    for (s = 0; s < m->nused; s++) {
+        memcpy(&row, pp_shard_at(m, s) + m->h.sites_off
+                     + (size_t) m->h.nsites * sizeof(pp_site_t),
+               sizeof(pp_site_t));
+        pp_site_add(&ovf.s, &row);
+    }
+
+    if (pp_site_any(&ovf.s)) {
+        ovf.overflow = 1;
+        ovf.obj = PP_NO_OBJECT;
+        r->sites[r->nsites++] = ovf;
+    }
+}
+
+
+static void
+pp_merge_pools(pp_report_t *r, pp_merge_t *m)
+{
+    size_t       k, n;
+    uint32_t     s;
+    pp_rpool_t  *ovf;
+    static pp_pool_t  row;     /* 2 KiB of histograms: off the stack */
+
+    n = pp_merge_refs(m, m->h.pools_off, m->h.npools, sizeof(pp_pool_t), 0);
+
+    for (k = 0; k < n; k++) {
+        if (pp_ref_new(m->refs, k)) {
+            r->pools[r->npools].key = m->refs[k].key;
+            r->pools[r->npools].obj = m->refs[k].obj;
+            r->npools++;
+        }
+
+        memcpy(&row, pp_shard_at(m, m->refs[k].shard) + m->h.pools_off
+                     + (size_t) m->refs[k].row * sizeof(pp_pool_t),
+               sizeof(pp_pool_t));
+        pp_pool_add(&r->pools[r->npools - 1], &row);
+    }
+
+    /* the next row is free: arrays hold one more than every reference */
+    ovf = &r->pools[r->npools];
+
+    for (s = 0; s < m->nused; s++) {
+        memcpy(&row, pp_shard_at(m, s) + m->h.pools_off
+                     + (size_t) m->h.npools * sizeof(pp_pool_t),
+               sizeof(pp_pool_t));
+        pp_pool_add(ovf, &row);
+    }
+
+    if ((ovf->p.created | ovf->p.destroyed | ovf->p.resets | ovf->p.blocks
+         | ovf->p.small_allocs | ovf->p.large_allocs) != 0)
+    {
+        ovf->overflow = 1;
+        ovf->obj = PP_NO_OBJECT;
+        r->npools++;
+
+    } else {
+        memset(ovf, 0, sizeof(pp_rpool_t));
+    }
+}
+
+
+static void
+pp_merge_tags(pp_report_t *r, pp_merge_t *m)
+{
+    size_t      k, n;
+    uint32_t    s;
+    pp_tag_t    row;
+    pp_rtag_t   ovf;
+
+    n = pp_merge_refs(m, m->h.tags_off, m->h.ntags, sizeof(pp_tag_t), 1);
+
+    for (k = 0; k < n; k++) {
+        if (pp_ref_new(m->refs, k)) {
+            r->tags[r->ntags].key = m->refs[k].key;
+            r->tags[r->ntags].obj = m->refs[k].obj;
+            r->ntags++;
+        }
+
+        memcpy(&row, pp_shard_at(m, m->refs[k].shard) + m->h.tags_off
+                     + (size_t) m->refs[k].row * sizeof(pp_tag_t),
+               sizeof(pp_tag_t));
+        pp_tag_add(&r->tags[r->ntags - 1].t, &row);
+    }
+
+    memset(&ovf, 0, sizeof(ovf));
+
+    for (s = 0; s < m->nused; s++) {
+        memcpy(&row, pp_shard_at(m, s) + m->h.tags_off
+                     + (size_t) m->h.ntags * sizeof(pp_tag_t),
+               sizeof(pp_tag_t));
+        pp_tag_add(&ovf.t, &row);
+    }
+
+    if ((ovf.t.hits | ovf.t.misses | ovf.t.recycled | ovf.t.busy
+         | ovf.t.foreign_freed) != 0)
+    {
+        ovf.overflow = 1;
+        ovf.obj = PP_NO_OBJECT;
+        r->tags[r->ntags++] = ovf;
+    }
+}
+
+
+static void
+pp_merge_procs(pp_report_t *r, pp_merge_t *m, int check_procs)
+{
+    uint32_t     s;
+    pp_shard_t   sh;
+    pp_rproc_t  *p;
+
+    for (s = 0; s < m->nused; s++) {
+        memcpy(&sh, pp_shard_at(m, s), sizeof(pp_shard_t));
+
+        p = &r->procs[r->nprocs++];
+        p->shard = m->used[s];
+        p->pid = sh.pid;
+        p->ppid = sh.ppid;
+        p->role = sh.role;
+        p->state = sh.state;
+        p->exit_code = sh.exit_code;
+        p->start_real_ns = sh.start_real_ns;
+        p->totals = sh.totals;
+        p->status = sh.state == PP_SHARD_EXITED ? PP_STATUS_EXITED
+                                                : PP_STATUS_ALIVE;
+        if (check_procs) {
+            p->status = pp_proc_status(sh.pid, sh.state, sh.proc_starttime);
+        }
+
+        pp_totals_add(&r->totals, &sh.totals);
+    }
+}
+
+
+int
+pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
+    int check_procs, char *err, size_t errlen)
+{
+    int         rc;
+    size_t      rows;
+    uint32_t    i, state;
+    pp_merge_t  m;
+
+    memset(r, 0, sizeof(pp_report_t));
+    memset(&m, 0, sizeof(pp_merge_t));
+    rc = -1;
+
+    if (pp_seg_validate(buf, len, err, errlen) != 0) {
+        return -1;
+    }
+
+    m.buf = buf;
+    memcpy(&m.h, buf, sizeof(pp_seg_header_t));
+    r->hdr = m.h;
+
+    m.used = calloc(m.h.nshards, sizeof(uint32_t));
+    m.first = calloc((size_t) m.h.nshards + 1, sizeof(size_t));
+    if (m.used == NULL || m.first == NULL) {
+        goto failed;
+    }
+
+    for (i = 0; i < m.h.nshards; i++) {
+        memcpy(&state, buf + m.h.shard_off + (uint64_t) i * m.h.shard_size
+                       + offsetof(pp_shard_t, state), sizeof(uint32_t));
+        if (state != PP_SHARD_FREE) {
+            m.used[m.nused++] = i;
+        }
+    }
+
+    /* upper bounds: every row of every used shard distinct, + overflow */
+    rows = m.h.nsites;
+    rows = m.h.npools > rows ? m.h.npools : rows;
+    rows = m.h.ntags > rows ? m.h.ntags : rows;
+
+    r->procs = calloc(m.nused + 1, sizeof(pp_rproc_t));
+    r->sites = calloc(m.nused * m.h.nsites + 1, sizeof(pp_rsite_t));
+    r->pools = calloc(m.nused * m.h.npools + 1, sizeof(pp_rpool_t));
+    r->tags = calloc(m.nused * m.h.ntags + 1, sizeof(pp_rtag_t));
+    m.refs = calloc(m.nused * rows + 1, sizeof(pp_ref_t));
+
+    if (r->procs == NULL || r->sites == NULL || r->pools == NULL
+        || r->tags == NULL || m.refs == NULL
+        || pp_merge_objects(r, &m) != 0)
+    {
+        goto failed;
+    }
+
+    pp_merge_procs(r, &m, check_procs);
+    pp_merge_sites(r, &m);
+    pp_merge_pools(r, &m);
+    pp_merge_tags(r, &m);
+
+    rc = 0;
+    goto cleanup;
+
+failed:
+
+    snprintf(err, errlen, "failed to allocate memory");
+    pp_report_free(r);
+
+cleanup:
+
+    free(m.used);
+    free(m.first);
+    free(m.objs);
+    free(m.byaddr);
+    free(m.gobj);
+    free(m.refs);
+
+    return rc;
+}

@@ -1,0 +1,405 @@
+/*
+ * Reading a segment: the file is untrusted input.  It is copied into
+ * private memory with read(2) (a live segment keeps changing, and a
+ * mapped file that shrinks would raise SIGBUS), then every field that
+ * places or sizes something is checked before anything uses it.  After
+ * pp_seg_validate() succeeds, every table row of every used shard lies
+ * inside the buffer and every string that is read is NUL-terminated.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pp_report.h"
+
+
+static int pp_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int pp_table_check(const char *name, uint32_t off, uint64_t rows,
+    size_t row_size, uint32_t shard_size, char *err, size_t errlen);
+static int pp_shard_check(const unsigned char *shard,
+    const pp_seg_header_t *h, uint32_t i, char *err, size_t errlen);
+
+
+static int
+pp_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list  ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+
+    return -1;
+}
+
+
+static int
+pp_pow2(uint32_t n)
+{
+    return n != 0 && (n & (n - 1)) == 0;
+}
+
+
+static int
+pp_table_check(const char *name, uint32_t off, uint64_t rows,
+    size_t row_size, uint32_t shard_size, char *err, size_t errlen)
+{
+    uint64_t  end;
+
+    if (off % 8 != 0 || off < sizeof(pp_shard_t)) {
+        return pp_fail(err, errlen, "bad %s table offset %u", name, off);
+    }
+
+    /* rows < 2^33 and row_size < 2^12: no overflow in 64 bits */
+    end = (uint64_t) off + rows * (uint64_t) row_size;
+
+    if (end > shard_size) {
+        return pp_fail(err, errlen,
+                       "%s table (offset %u, %llu rows) does not fit in a "
+                       "%u-byte shard", name, off, (unsigned long long) rows,
+                       shard_size);
+    }
+
+    return 0;
+}
+
+
+static int
+pp_shard_check(const unsigned char *shard, const pp_seg_header_t *h,
+    uint32_t i, char *err, size_t errlen)
+{
+    uint32_t      k;
+    pp_shard_t    sh;
+    pp_object_t   o;
+
+    memcpy(&sh, shard, sizeof(pp_shard_t));
+
+    if (sh.state > PP_SHARD_EXITED) {
+        return pp_fail(err, errlen, "shard %u: bad state %u", i, sh.state);
+    }
+
+    if (sh.state == PP_SHARD_FREE) {
+        return 0;
+    }
+
+    if (sh.nobjects_used > h->nobjects) {
+        return pp_fail(err, errlen, "shard %u: %u objects used of %u", i,
+                       sh.nobjects_used, h->nobjects);
+    }
+
+    for (k = 0; k < sh.nobjects_used; k++) {
+        memcpy(&o, shard + h->objects_off + (size_t) k * sizeof(pp_object_t),
+               sizeof(pp_object_t));
+
+        if (memchr(o.path, '\0', PP_PATH_MAX) == NULL) {
+            return pp_fail(err, errlen,
+                           "shard %u: object %u: path not NUL-terminated",
+                           i, k);
+        }
+
+        if (o.build_id_len > PP_BUILD_ID_MAX) {
+            return pp_fail(err, errlen,
+                           "shard %u: object %u: build-id of %u bytes",
+                           i, k, o.build_id_len);
+        }
+    }
+
+    return 0;
+}
+
+
+/* checks a whole segment held in memory; 0 or -1 with err set */
+int
+pp_seg_validate(const unsigned char *buf, size_t len, char *err,
+    size_t errlen)
+{
+    uint32_t          i;
+    uint64_t          shards;
+    pp_seg_header_t   h;
+
+    if (len == 0) {
+        return pp_fail(err, errlen, "empty file");
+    }
+
+    if (len < 8 || memcmp(buf, PP_SEG_MAGIC, 8) != 0) {
+        return pp_fail(err, errlen, "not a poolprof segment (bad magic)");
+    }
+
+    if (len < PP_SEG_HEADER_SIZE) {
+        return pp_fail(err, errlen,
+                       "truncated segment: file has %zu bytes, less than "
+                       "the %d-byte header", len, PP_SEG_HEADER_SIZE);
+    }
+
+    memcpy(&h, buf, sizeof(pp_seg_header_t));
+
+    if (h.version != PP_SEG_VERSION) {
+        return pp_fail(err, errlen,
+                       "unsupported segment version %u (this poolprof "
+                       "reads %d)", h.version, PP_SEG_VERSION);
+    }
+
+    if (h.header_size != PP_SEG_HEADER_SIZE) {
+        return pp_fail(err, errlen, "bad header size %u (expected %d)",
+                       h.header_size, PP_SEG_HEADER_SIZE);
+    }
+
+    if (h.ready != 1) {
+        return pp_fail(err, errlen,
+                       "segment not ready (ready = %u): still being created",
+                       h.ready);
+    }
+
+    if (h.size > len) {
+        return pp_fail(err, errlen,
+                       "truncated segment: header says %llu bytes, file has "
+                       "%zu", (unsigned long long) h.size, len);
+    }
+
+    if (h.size != len) {
+        return pp_fail(err, errlen,
+                       "size mismatch: header says %llu bytes, file has %zu",
+                       (unsigned long long) h.size, len);
+    }
+
+    if (memchr(h.exe, '\0', PP_PATH_MAX) == NULL) {
+        return pp_fail(err, errlen, "executable path not NUL-terminated");
+    }
+
+    if (h.nshards == 0) {
+        return pp_fail(err, errlen, "no shards");
+    }
+
+    if (h.shard_size < sizeof(pp_shard_t) || h.shard_size % 8 != 0) {
+        return pp_fail(err, errlen, "bad shard size %u", h.shard_size);
+    }
+
+    if (h.shard_off < PP_SEG_HEADER_SIZE || h.shard_off % 8 != 0
+        || h.shard_off > h.size)
+    {
+        return pp_fail(err, errlen, "bad shard offset %llu",
+                       (unsigned long long) h.shard_off);
+    }
+
+    /* both factors < 2^32: the product fits in 64 bits */
+    shards = (uint64_t) h.nshards * h.shard_size;
+
+    if (shards > h.size - h.shard_off) {
+        return pp_fail(err, errlen,
+                       "%u shards of %u bytes at %llu do not fit in %llu "
+                       "bytes", h.nshards, h.shard_size,
+                       (unsigned long long) h.shard_off,
+                       (unsigned long long) h.size);
+    }
+
+    if (!pp_pow2(h.nsites) || !pp_pow2(h.npools) || !pp_pow2(h.ntags)) {
+        return pp_fail(err, errlen,
+                       "table capacities %u/%u/%u are not all powers of two",
+                       h.nsites, h.npools, h.ntags);
+    }
+
+    if (pp_table_check("site", h.sites_off, (uint64_t) h.nsites + 1,
+                       sizeof(pp_site_t), h.shard_size, err, errlen) != 0
+        || pp_table_check("pool", h.pools_off, (uint64_t) h.npools + 1,
+                          sizeof(pp_pool_t), h.shard_size, err, errlen) != 0
+        || pp_table_check("tag", h.tags_off, (uint64_t) h.ntags + 1,
+                          sizeof(pp_tag_t), h.shard_size, err, errlen) != 0
+        || pp_table_check("object", h.objects_off, h.nobjects,
+                          sizeof(pp_object_t), h.shard_size, err, errlen)
+           != 0)
+    {
+        return -1;
+    }
+
+    for (i = 0; i < h.nshards; i++) {
+        if (pp_shard_check(buf + h.shard_off + (uint64_t) i * h.shard_size,
+                           &h, i, err, errlen)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* reads a whole regular file into malloc()ed memory */
+int
+pp_seg_read_file(const char *path, unsigned char **buf, size_t *len,
+    char *err, size_t errlen)
+{
+    int             fd;
+    size_t          size, got;
+    ssize_t         n;
+    struct stat     st;
+    unsigned char  *p;
+
+    *buf = NULL;
+    *len = 0;
+
+    /* O_NONBLOCK: a FIFO must not hang us before fstat() refuses it */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd == -1) {
+        return pp_fail(err, errlen, "%s", strerror(errno));
+    }
+
+    if (fstat(fd, &st) == -1) {
+        pp_fail(err, errlen, "failed to stat: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return pp_fail(err, errlen, "is a directory");
+    }
+
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return pp_fail(err, errlen, "not a regular file");
+    }
+
+    if (st.st_size == 0) {
+        close(fd);
+        return pp_fail(err, errlen, "empty file");
+    }
+
+    if ((uint64_t) st.st_size > SIZE_MAX / 2) {
+        close(fd);
+        return pp_fail(err, errlen, "file too large");
+    }
+
+    size = (size_t) st.st_size;
+
+    p = malloc(size);
+    if (p == NULL) {
+        close(fd);
+        return pp_fail(err, errlen, "failed to allocate %zu bytes", size);
+    }
+
+    /* bounded by size: a file that grows meanwhile is read up to it */
+    for (got = 0; got < size; got += (size_t) n) {
+        n = read(fd, p + got, size - got);
+
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n == -1) {
+            pp_fail(err, errlen, "failed to read: %s", strerror(errno));
+            free(p);
+            close(fd);
+            return -1;
+        }
+
+        if (n == 0) {
+            break;      /* shrank under us */
+        }
+    }
+
+    close(fd);
+
+    *buf = p;
+    *len = got;
+
+    return 0;
+}
+
+
+int
+pp_report_load(pp_report_t *r, const char *path, char *err, size_t errlen)
+{
+    int             rc;
+    size_t          len;
+    unsigned char  *buf;
+
+    if (pp_seg_read_file(path, &buf, &len, err, errlen) != 0) {
+        return -1;
+    }
+
+    rc = pp_seg_merge(r, buf, len, 1, err, errlen);
+    free(buf);
+
+    if (rc != 0) {
+        return -1;
+    }
+
+    r->path = strdup(path);
+    if (r->path == NULL) {
+        return pp_fail(err, errlen, "failed to allocate memory");
+    }
+
+    return 0;
+}
+
+
+/* /proc/PID/stat field 22, or 0 when the process is gone */
+static uint64_t
+pp_starttime(uint32_t pid)
+{
+    int                 fd, field;
+    char                buf[1024], path[64], *p;
+    ssize_t             n;
+    unsigned long long  v;
+
+    snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return 0;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return 0;
+    }
+    buf[n] = '\0';
+
+    /* the command may hold spaces and parentheses: count after the last ')' */
+    p = strrchr(buf, ')');
+    if (p == NULL) {
+        return 0;
+    }
+
+    for (field = 2; *p != '\0' && field < 22; p++) {
+        if (*p == ' ') {
+            field++;
+        }
+    }
+
+    return sscanf(p, "%llu", &v) == 1 ? (uint64_t) v : 0;
+}
+
+
+/*
+ * A shard still marked alive whose process is gone, or whose pid now
+ * belongs to another process (a different start time), crashed.
+ */
+int
+pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime)
+{
+    uint64_t  now;
+
+    if (state == PP_SHARD_EXITED) {
+        return PP_STATUS_EXITED;
+    }
+
+    if (pid == 0 || pid > 0x7fffffff) {
+        return PP_STATUS_CRASHED;
+    }
+
+    now = pp_starttime(pid);
+
+    return now != 0 && now == starttime ? PP_STATUS_ALIVE : PP_STATUS_CRASHED;
+}

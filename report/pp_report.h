@@ -1,0 +1,164 @@
+/*
+ * poolprof-report internals shared by the reporter's files.
+ *
+ * pp_read.c turns a segment file into a pp_report_t: a private, validated
+ * and merged copy; nothing after it looks at the file again.  pp_sym.c
+ * names the addresses, pp_json.c and pp_text.c print.
+ */
+
+#ifndef _PP_REPORT_H_INCLUDED_
+#define _PP_REPORT_H_INCLUDED_
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "pp_segment.h"
+
+
+#define PP_REPORT_VERSION   "0.1"
+#define PP_JSON_FORMAT      1
+#define PP_ERR_LEN          512
+
+/* pp_rproc_t.status */
+#define PP_STATUS_ALIVE     0
+#define PP_STATUS_EXITED    1
+#define PP_STATUS_CRASHED   2
+
+/* no object covers the address */
+#define PP_NO_OBJECT        (-1)
+
+
+/* a loaded object, deduplicated over every shard */
+typedef struct {
+    pp_object_t             o;          /* as recorded; path NUL-terminated */
+    struct pp_symtab_s     *syms;       /* pp_sym.c's cache */
+    int                     loaded;     /* syms tried */
+} pp_robj_t;
+
+/* a histogram summed over shards: 32-bit buckets may not hold the sum */
+typedef struct {
+    uint64_t                count[PP_HIST_BUCKETS];
+} pp_rhist_t;
+
+typedef struct {
+    uint64_t                key;
+    int                     obj;        /* index in objs or PP_NO_OBJECT */
+    int                     overflow;   /* the overflow rows of all shards */
+    char                   *symbol;     /* "" until pp_sym_resolve() */
+    char                   *source;     /* file:line, or "" */
+    pp_site_t               s;          /* counters summed, key as above */
+} pp_rsite_t;
+
+typedef struct {
+    uint64_t                key;
+    int                     obj;
+    int                     overflow;
+    char                   *symbol;
+    char                   *source;
+    pp_pool_t               p;          /* counters summed, no histograms */
+    pp_rhist_t              used;
+    pp_rhist_t              lifetime;
+} pp_rpool_t;
+
+typedef struct {
+    uint64_t                key;
+    int                     obj;
+    int                     overflow;
+    char                   *symbol;
+    char                   *source;
+    pp_tag_t                t;
+} pp_rtag_t;
+
+typedef struct {
+    uint32_t                shard;
+    uint32_t                pid;
+    uint32_t                ppid;
+    uint32_t                role;
+    uint32_t                state;      /* PP_SHARD_* as recorded */
+    uint32_t                status;     /* PP_STATUS_* as judged now */
+    uint32_t                exit_code;
+    uint64_t                start_real_ns;
+    pp_totals_t             totals;
+} pp_rproc_t;
+
+typedef struct {
+    char                   *path;
+    pp_seg_header_t         hdr;        /* exe NUL-terminated */
+    pp_totals_t             totals;     /* every used shard */
+
+    pp_rproc_t             *procs;
+    size_t                  nprocs;
+    pp_robj_t              *objs;
+    size_t                  nobjs;
+    pp_rsite_t             *sites;
+    size_t                  nsites;
+    pp_rpool_t             *pools;
+    size_t                  npools;
+    pp_rtag_t              *tags;
+    size_t                  ntags;
+
+    char                  **warnings;
+    size_t                  nwarnings;
+} pp_report_t;
+
+
+/* pp_read.c: reading and validating */
+int pp_seg_validate(const unsigned char *buf, size_t len, char *err,
+    size_t errlen);
+int pp_seg_read_file(const char *path, unsigned char **buf, size_t *len,
+    char *err, size_t errlen);
+int pp_report_load(pp_report_t *r, const char *path, char *err,
+    size_t errlen);
+int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
+
+/* pp_merge.c: validates, then merges the shards of a segment in memory */
+int pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
+    int check_procs, char *err, size_t errlen);
+
+/* pp_data.c */
+void pp_site_add(pp_site_t *d, const pp_site_t *s);
+int pp_site_any(const pp_site_t *s);
+void pp_pool_add(pp_rpool_t *d, const pp_pool_t *s);
+void pp_tag_add(pp_tag_t *d, const pp_tag_t *s);
+void pp_totals_add(pp_totals_t *d, const pp_totals_t *s);
+void pp_report_free(pp_report_t *r);
+void pp_report_warn(pp_report_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+uint64_t pp_rhist_percentile(const pp_rhist_t *h, unsigned p);
+const char *pp_role_name(uint32_t role);
+const char *pp_status_name(uint32_t status);
+
+/* pp_elf.c: one object file */
+typedef struct pp_symtab_s  pp_symtab_t;
+
+pp_symtab_t *pp_symtab_open(const char *path, struct stat *sb);
+size_t pp_symtab_build_id(pp_symtab_t *st, uint8_t *id, size_t max);
+void pp_symtab_load(pp_symtab_t *st, const uint8_t *id, size_t len);
+const char *pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data);
+char *pp_symtab_source(const pp_symtab_t *st, uint64_t off);
+void pp_symtab_close(pp_symtab_t *st);
+
+/* pp_sym.c */
+void pp_sym_resolve(pp_report_t *r);
+void pp_sym_free(pp_report_t *r);
+
+/* pp_json.c */
+void pp_json_print(FILE *f, pp_report_t *r);
+void pp_json_string(FILE *f, const char *s);
+
+/* pp_text.c */
+void pp_text_print(FILE *f, pp_report_t *r, unsigned top);
+
+/* pp_list.c */
+int pp_list_segments(FILE *f, const char *where);
+char *pp_newest_segment(char *err, size_t errlen);
+
+/* pp_sort.c */
+void pp_report_sort(pp_report_t *r);
+uint64_t pp_site_wasted(const pp_rsite_t *s);
+double pp_tag_reuse(const pp_tag_t *t);
+
+
+#endif /* _PP_REPORT_H_INCLUDED_ */

@@ -1,0 +1,189 @@
+/*
+ * Symbolization, offline: an address is an offset into the object that
+ * covered it in its process.  A file that is not the one recorded is not
+ * used: the build-id decides when both the record and the file have one,
+ * else device, inode, mtime and size.  Each object is read once.
+ */
+
+#include <errno.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pp_report.h"
+
+
+/* 1 when the file is the one the shim recorded */
+static int
+pp_obj_matches(const pp_object_t *o, pp_symtab_t *st, const struct stat *sb)
+{
+    size_t   n;
+    uint8_t  id[PP_BUILD_ID_MAX];
+
+    n = pp_symtab_build_id(st, id, sizeof(id));
+
+    /* the build-id decides when both sides have one: a reinstall of the
+     * same build keeps its symbols */
+    if (o->build_id_len != 0 && n != 0) {
+        return n == o->build_id_len && memcmp(id, o->build_id, n) == 0;
+    }
+
+    if (o->build_id_len != 0) {
+        return 0;
+    }
+
+    if (o->ino == 0 && o->file_size == 0) {
+        return 1;       /* the shim could not stat it: nothing to compare */
+    }
+
+    return (uint64_t) sb->st_dev == o->dev && (uint64_t) sb->st_ino == o->ino
+           && (int64_t) sb->st_mtime == o->mtime
+           && (uint64_t) sb->st_size == o->file_size;
+}
+
+
+static void
+pp_obj_load(pp_report_t *r, pp_robj_t *ro)
+{
+    char          path[PP_PATH_MAX];
+    size_t        n, d;
+    struct stat   sb;
+    pp_symtab_t  *st;
+    const char   *deleted;
+
+    ro->loaded = 1;
+
+    snprintf(path, sizeof(path), "%s", ro->o.path);
+    st = pp_symtab_open(path, &sb);
+
+    /* readlink() of a replaced executable */
+    deleted = " (deleted)";
+    n = strlen(path);
+    d = strlen(deleted);
+
+    if (st == NULL && n > d && strcmp(path + n - d, deleted) == 0) {
+        path[n - d] = '\0';
+        st = pp_symtab_open(path, &sb);
+    }
+
+    if (st == NULL) {
+        pp_report_warn(r, "cannot read %s: %s; showing offsets", ro->o.path,
+                       strerror(errno));
+        return;
+    }
+
+    if (!pp_obj_matches(&ro->o, st, &sb)) {
+        pp_report_warn(r, "%s changed since it was recorded; showing "
+                       "offsets", ro->o.path);
+        pp_symtab_close(st);
+        return;
+    }
+
+    pp_symtab_load(st, ro->o.build_id, ro->o.build_id_len);
+    ro->syms = st;
+}
+
+
+/* names one row: sites are return addresses, so look one byte back */
+static void
+pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
+    char **symbol, char **source)
+{
+    uint64_t      off;
+    pp_robj_t    *ro;
+    const char   *name;
+    pp_symtab_t  *st;
+
+    *symbol = NULL;
+    *source = NULL;
+
+    if (overflow) {
+        *symbol = strdup("(overflow)");
+
+    } else if (kind == 2 && key == 1) {
+        *symbol = strdup("(none)");
+
+    } else if (obj != PP_NO_OBJECT) {
+        ro = &r->objs[obj];
+
+        if (!ro->loaded) {
+            pp_obj_load(r, ro);
+        }
+
+        st = ro->syms;
+
+        if (st != NULL) {
+            off = key - ro->o.base;
+            if (kind == 0 && off > 0) {
+                off--;
+            }
+
+            name = pp_symtab_find(st, off, kind == 2);
+            *symbol = strdup(name != NULL ? name : "");
+            *source = pp_symtab_source(st, off);
+        }
+    }
+
+    if (*symbol == NULL) {
+        *symbol = strdup("");
+    }
+
+    if (*source == NULL) {
+        *source = strdup("");
+    }
+}
+
+
+void
+pp_sym_resolve(pp_report_t *r)
+{
+    size_t  i;
+
+    if (elf_version(EV_CURRENT) == EV_NONE) {
+        pp_report_warn(r, "failed to initialize libelf; showing offsets");
+    }
+
+    for (i = 0; i < r->nsites; i++) {
+        pp_sym_row(r, r->sites[i].key, r->sites[i].obj, r->sites[i].overflow,
+                   0, &r->sites[i].symbol, &r->sites[i].source);
+    }
+
+    for (i = 0; i < r->npools; i++) {
+        pp_sym_row(r, r->pools[i].key, r->pools[i].obj, r->pools[i].overflow,
+                   0, &r->pools[i].symbol, &r->pools[i].source);
+    }
+
+    for (i = 0; i < r->ntags; i++) {
+        pp_sym_row(r, r->tags[i].key, r->tags[i].obj, r->tags[i].overflow,
+                   2, &r->tags[i].symbol, &r->tags[i].source);
+    }
+}
+
+
+void
+pp_sym_free(pp_report_t *r)
+{
+    size_t  i;
+
+    for (i = 0; i < r->nsites; i++) {
+        free(r->sites[i].symbol);
+        free(r->sites[i].source);
+    }
+
+    for (i = 0; i < r->npools; i++) {
+        free(r->pools[i].symbol);
+        free(r->pools[i].source);
+    }
+
+    for (i = 0; i < r->ntags; i++) {
+        free(r->tags[i].symbol);
+        free(r->tags[i].source);
+    }
+
+    for (i = 0; i < r->nobjs; i++) {
+        pp_symtab_close(r->objs[i].syms);
+        r->objs[i].syms = NULL;
+    }
+}

@@ -1,0 +1,779 @@
+/*
+ * TAP test of the segment reader: synthetic segments, a valid one and
+ * one per corruption, each accepted or refused with the expected reason;
+ * the merge of shards, percentiles, process states and JSON escaping.
+ *
+ * It compiles to nothing without -DPP_TEST_READ, so that compiling every
+ * file of report/ still builds the reporter alone:
+ *
+ *   clang -g -O1 -fsanitize=address,undefined -DPP_TEST_READ -I common \
+ *       report/test_read.c report/pp_read.c report/pp_merge.c \
+ *       report/pp_data.c report/pp_sort.c report/pp_json.c \
+ *       report/pp_text.c report/pp_sym.c report/pp_elf.c \
+ *       -lelf -ldw -o test_read
+ *
+ * `test_read --seeds DIR` writes the synthetic segments into DIR: the
+ * seed corpus of fuzz_read.
+ */
+
+#ifdef PP_TEST_READ
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pp_report.h"
+
+
+#define T_NSITES    8
+#define T_NPOOLS    4
+#define T_NTAGS     4
+#define T_NOBJECTS  4
+#define T_NSHARDS   2
+
+#define T_SITE_A    0x555555561234ULL     /* inside object 0 */
+#define T_SITE_B    0x555555562000ULL
+#define T_TAG       0x555555580010ULL
+#define T_BASE      0x555555554000ULL
+
+typedef struct {
+    unsigned char          *buf;
+    size_t                  len;
+    pp_seg_header_t        *h;
+} t_seg_t;
+
+
+static int  t_n;
+static int  t_failed;
+static char t_dir[64];
+
+
+static void
+t_ok(int ok, const char *fmt, ...)
+{
+    va_list  ap;
+
+    printf("%sok %d - ", ok ? "" : "not ", ++t_n);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+
+    t_failed += !ok;
+}
+
+
+static unsigned char *
+t_shard(t_seg_t *s, uint32_t i)
+{
+    return s->buf + s->h->shard_off + (size_t) i * s->h->shard_size;
+}
+
+
+static pp_shard_t *
+t_sh(t_seg_t *s, uint32_t i)
+{
+    return (pp_shard_t *) t_shard(s, i);
+}
+
+
+static pp_site_t *
+t_site(t_seg_t *s, uint32_t sh, uint32_t row)
+{
+    return (pp_site_t *) (t_shard(s, sh) + s->h->sites_off
+                          + row * sizeof(pp_site_t));
+}
+
+
+static pp_pool_t *
+t_pool(t_seg_t *s, uint32_t sh, uint32_t row)
+{
+    return (pp_pool_t *) (t_shard(s, sh) + s->h->pools_off
+                          + row * sizeof(pp_pool_t));
+}
+
+
+static pp_tag_t *
+t_tag(t_seg_t *s, uint32_t sh, uint32_t row)
+{
+    return (pp_tag_t *) (t_shard(s, sh) + s->h->tags_off
+                         + row * sizeof(pp_tag_t));
+}
+
+
+static pp_object_t *
+t_obj(t_seg_t *s, uint32_t sh, uint32_t row)
+{
+    return (pp_object_t *) (t_shard(s, sh) + s->h->objects_off
+                            + row * sizeof(pp_object_t));
+}
+
+
+/*
+ * Two shards of one master and its worker: the same object, the same
+ * site A in both, site B in the worker only, a pool site, a tag and the
+ * "no tag" key 1; the worker's overflow rows count something.
+ */
+static void
+t_build(t_seg_t *s)
+{
+    size_t            off, shard_size, i;
+    pp_object_t      *o;
+    pp_seg_header_t  *h;
+
+    off = (sizeof(pp_shard_t) + 63) & ~(size_t) 63;
+    shard_size = off + (T_NSITES + 1) * sizeof(pp_site_t)
+                 + (T_NPOOLS + 1) * sizeof(pp_pool_t)
+                 + (T_NTAGS + 1) * sizeof(pp_tag_t)
+                 + T_NOBJECTS * sizeof(pp_object_t);
+    shard_size = (shard_size + 4095) & ~(size_t) 4095;
+
+    s->len = PP_SEG_HEADER_SIZE + T_NSHARDS * shard_size;
+    s->buf = calloc(1, s->len);
+    s->h = h = (pp_seg_header_t *) s->buf;
+
+    memcpy(h->magic, PP_SEG_MAGIC, 8);
+    h->version = PP_SEG_VERSION;
+    h->header_size = PP_SEG_HEADER_SIZE;
+    h->size = s->len;
+    h->nshards = T_NSHARDS;
+    h->shard_size = (uint32_t) shard_size;
+    h->shard_off = PP_SEG_HEADER_SIZE;
+    h->creator_pid = 100;
+    h->ready = 1;
+    h->created_real_ns = 1700000000ULL * 1000000000ULL;
+    h->nsites = T_NSITES;
+    h->npools = T_NPOOLS;
+    h->ntags = T_NTAGS;
+    h->nobjects = T_NOBJECTS;
+    h->sites_off = (uint32_t) off;
+    h->pools_off = h->sites_off + (T_NSITES + 1) * sizeof(pp_site_t);
+    h->tags_off = h->pools_off + (T_NPOOLS + 1) * sizeof(pp_pool_t);
+    h->objects_off = h->tags_off + (T_NTAGS + 1) * sizeof(pp_tag_t);
+    strcpy(h->exe, "/usr/sbin/nginx");
+
+    for (i = 0; i < T_NSHARDS; i++) {
+        t_sh(s, i)->pid = 100 + i;
+        t_sh(s, i)->ppid = i ? 100 : 1;
+        t_sh(s, i)->state = PP_SHARD_EXITED;
+        t_sh(s, i)->role = i ? PP_ROLE_WORKER : PP_ROLE_MASTER;
+        t_sh(s, i)->nobjects_used = 1;
+        t_sh(s, i)->totals.allocs = 10 * (i + 1);
+        t_sh(s, i)->totals.pinned_bytes = 100;
+        t_sh(s, i)->totals.unused_bytes = 1000;
+        t_sh(s, i)->totals.overflow = i;
+
+        o = t_obj(s, i, 0);
+        o->base = T_BASE;
+        o->lo = T_BASE;
+        o->hi = T_BASE + 0x100000;
+        o->ino = 42;
+        o->file_size = 1234;
+        strcpy(o->path, "/nonexistent/poolprof-test/nginx");
+
+        t_site(s, i, 3)->key = T_SITE_A;
+        t_site(s, i, 3)->allocs = 5;
+        t_site(s, i, 3)->noop_frees = 2;
+        t_site(s, i, 3)->pinned_bytes = 64;
+        t_site(s, i, 3)->pinned_byte_seconds = 0.5;
+
+        t_pool(s, i, 1)->key = T_SITE_A;
+        t_pool(s, i, 1)->created = 3;
+        t_pool(s, i, 1)->destroyed = 3;
+        t_pool(s, i, 1)->size = 1024;
+        t_pool(s, i, 1)->unused_bytes = 300;
+        /* used: 3 generations of 100 bytes here, 1 of 5000 in shard 1 */
+        t_pool(s, i, 1)->used.count[pp_hist_bucket(i ? 5000 : 100)] =
+            i ? 1 : 3;
+
+        t_tag(s, i, 0)->key = T_TAG;
+        t_tag(s, i, 0)->hits = 3;
+        t_tag(s, i, 0)->misses = 1;
+        t_tag(s, i, 2)->key = 1;
+        t_tag(s, i, 2)->misses = 7;
+    }
+
+    t_site(s, 1, 5)->key = T_SITE_B;
+    t_site(s, 1, 5)->allocs = 1;
+    t_site(s, 1, 5)->pinned_bytes = 4096;
+    t_site(s, 1, T_NSITES)->allocs = 9;         /* overflow */
+    t_tag(s, 1, T_NTAGS)->misses = 2;
+}
+
+
+static void
+t_free(t_seg_t *s)
+{
+    free(s->buf);
+    s->buf = NULL;
+}
+
+
+static int
+t_write(const char *name, const void *buf, size_t len, char *path,
+    size_t plen)
+{
+    int  fd;
+
+    snprintf(path, plen, "%s/%s", t_dir, name);
+
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd == -1) {
+        return -1;
+    }
+
+    if (len != 0 && write(fd, buf, len) != (ssize_t) len) {
+        close(fd);
+        return -1;
+    }
+
+    return close(fd);
+}
+
+
+/* the reader refuses buf with a message holding want */
+static void
+t_refuse(const char *desc, const unsigned char *buf, size_t len,
+    const char *want)
+{
+    int          rc;
+    char         err[PP_ERR_LEN];
+    pp_report_t  r;
+
+    err[0] = '\0';
+    rc = pp_seg_merge(&r, buf, len, 0, err, sizeof(err));
+
+    t_ok(rc == -1 && strstr(err, want) != NULL, "%s: \"%s\"", desc, err);
+
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+}
+
+
+/* a corruption of the valid segment; mutate is applied to a fresh copy */
+#define t_corrupt(desc, want, stmt)                                          \
+    do {                                                                     \
+        t_seg_t  s;                                                          \
+        t_build(&s);                                                         \
+        stmt;                                                                \
+        t_refuse(desc, s.buf, s.len, want);                                  \
+        t_free(&s);                                                          \
+    } while (0)
+
+
+static void
+t_file(const char *desc, const char *path, const char *want)
+{
+    int          rc;
+    char         err[PP_ERR_LEN];
+    pp_report_t  r;
+
+    err[0] = '\0';
+    rc = pp_report_load(&r, path, err, sizeof(err));
+
+    t_ok(rc == -1 && strstr(err, want) != NULL, "%s: \"%s\"", desc, err);
+
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+}
+
+
+static pp_rsite_t *
+t_find_site(pp_report_t *r, uint64_t key)
+{
+    size_t  i;
+
+    for (i = 0; i < r->nsites; i++) {
+        if (r->sites[i].key == key && !r->sites[i].overflow) {
+            return &r->sites[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+t_valid(void)
+{
+    int          rc;
+    char         err[PP_ERR_LEN], path[128], *json;
+    size_t       i, jlen, novf;
+    FILE        *f;
+    t_seg_t      s;
+    pp_rsite_t  *a, *b;
+    pp_report_t  r;
+
+    t_build(&s);
+
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    t_ok(rc == 0, "a valid segment is accepted%s%s", rc ? ": " : "",
+         rc ? err : "");
+    if (rc != 0) {
+        t_free(&s);
+        return;
+    }
+
+    t_ok(r.nprocs == 2 && r.procs[0].pid == 100 && r.procs[1].pid == 101
+         && r.procs[1].role == PP_ROLE_WORKER
+         && r.procs[0].status == PP_STATUS_EXITED,
+         "two processes, roles and states");
+    t_ok(r.totals.allocs == 30 && r.totals.pinned_bytes == 200
+         && r.totals.unused_bytes == 2000 && r.totals.overflow == 1,
+         "totals summed over shards");
+    t_ok(r.nobjs == 1, "the shared object is deduplicated");
+
+    a = t_find_site(&r, T_SITE_A);
+    b = t_find_site(&r, T_SITE_B);
+    t_ok(a != NULL && a->s.allocs == 10 && a->s.noop_frees == 4
+         && a->s.pinned_bytes == 128 && a->s.pinned_byte_seconds == 1.0
+         && a->obj == 0,
+         "merge: one site in two shards has summed counts");
+    t_ok(b != NULL && b->s.allocs == 1, "merge: a site of one shard");
+
+    novf = 0;
+    for (i = 0; i < r.nsites; i++) {
+        if (r.sites[i].overflow) {
+            novf++;
+            t_ok(r.sites[i].s.allocs == 9, "overflow rows are summed");
+        }
+    }
+    t_ok(r.nsites == 3 && novf == 1, "3 site rows, one of them overflow");
+
+    t_ok(r.npools == 1 && r.pools[0].p.created == 6
+         && r.pools[0].p.unused_bytes == 600 && r.pools[0].p.size == 1024,
+         "merge: pools by creating site");
+    t_ok(pp_rhist_percentile(&r.pools[0].used, 50)
+         == pp_hist_lower(pp_hist_bucket(100))
+         && pp_rhist_percentile(&r.pools[0].used, 95)
+            == pp_hist_lower(pp_hist_bucket(5000))
+         && pp_rhist_percentile(&r.pools[0].used, 75) == 96,
+         "percentiles: p50 %llu p75 %llu p95 %llu",
+         (unsigned long long) pp_rhist_percentile(&r.pools[0].used, 50),
+         (unsigned long long) pp_rhist_percentile(&r.pools[0].used, 75),
+         (unsigned long long) pp_rhist_percentile(&r.pools[0].used, 95));
+
+    t_ok(r.ntags == 3, "tags: the module's, none (key 1), overflow");
+
+    pp_report_sort(&r);
+    t_ok(r.sites[0].key == T_SITE_B && r.sites[2].overflow,
+         "sites sorted by pinned bytes, overflow last");
+    t_ok(r.tags[0].key == 1 && r.tags[0].t.misses == 14,
+         "tags sorted by misses");
+    t_ok(pp_tag_reuse(&r.tags[1].t) == 0.75, "reuse rate hits/(h+m)");
+
+    /* printing without symbols, then with (the object is missing) */
+    f = open_memstream(&json, &jlen);
+    pp_json_print(f, &r);
+    fclose(f);
+    t_ok(strstr(json, "\"format\": 1") != NULL
+         && strstr(json, "\"address\": \"0x555555561234\"") != NULL
+         && strstr(json, "\"offset\": \"0xd234\"") != NULL,
+         "JSON: format, hex address and offset");
+    free(json);
+
+    pp_sym_resolve(&r);
+    t_ok(r.nwarnings == 1 && strstr(r.warnings[0], "cannot read") != NULL,
+         "a missing object warns once");
+    t_ok(strcmp(r.tags[0].symbol, "(none)") == 0, "tag key 1 is (none)");
+    f = fopen("/dev/null", "w");
+    pp_text_print(f, &r, 10);
+    fclose(f);
+    pp_report_free(&r);
+
+    /* end to end through a file */
+    t_write("valid", s.buf, s.len, path, sizeof(path));
+    rc = pp_report_load(&r, path, err, sizeof(err));
+    t_ok(rc == 0 && r.nsites == 3, "a valid segment file loads");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    /* a different object at the same address in the worker */
+    strcpy(t_obj(&s, 1, 0)->path, "/nonexistent/other");
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    t_ok(rc == 0 && r.nobjs == 2 && r.nsites == 4,
+         "same address, different objects: kept apart");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    /* a free shard is skipped */
+    memset(t_shard(&s, 1), 0, s.h->shard_size);
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    t_ok(rc == 0 && r.nprocs == 1 && r.nsites == 1,
+         "a free shard is skipped");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    t_free(&s);
+}
+
+
+static void
+t_corruptions(void)
+{
+    char  path[128];
+
+    t_corrupt("wrong magic", "bad magic", s.buf[0] = 'X');
+    t_corrupt("wrong version",
+              "unsupported segment version 2 (this poolprof reads 1)",
+              s.h->version = 2);
+    t_corrupt("header size", "bad header size", s.h->header_size = 64);
+    t_corrupt("not ready", "not ready", s.h->ready = 0);
+    t_corrupt("truncated", "truncated segment: header says", s.len -= 4096);
+    t_corrupt("shorter than the header", "less than the 4096-byte header",
+              s.len = 100);
+    t_corrupt("larger than recorded", "size mismatch", s.h->size -= 8);
+    t_corrupt("no shards", "no shards", s.h->nshards = 0);
+    t_corrupt("nshards * shard_size overflows", "do not fit",
+              s.h->nshards = 0xffffffff; s.h->shard_size = 0xfffff000);
+    t_corrupt("shards past the end", "do not fit", s.h->nshards = 3);
+    t_corrupt("shard offset past the end", "bad shard offset",
+              s.h->shard_off = UINT64_MAX - 7);
+    t_corrupt("shard offset in the header", "bad shard offset",
+              s.h->shard_off = 8);
+    t_corrupt("tiny shards", "bad shard size", s.h->shard_size = 16);
+    t_corrupt("site table outside the shard", "site table",
+              s.h->sites_off = s.h->shard_size - 64);
+    t_corrupt("pool table offset wraps", "pool table",
+              s.h->pools_off = 0xfffffff8);
+    t_corrupt("object table too large", "object table",
+              s.h->nobjects = 0x7fffffff);
+    t_corrupt("tag capacity 2^32-1 + overflow row", "powers of two",
+              s.h->ntags = 0xffffffff);
+    t_corrupt("tag capacity 2^31", "tag table", s.h->ntags = 0x80000000);
+    t_corrupt("non-power-of-two capacity", "powers of two",
+              s.h->nsites = 6);
+    t_corrupt("zero capacity", "powers of two", s.h->npools = 0);
+    t_corrupt("table over the shard record", "bad site table offset",
+              s.h->sites_off = 8);
+    t_corrupt("misaligned table", "bad tag table offset",
+              s.h->tags_off += 4);
+    t_corrupt("unterminated exe", "executable path not NUL-terminated",
+              memset(s.h->exe, 'a', PP_PATH_MAX));
+    t_corrupt("unterminated object path", "path not NUL-terminated",
+              memset(t_obj(&s, 1, 0)->path, 'a', PP_PATH_MAX));
+    t_corrupt("object count past the table", "objects used",
+              t_sh(&s, 0)->nobjects_used = T_NOBJECTS + 1);
+    t_corrupt("build-id too long", "build-id",
+              t_obj(&s, 0, 0)->build_id_len = 33);
+    t_corrupt("bad shard state", "bad state", t_sh(&s, 1)->state = 7);
+    t_refuse("empty buffer", (const unsigned char *) "", 0, "empty file");
+
+    /* files */
+    t_write("empty", "", 0, path, sizeof(path));
+    t_file("empty file", path, "empty file");
+    t_file("a directory", t_dir, "is a directory");
+    snprintf(path, sizeof(path), "%s/missing", t_dir);
+    t_file("a missing file", path, "No such file");
+    t_file("a foreign file", "/bin/ls", "bad magic");
+    t_file("a character device", "/dev/null", "not a regular file");
+
+    snprintf(path, sizeof(path), "%s/fifo", t_dir);
+    if (mkfifo(path, 0600) == 0) {
+        t_file("a FIFO does not hang", path, "not a regular file");
+    } else {
+        t_ok(1, "# SKIP mkfifo: %s", strerror(errno));
+    }
+}
+
+
+/* the running test binary as the shim would record it */
+static int
+t_self_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    int                i;
+    uint64_t           a;
+    pp_object_t       *o;
+    const ElfW(Nhdr)  *nh;
+    const char        *p, *end;
+
+    (void) size;
+
+    o = data;
+    if (info->dlpi_name[0] != '\0') {
+        return 0;
+    }
+
+    o->base = info->dlpi_addr;
+    o->lo = UINT64_MAX;
+
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        a = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+
+        if (info->dlpi_phdr[i].p_type == PT_LOAD) {
+            o->lo = a < o->lo ? a : o->lo;
+            if (a + info->dlpi_phdr[i].p_memsz > o->hi) {
+                o->hi = a + info->dlpi_phdr[i].p_memsz;
+            }
+        }
+
+        if (info->dlpi_phdr[i].p_type != PT_NOTE) {
+            continue;
+        }
+
+        p = (const char *) a;
+        end = p + info->dlpi_phdr[i].p_memsz;
+
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            nh = (const ElfW(Nhdr) *) p;
+            p += sizeof(ElfW(Nhdr)) + ((nh->n_namesz + 3) & ~3u);
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_descsz <= 32) {
+                memcpy(o->build_id, p, nh->n_descsz);
+                o->build_id_len = nh->n_descsz;
+            }
+            p += (nh->n_descsz + 3) & ~3u;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+t_symbols(void)
+{
+    int          rc;
+    char         err[PP_ERR_LEN];
+    size_t       i;
+    t_seg_t      s;
+    struct stat  sb;
+    pp_object_t  self, *o;
+    pp_report_t  r;
+
+    memset(&self, 0, sizeof(self));
+    dl_iterate_phdr(t_self_cb, &self);
+    if (readlink("/proc/self/exe", self.path, PP_PATH_MAX - 1) <= 0
+        || stat(self.path, &sb) != 0)
+    {
+        t_ok(0, "failed to find the test binary");
+        return;
+    }
+
+    self.dev = sb.st_dev;
+    self.ino = sb.st_ino;
+    self.mtime = sb.st_mtime;
+    self.file_size = sb.st_size;
+
+    t_build(&s);
+    t_sh(&s, 1)->state = PP_SHARD_FREE;
+    *t_obj(&s, 0, 0) = self;
+
+    /* a return address inside t_build(), and a tag: a data object */
+    t_site(&s, 0, 3)->key = (uintptr_t) t_build + 16;
+    t_tag(&s, 0, 0)->key = (uintptr_t) &t_failed;
+    t_pool(&s, 0, 1)->key = (uintptr_t) t_free + 4;
+
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    if (rc != 0) {
+        t_ok(0, "symbols: the segment merges: %s", err);
+        t_free(&s);
+        return;
+    }
+
+    pp_sym_resolve(&r);
+    pp_report_sort(&r);
+
+    for (i = 0; i < r.nsites && r.sites[i].key != (uintptr_t) t_build + 16;
+         i++)
+    {
+        /* void */
+    }
+
+    t_ok(i < r.nsites && strcmp(r.sites[i].symbol, "t_build") == 0
+         && strstr(r.sites[i].source, "test_read.c:") != NULL,
+         "symbols: a site in a function: %s at %s",
+         i < r.nsites ? r.sites[i].symbol : "?",
+         i < r.nsites ? r.sites[i].source : "?");
+    t_ok(strcmp(r.pools[0].symbol, "t_free") == 0,
+         "symbols: a pool site: %s", r.pools[0].symbol);
+    for (i = 0; i < r.ntags && r.tags[i].key != (uintptr_t) &t_failed; i++) {
+        /* void */
+    }
+
+    t_ok(i < r.ntags && strcmp(r.tags[i].symbol, "t_failed") == 0,
+         "symbols: a tag is a data object: %s",
+         i < r.ntags ? r.tags[i].symbol : "?");
+    t_ok(r.nwarnings == 0, "symbols: no warnings");
+    pp_report_free(&r);
+
+    /* the same file under another build-id */
+    o = t_obj(&s, 0, 0);
+    o->build_id[0] ^= 0xff;
+    if (o->build_id_len == 0) {
+        o->build_id_len = 1;
+    }
+
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    if (rc == 0) {
+        pp_sym_resolve(&r);
+    }
+    t_ok(rc == 0 && r.nwarnings == 1
+         && strstr(r.warnings[0], "changed since it was recorded") != NULL
+         && r.sites[0].symbol[0] == '\0',
+         "symbols: a changed binary warns once and shows offsets");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    /* no build-id recorded: device, inode, mtime and size decide */
+    o->build_id_len = 0;
+    o->mtime++;
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    if (rc == 0) {
+        pp_sym_resolve(&r);
+    }
+    t_ok(rc == 0 && r.nwarnings == 1
+         && strstr(r.warnings[0], "changed since") != NULL,
+         "symbols: without a build-id, a new mtime means changed");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    t_free(&s);
+}
+
+
+static void
+t_misc(void)
+{
+    char        *out, want[64];
+    size_t       len;
+    FILE        *f;
+    pp_rhist_t   h;
+    uint64_t     start;
+
+    f = open_memstream(&out, &len);
+    pp_json_string(f, "a\"b\\c\n\x01\x7f\xc3\xa9\xff\xc0\xaf\xed\xa0\x80");
+    fclose(f);
+    t_ok(strcmp(out, "\"a\\\"b\\\\c\\n\\u0001\x7f\xc3\xa9\\u00ff\\u00c0"
+                     "\\u00af\\u00ed\\u00a0\\u0080\"") == 0,
+         "JSON escaping: %s", out);
+    free(out);
+
+    memset(&h, 0, sizeof(h));
+    t_ok(pp_rhist_percentile(&h, 50) == 0, "percentile of nothing is 0");
+    h.count[3] = 1;
+    h.count[255] = 1;
+    t_ok(pp_rhist_percentile(&h, 50) == 3
+         && pp_rhist_percentile(&h, 100) == pp_hist_lower(251),
+         "percentile: corrupt top buckets are clamped");
+    memset(&h, 0, sizeof(h));
+    h.count[pp_hist_bucket(10)] = 50;
+    h.count[pp_hist_bucket(1000)] = 45;
+    h.count[pp_hist_bucket(100000)] = 5;
+    t_ok(pp_rhist_percentile(&h, 50) == 10
+         && pp_rhist_percentile(&h, 95) == 896
+         && pp_rhist_percentile(&h, 96) == 98304,
+         "percentile: p50 p95 p96 at bucket lower bounds");
+
+    t_ok(pp_proc_status(getpid(), PP_SHARD_EXITED, 0) == PP_STATUS_EXITED,
+         "state exited");
+    t_ok(pp_proc_status(getpid(), PP_SHARD_ALIVE, 1) == PP_STATUS_CRASHED,
+         "alive with another start time: crashed");
+    t_ok(pp_proc_status(0x7ffffffe, PP_SHARD_ALIVE, 1) == PP_STATUS_CRASHED,
+         "alive but gone: crashed");
+
+    /* our own start time, read the way the shim does */
+    f = fopen("/proc/self/stat", "r");
+    start = 0;
+    if (f != NULL) {
+        char  buf[1024], *p;
+        int   field;
+
+        if (fgets(buf, sizeof(buf), f) != NULL
+            && (p = strrchr(buf, ')')) != NULL)
+        {
+            for (field = 2; *p && field < 22; p++) {
+                field += *p == ' ';
+            }
+            start = strtoull(p, NULL, 10);
+        }
+        fclose(f);
+    }
+    t_ok(pp_proc_status(getpid(), PP_SHARD_ALIVE, start) == PP_STATUS_ALIVE,
+         "alive, same start time: alive");
+
+    snprintf(want, sizeof(want), "%s", pp_role_name(PP_ROLE_HELPER));
+    t_ok(strcmp(want, "helper") == 0
+         && strcmp(pp_role_name(99), "unknown") == 0, "role names");
+}
+
+
+static void
+t_cleanup(const char *name)
+{
+    char  path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", t_dir, name);
+    unlink(path);
+}
+
+
+/* the synthetic segments as a seed corpus for fuzz_read */
+static int
+t_seeds(const char *dir)
+{
+    char     path[4096];
+    t_seg_t  s;
+
+    t_build(&s);
+    snprintf(t_dir, sizeof(t_dir), "%.60s", dir);
+
+    if (t_write("seed-valid", s.buf, s.len, path, sizeof(path)) != 0) {
+        fprintf(stderr, "failed to write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+
+    t_sh(&s, 1)->state = PP_SHARD_ALIVE;
+    t_sh(&s, 0)->nobjects_used = 0;
+    t_write("seed-alive", s.buf, s.len, path, sizeof(path));
+
+    t_write("seed-header", s.buf, PP_SEG_HEADER_SIZE, path, sizeof(path));
+
+    t_free(&s);
+
+    return 0;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--seeds") == 0) {
+        return t_seeds(argv[2]);
+    }
+
+    snprintf(t_dir, sizeof(t_dir), "/tmp/pp-test-read.XXXXXX");
+    if (mkdtemp(t_dir) == NULL) {
+        printf("1..0 # SKIP failed to create a temporary directory\n");
+        return 77;
+    }
+
+    t_valid();
+    t_corruptions();
+    t_symbols();
+    t_misc();
+
+    t_cleanup("valid");
+    t_cleanup("empty");
+    t_cleanup("fifo");
+    rmdir(t_dir);
+
+    printf("1..%d\n", t_n);
+
+    return t_failed ? 1 : 0;
+}
+
+#endif /* PP_TEST_READ */
