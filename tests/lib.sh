@@ -108,6 +108,12 @@ pp_is()
     fi
 }
 
+# pp_quiet CMD...: CMD with its output discarded (for pp_ok)
+pp_quiet()
+{
+    "$@" >/dev/null 2>&1
+}
+
 pp_done()
 {
     [ "$pp_failed" -eq 0 ]

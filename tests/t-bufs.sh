@@ -73,7 +73,7 @@ done
 pp_ok "nginx stops gracefully" pp_nginx_stop
 
 "$PP_REPORT" --format json "$PP_TMP/seg" > "$PP_TMP/report.json"
-pp_ok "the report is valid JSON" jq -e .tags "$PP_TMP/report.json" >/dev/null
+pp_ok "the report is valid JSON" pp_quiet jq -e .tags "$PP_TMP/report.json"
 
 # The reusing filter, per response of K calls: the first call finds
 # *free empty (a miss); each call's buffer is sent at once (flush) and
@@ -102,7 +102,7 @@ pp_ok "chunked filter's tag symbolized" \
 pp_ok "gzip filter's tag symbolized" \
     test "$(tag misses ngx_http_gzip_filter_module)" -gt 0
 pp_ok "gzip on a 1 MB body reuses buffers" \
-    jq -e '[.tags[] | select(.symbol == "ngx_http_gzip_filter_module")
+    pp_quiet jq -e '[.tags[] | select(.symbol == "ngx_http_gzip_filter_module")
             | .reuse_rate][0] > 0' "$PP_TMP/report.json"
 pp_ok "proxy: the upstream's tag symbolized" \
     test "$(tag recycled ngx_http_proxy_module)" -gt 0 -o \

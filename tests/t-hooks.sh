@@ -67,7 +67,7 @@ pp_is "$?" 0 "nginx -t under the shim succeeds"
 pp_ok "nginx -t says the test is successful" \
     grep -q 'test is successful' "$PP_TMP/t.out"
 pp_ok "nginx -t creates no segment" test ! -e "$PP_TMP/seg"
-pp_is "$(grep -c poolprof "$PP_TMP/t.out")" 0 "nginx -t: the shim is silent"
+pp_is "$(grep -c "^poolprof\\[" "$PP_TMP/t.out")" 0 "nginx -t: the shim is silent"
 
 # other programs: silent no-op
 out=$(LD_PRELOAD=$PP_SHIM POOLPROF_VERBOSE=1 POOLPROF_SEGMENT=$PP_TMP/seg2 \
@@ -81,7 +81,7 @@ pp_nginx_start || pp_done
 pp_is "$(pp_get /ret)" "plain return" "nginx serves with POOLPROF_DISABLE=1"
 pp_ok "POOLPROF_DISABLE=1 nginx stops gracefully" pp_nginx_stop
 pp_ok "POOLPROF_DISABLE=1 creates no segment" test ! -e "$PP_TMP/seg"
-pp_is "$(grep -c poolprof "$PP_TMP/nginx.stderr")" 0 \
+pp_is "$(grep -c "^poolprof\\[" "$PP_TMP/nginx.stderr")" 0 \
     "POOLPROF_DISABLE=1: the shim is silent"
 
 # an unwritable segment path: one line, nginx serves
@@ -89,7 +89,7 @@ PP_ENV="POOLPROF_SEGMENT=/proc/poolprof-cannot-be-here"
 pp_nginx_start || pp_done
 pp_is "$(pp_get /ret)" "plain return" "nginx serves when the segment fails"
 pp_ok "unwritable segment nginx stops gracefully" pp_nginx_stop
-pp_is "$(grep -c poolprof "$PP_TMP/nginx.stderr")" 1 \
+pp_is "$(grep -c "^poolprof\\[" "$PP_TMP/nginx.stderr")" 1 \
     "an unwritable segment gives exactly one message"
 
 pp_done

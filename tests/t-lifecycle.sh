@@ -135,7 +135,7 @@ PP_ENV="POOLPROF_SEGMENT=$seg.huge POOLPROF_SIZE=4000000G"
 pp_nginx_start || pp_done
 pp_is "$(pp_get /noop)" "noop_free ok" "no space: nginx serves"
 pp_ok "no space: nginx stops gracefully" pp_nginx_stop
-pp_is "$(grep -c poolprof "$PP_TMP/nginx.stderr")" 1 \
+pp_is "$(grep -c "^poolprof\\[" "$PP_TMP/nginx.stderr")" 1 \
     "no space: exactly one message"
 
 # --- tables too small ------------------------------------------------------

@@ -81,7 +81,7 @@ for workers in 1 4; do
         pp_diag "$(cat "$PP_TMP/report.err")"
     fi
     pp_ok "$workers worker(s): the report is valid JSON" \
-        jq -e .totals "$PP_TMP/report.json" >/dev/null
+        pp_quiet jq -e .totals "$PP_TMP/report.json"
 
     w="$workers worker(s):"
     pp_is "$(site noop_frees ${h}_noop_free_handler)" $N "$w N no-op frees"
@@ -117,7 +117,7 @@ for workers in 1 4; do
         # from the worker only (the master's pools die at exit unlogged)
         wpid=$(jq '.segment.processes[] | select(.role == "worker") | .pid' \
                "$PP_TMP/report.json")
-        want=$(grep " $wpid#[0-9]*: .*free: 0x[0-9a-f]*, unused: " \
+        want=$(grep " $wpid#[0-9]*: .*free: [0-9A-Fa-fx]*, unused: " \
                    "$PP_TMP/nginx/logs/error.log" \
                | sed 's/.*unused: \([0-9]*\).*/\1/' \
                | awk '{ s += $1 } END { print s + 0 }')
