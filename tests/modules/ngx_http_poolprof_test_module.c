@@ -842,8 +842,11 @@ ngx_http_pp_test_send_text(ngx_http_request_t *r, ngx_uint_t status,
  *                     previous buffer at once because of flush, and
  *                     update_chains moved it to ctx->free)
  *   recycled = R     (every buffer, the last one included)
- * and 1 ngx_palloc(r->pool, bufsize) for the data of the only buffer.
- * A slow client keeps buffers busy and turns hits into misses.
+ * and 1 ngx_palloc(r->pool, bufsize) for the data of the only buffer
+ * (checked on Debian's nginx 1.22.1, also with gzip on below us).  The
+ * ngx_chain_get_free_buf() and ngx_palloc() calls are made in
+ * ngx_http_pp_test_copy(), for both filters.  A client too slow for
+ * the socket buffer keeps buffers busy and turns hits into misses.
  *
  * "pp_test_filter fresh" takes its buffers from a free list that it never
  * refills (tag: &ngx_http_pp_test_fresh_tag): R misses, 0 hits, and a
@@ -908,15 +911,7 @@ ngx_http_pp_test_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     rc = ngx_http_next_body_filter(r, out);
 
-    {
-    ngx_chain_t *t; ngx_uint_t nf0 = 0, nf1 = 0, nb = 0;
-    for (t = ctx->free; t; t = t->next) nf0++;
     ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, &out, tag);
-    for (t = ctx->free; t; t = t->next) nf1++;
-    for (t = ctx->busy; t; t = t->next) nb++;
-    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "PPTRACE rc=%i in=%p free %ui->%ui busy %ui", rc, in, nf0, nf1, nb);
-    }
 
     return rc;
 }
@@ -962,9 +957,6 @@ ngx_http_pp_test_copy(ngx_http_request_t *r, ngx_chain_t *in,
         }
 
         while (size) {
-            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                          "PPTRACE get_free_buf %s tag=%p size=%uz flush=%d last=%d",
-                          *free ? "hit" : "miss", tag, size, b->flush, b->last_buf);
             cl = ngx_chain_get_free_buf(r->pool, free);
             if (cl == NULL) {
                 return NGX_ERROR;
