@@ -23,7 +23,7 @@ PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg"
 PP_HTTP="
     server {
         listen unix:$PP_TMP/up.sock;
-        location / { alias $PP_TMP/1m.txt; }
+        location = /data { alias $PP_TMP/1m.txt; }
     }"
 PP_SERVER="
         location /reuse { pp_test body; pp_test_size $S; pp_test_repeat $K;
@@ -34,7 +34,7 @@ PP_SERVER="
                             sub_filter 'no-such-text' 'x'; }
         location /gzip { alias $PP_TMP/1m.txt; gzip on; gzip_types *;
                          gzip_min_length 1; }
-        location /proxy { proxy_pass http://unix:$PP_TMP/up.sock:/; }"
+        location /proxy { proxy_pass http://unix:$PP_TMP/up.sock:/data; }"
 
 get_n()
 {
@@ -45,7 +45,7 @@ get_n()
         pp__i=$((pp__i + 1))
     done
     # shellcheck disable=SC2086
-    curl -sS --max-time 60 -o /dev/null -H 'Accept-Encoding: gzip' $pp__u
+    curl -sS --max-time 60 -o /dev/null -H 'Accept-Encoding: gzip' $pp__u >/dev/null
 }
 
 # tag FIELD SYMBOL

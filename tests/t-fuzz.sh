@@ -25,7 +25,7 @@ pp_plan 2
 
 mkdir -p "$PP_TMP/corpus"
 pp_ok "seed corpus written" \
-    "$top_builddir/report/test_read" --seeds "$PP_TMP/corpus" >/dev/null
+    pp_quiet "$top_builddir/report/test_read" --seeds "$PP_TMP/corpus"
 
 ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$seconds" \
     -max_len=40000 -rss_limit_mb=1024 -timeout=10 \

@@ -55,7 +55,7 @@ load()
             i=$((i + 1))
         done
         # shellcheck disable=SC2086
-        curl -sS --max-time 30 -o /dev/null $urls || return 1
+        curl -sS --max-time 30 -o /dev/null $urls >/dev/null || return 1
     done
 }
 
