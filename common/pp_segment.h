@@ -188,8 +188,18 @@ typedef struct {
     uint64_t        recycled;       /* moved to *free by update_chains */
     uint64_t        busy;           /* left busy by update_chains */
     uint64_t        foreign_freed;  /* other tags' links it freed */
-    uint64_t        reserved[2];
+    uint64_t        own_hits;       /* inferred for modules that keep */
+    uint64_t        own_misses;     /* their own free list (gzip): below */
 } pp_tag_t;
+
+/*
+ * own_hits and own_misses: a module that never calls
+ * ngx_chain_get_free_buf() on a free list (gzip takes ctx->free itself)
+ * is measured at ngx_chain_update_chains(): links that left *free since
+ * its last call were reused (hits); links of its tag in *out beyond
+ * those are new buffers (misses).
+ */
+#define PP_TAG_NONE           1     /* the key of buffers with no tag */
 
 
 /* a loaded object: the executable, a library, an nginx module */

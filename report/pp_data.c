@@ -78,6 +78,8 @@ pp_tag_add(pp_tag_t *d, const pp_tag_t *s)
     d->recycled += s->recycled;
     d->busy += s->busy;
     d->foreign_freed += s->foreign_freed;
+    d->own_hits += s->own_hits;
+    d->own_misses += s->own_misses;
 }
 
 

@@ -309,6 +309,8 @@ pp_json_tags(FILE *f, pp_report_t *r)
         pp_json_u(f, "recycled", t->t.recycled);
         pp_json_u(f, "busy", t->t.busy);
         pp_json_u(f, "foreign_freed", t->t.foreign_freed);
+        pp_json_u(f, "own_hits", t->t.own_hits);
+        pp_json_u(f, "own_misses", t->t.own_misses);
         fputs(" }", f);
     }
 

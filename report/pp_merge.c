@@ -374,7 +374,7 @@ pp_merge_tags(pp_report_t *r, pp_merge_t *m)
     }
 
     if ((ovf.t.hits | ovf.t.misses | ovf.t.recycled | ovf.t.busy
-         | ovf.t.foreign_freed) != 0)
+         | ovf.t.foreign_freed | ovf.t.own_hits | ovf.t.own_misses) != 0)
     {
         ovf.overflow = 1;
         ovf.obj = PP_NO_OBJECT;

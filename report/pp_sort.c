@@ -24,10 +24,10 @@ pp_tag_reuse(const pp_tag_t *t)
 {
     uint64_t  n;
 
-    n = t->hits + t->misses;
+    n = t->hits + t->misses + t->own_hits + t->own_misses;
 
-    /* hits + misses may wrap on a corrupt file: never divide by 0 */
-    return n != 0 ? (double) t->hits / (double) n : 0.0;
+    /* the sum may wrap on a corrupt file: never divide by 0 */
+    return n != 0 ? (double) (t->hits + t->own_hits) / (double) n : 0.0;
 }
 
 

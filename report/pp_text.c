@@ -230,8 +230,8 @@ pp_text_tags(FILE *f, pp_report_t *r, unsigned top)
     for (i = 0; i < r->ntags && i < top; i++) {
         t = &r->tags[i];
         fprintf(f, "  %9llu %9llu %5.1f%% %9llu %7llu  %s\n",
-                (unsigned long long) t->t.hits,
-                (unsigned long long) t->t.misses,
+                (unsigned long long) (t->t.hits + t->t.own_hits),
+                (unsigned long long) (t->t.misses + t->t.own_misses),
                 pp_tag_reuse(&t->t) * 100,
                 (unsigned long long) t->t.recycled,
                 (unsigned long long) t->t.busy,

@@ -10,6 +10,11 @@
  * A miss of ngx_chain_get_free_buf() returns a buffer with no tag yet:
  * it waits in a small pending list and is counted for the tag it carries
  * when it first reaches ngx_chain_update_chains(), or when its pool ends.
+ *
+ * A free list that never goes through ngx_chain_get_free_buf() (gzip
+ * takes ctx->free itself) is followed from one update_chains call to
+ * the next: links that left it were reused (own hits), links of the tag
+ * in *out beyond those are new buffers (own misses).
  */
 
 #include "pp_shim.h"
@@ -25,6 +30,58 @@ typedef struct {
 static pp_pending_t  pp_pending[PP_PENDING_MAX];
 static uint32_t      pp_npending;
 
+#define PP_LISTS  256
+
+typedef struct {
+    pp_ngx_chain_t        **free;       /* the list's address: the key */
+    pp_ngx_pool_t          *pool;
+    uint32_t                len;        /* after the last update_chains */
+    uint32_t                gfb;        /* ngx_chain_get_free_buf used it */
+} pp_list_t;
+
+static pp_list_t     pp_lists[PP_LISTS];
+static uint32_t      pp_nlists;
+
+
+/* the state of a free list; a new one replaces a stale one in its slot */
+static pp_list_t *
+pp_list(pp_ngx_chain_t **free, pp_ngx_pool_t *pool, int *fresh)
+{
+    pp_list_t  *l;
+
+    l = &pp_lists[pp_hash((uintptr_t) free) & (PP_LISTS - 1)];
+
+    if (l->free == free && l->pool == pool) {
+        *fresh = 0;
+        return l;
+    }
+
+    if (l->free == NULL) {
+        pp_nlists++;
+    }
+
+    l->free = free;
+    l->pool = pool;
+    l->len = 0;
+    l->gfb = 0;
+    *fresh = 1;
+
+    return l;
+}
+
+
+static uint32_t
+pp_chain_len(pp_ngx_chain_t *cl, uint32_t max)
+{
+    uint32_t  n;
+
+    for (n = 0; cl != NULL && n < max; cl = cl->next) {
+        n++;
+    }
+
+    return n;
+}
+
 
 static inline uintptr_t
 pp_tag_key(void *tag)
@@ -34,10 +91,14 @@ pp_tag_key(void *tag)
 
 
 void
-pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t *cl, int hit, uintptr_t site)
+pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t **free, pp_ngx_chain_t *cl,
+    int hit, uintptr_t site)
 {
+    int           fresh;
     pp_site_t    *s;
     pp_totals_t  *t;
+
+    pp_list(free, pool, &fresh)->gfb = 1;
 
     s = pp_site(site);
     t = &pp_proc.shard->totals;
@@ -85,6 +146,16 @@ pp_bufs_pool_end(pp_ngx_pool_t *pool)
 {
     uint32_t  i;
 
+    if (pp_nlists) {
+        for (i = 0; i < PP_LISTS; i++) {
+            if (pp_lists[i].pool == pool) {
+                pp_lists[i].free = NULL;
+                pp_lists[i].pool = NULL;
+                pp_nlists--;
+            }
+        }
+    }
+
     for (i = pp_npending; i-- > 0; /* void */) {
         if (pp_pending[i].pool == pool) {
             pp_tag(pp_tag_key(pp_pending[i].buf->tag))->misses++;
@@ -95,13 +166,34 @@ pp_bufs_pool_end(pp_ngx_pool_t *pool)
 
 
 void
-pp_bufs_update_before(pp_bufs_state_t *st, pp_ngx_chain_t **free,
-    pp_ngx_chain_t **busy, pp_ngx_chain_t **out)
+pp_bufs_update_before(pp_bufs_state_t *st, pp_ngx_pool_t *pool,
+    pp_ngx_chain_t **free, pp_ngx_chain_t **busy, pp_ngx_chain_t **out,
+    void *tag)
 {
+    int              fresh;
+    uint32_t         cur, tagged;
+    pp_list_t       *l;
     pp_ngx_chain_t  *cl;
 
     st->free_head = *free;
     st->n = 0;
+    st->own_hits = 0;
+    st->own_misses = 0;
+
+    l = pp_list(free, pool, &fresh);
+    st->list = l;
+
+    if (!l->gfb) {
+        cur = pp_chain_len(*free, PP_BUFS_NOTE);
+        st->own_hits = (!fresh && cur < l->len) ? l->len - cur : 0;
+
+        tagged = 0;
+        for (cl = *out; cl != NULL && tagged < PP_BUFS_NOTE; cl = cl->next) {
+            tagged += (cl->buf->tag == tag);
+        }
+
+        st->own_misses = tagged > st->own_hits ? tagged - st->own_hits : 0;
+    }
 
     for (cl = *busy; cl != NULL && st->n < PP_BUFS_NOTE; cl = cl->next) {
         st->n++;
@@ -143,6 +235,12 @@ pp_bufs_update_after(pp_bufs_state_t *st, pp_ngx_chain_t **free,
 
     row = pp_tag(pp_tag_key(tag));
     t = &pp_proc.shard->totals;
+
+    if (!((pp_list_t *) st->list)->gfb) {
+        ((pp_list_t *) st->list)->len = pp_chain_len(*free, PP_BUFS_NOTE);
+        row->own_hits += st->own_hits;
+        row->own_misses += st->own_misses;
+    }
 
     row->recycled += recycled;
     row->busy += busy_n;

@@ -288,7 +288,7 @@ pp_get_free_buf(pp_ngx_pool_t *pool, pp_ngx_chain_t **free)
     cl = pp_orig.get_free_buf(pool, free);
 
     if (cl != NULL) {
-        pp_bufs_get(pool, cl, head != NULL && cl == head, pp_tls.site);
+        pp_bufs_get(pool, free, cl, head != NULL && cl == head, pp_tls.site);
     }
 
     pp_tls.depth--;
@@ -309,7 +309,7 @@ pp_update_chains(pp_ngx_pool_t *p, pp_ngx_chain_t **free,
     }
 
     pp_enter();
-    pp_bufs_update_before(&st, free, busy, out);
+    pp_bufs_update_before(&st, p, free, busy, out, tag);
     pp_orig.update_chains(p, free, busy, out, tag);
     pp_bufs_update_after(&st, free, busy, tag);
     pp_tls.depth--;

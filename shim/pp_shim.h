@@ -132,13 +132,17 @@ void pp_track_end(pp_ngx_pool_t *pool, int destroy);
 typedef struct {
     pp_ngx_chain_t         *free_head;
     uint32_t                n;          /* links in *busy and *out */
+    uint32_t                own_hits;
+    uint32_t                own_misses;
+    void                   *list;
 } pp_bufs_state_t;
 
-void pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t *cl, int hit,
-    uintptr_t site);
+void pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t **free,
+    pp_ngx_chain_t *cl, int hit, uintptr_t site);
 void pp_bufs_pool_end(pp_ngx_pool_t *pool);
-void pp_bufs_update_before(pp_bufs_state_t *st, pp_ngx_chain_t **free,
-    pp_ngx_chain_t **busy, pp_ngx_chain_t **out);
+void pp_bufs_update_before(pp_bufs_state_t *st, pp_ngx_pool_t *pool,
+    pp_ngx_chain_t **free, pp_ngx_chain_t **busy, pp_ngx_chain_t **out,
+    void *tag);
 void pp_bufs_update_after(pp_bufs_state_t *st, pp_ngx_chain_t **free,
     pp_ngx_chain_t **busy, void *tag);
 
