@@ -12,6 +12,13 @@
 # error log is printed (as TAP comments) only when a test failed.
 
 : "${NGINX:=/usr/sbin/nginx}"
+
+# nginx reads an NGINX environment variable as the listening sockets a
+# binary upgrade hands over (and then neither daemonizes nor upgrades):
+# keep the path as a shell variable that no child inherits
+pp__nginx=$NGINX
+unset NGINX
+NGINX=$pp__nginx
 : "${PP_WORKERS:=1}"
 : "${PP_PRELOAD:=}"
 : "${PP_ENV:=}"
