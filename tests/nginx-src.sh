@@ -10,9 +10,13 @@ set -u
 
 out=$1
 flavor=$2
-dir=$out/$flavor
+# the suffix changes with the configure flags, so old builds are redone
+dir=$out/$flavor-2
 
-[ -x "$dir/sbin/nginx" ] && exit 0
+if [ -x "$dir/sbin/nginx" ]; then
+    echo "$dir/sbin/nginx"
+    exit 0
+fi
 
 case $flavor in
 gcc-O0)     cc=gcc;   opt='-O0 -g' ;;
@@ -72,8 +76,7 @@ src=$(ls -d "$dir.tmp"/nginx-*/ | head -n 1)
 (
     cd "$src" &&
     ./configure --prefix="$dir" --with-cc="$cc" --with-cc-opt="$opt" \
-        --with-threads --with-http_gunzip_module \
-        --without-http_rewrite_module &&
+        --with-threads --with-http_gunzip_module &&
     make -j"$(nproc)" &&
     make install
 ) > "$out/$flavor.log" 2>&1
@@ -85,3 +88,4 @@ if [ ! -x "$dir/sbin/nginx" ]; then
 fi
 
 rm -rf "$dir.tmp"
+echo "$dir/sbin/nginx"

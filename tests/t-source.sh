@@ -48,7 +48,7 @@ fetch_all()
 }
 
 for f in $flavors; do
-    NGINX=$src/$f/sbin/nginx
+    NGINX=$(tail -n 1 "$PP_TMP/build.$f")
 
     PP_PRELOAD=
     PP_ENV=
@@ -70,7 +70,7 @@ for f in $flavors; do
     done
     # shellcheck disable=SC2086
     pp_ok "$f: 200 requests under the shim" \
-        curl -sS --max-time 60 -o /dev/null $urls >/dev/null
+        pp_quiet curl -sS --max-time 60 -o /dev/null $urls
 
     same=1
     for x in data ret 404; do
