@@ -54,7 +54,7 @@ nworkers()
     [ "$(pp_children "$1" | wc -l)" -eq "$2" ]
 }
 
-pp_plan 28
+pp_plan 31
 
 # --- a worker killed with SIGKILL -------------------------------------
 PP_WORKERS=2
@@ -151,5 +151,15 @@ pp_ok "tiny tables: nginx stops gracefully" pp_nginx_stop
 report "$seg.tiny"
 pp_ok "tiny tables: the overflow is reported" \
     test "$(jq .segment.overflow "$PP_TMP/report.json")" -gt 0
+
+# --- tracking capped at nothing ---------------------------------------------
+PP_ENV="POOLPROF_SEGMENT=$seg.cap POOLPROF_MAX_TRACKED=0"
+pp_nginx_start || pp_done
+requests /noop $N
+pp_ok "capped tracking: nginx stops gracefully" pp_nginx_stop
+report "$seg.cap"
+pp_is "$(noops)" $N "capped tracking: every no-op free still counted"
+pp_is "$(jq "[.sites[] | select(.symbol == \"$h\") | .unknown_frees] | add" \
+        "$PP_TMP/report.json")" $N "capped tracking: their sizes are unknown"
 
 pp_done
