@@ -62,7 +62,7 @@ run()
         "http://127.0.0.1:$PP_PORT$2" > "$PP_TMP/wrk.out" 2>&1
 
     w=$(pp_children "$pp_nginx_pid" | head -n 1)
-    rss=$(sed -n 's/^VmRSS: *\([0-9]*\).*/\1/p' "/proc/$w/status" 2>/dev/null)
+    rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$w/status" 2>/dev/null)
     pp_nginx_stop >/dev/null
 
     rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$PP_TMP/wrk.out")
