@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pp_proc.h"
 #include "pp_report.h"
 
 
@@ -343,45 +344,6 @@ pp_report_load(pp_report_t *r, const char *path, char *err, size_t errlen)
 }
 
 
-/* /proc/PID/stat field 22, or 0 when the process is gone */
-static uint64_t
-pp_starttime(uint32_t pid)
-{
-    int                 fd, field;
-    char                buf[1024], path[64], *p;
-    ssize_t             n;
-    unsigned long long  v;
-
-    snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return 0;
-    }
-
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return 0;
-    }
-    buf[n] = '\0';
-
-    /* the command may hold spaces and parentheses: count after the last ')' */
-    p = strrchr(buf, ')');
-    if (p == NULL) {
-        return 0;
-    }
-
-    for (field = 2; *p != '\0' && field < 22; p++) {
-        if (*p == ' ') {
-            field++;
-        }
-    }
-
-    return sscanf(p, "%llu", &v) == 1 ? (uint64_t) v : 0;
-}
-
-
 /*
  * A shard still marked alive whose process is gone, or whose pid now
  * belongs to another process (a different start time), crashed.
@@ -399,7 +361,7 @@ pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime)
         return PP_STATUS_CRASHED;
     }
 
-    now = pp_starttime(pid);
+    now = pp_proc_starttime(pid);
 
     return now != 0 && now == starttime ? PP_STATUS_ALIVE : PP_STATUS_CRASHED;
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pp_proc.h"
 #include "pp_shim.h"
 
 
@@ -33,7 +34,6 @@ static size_t pp_layout(pp_seg_header_t *h, uint32_t shard_size,
     const pp_caps_t *c);
 static int pp_shm_join(int fd, size_t size, char *err, size_t len);
 static int pp_shm_has_alive(pp_seg_header_t *h, pid_t pid);
-static uint64_t pp_proc_starttime(pid_t pid);
 static int pp_object_cb(struct dl_phdr_info *info, size_t size, void *data);
 
 
@@ -313,7 +313,7 @@ pp_shm_claim(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     mine->start_real_ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
     mine->start_mono_ns = pp_now();
-    mine->proc_starttime = pp_proc_starttime((pid_t) pid);
+    mine->proc_starttime = pp_proc_starttime(pid);
 
     pp_proc.shard = mine;
     pp_proc.pid = pid;
@@ -354,45 +354,6 @@ pp_shm_exit(int code)
     sh->exit_code = (uint32_t) code;
     sh->end_mono_ns = pp_now();
     __atomic_store_n(&sh->state, PP_SHARD_EXITED, __ATOMIC_RELEASE);
-}
-
-
-static uint64_t
-pp_proc_starttime(pid_t pid)
-{
-    int                 fd;
-    char                buf[1024], path[64], *p;
-    ssize_t             n;
-    int                 field;
-    unsigned long long  v;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return 0;
-    }
-
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return 0;
-    }
-    buf[n] = '\0';
-
-    /* the command may hold spaces and parentheses: count after the last ')' */
-    p = strrchr(buf, ')');
-    if (p == NULL) {
-        return 0;
-    }
-
-    for (field = 2; *p != '\0' && field < 22; p++) {
-        if (*p == ' ') {
-            field++;
-        }
-    }
-
-    return sscanf(p, "%llu", &v) == 1 ? (uint64_t) v : 0;
 }
 
 
