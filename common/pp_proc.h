@@ -14,28 +14,48 @@
 #include <unistd.h>
 
 
-/* 0 when the process is gone */
-static inline uint64_t
-pp_proc_starttime(uint32_t pid)
+/*
+ * Reads a small /proc file into buf, NUL-terminated; returns its length,
+ * or 0 when it cannot be read or is empty.  No malloc: the shim calls it
+ * before main().
+ */
+static inline size_t
+pp_proc_read(const char *path, char *buf, size_t len)
 {
-    int                 fd, field;
-    char                buf[1024], path[64], *p;
-    ssize_t             n;
-    unsigned long long  v;
-
-    snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+    int      fd;
+    ssize_t  n;
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd == -1) {
         return 0;
     }
 
-    n = read(fd, buf, sizeof(buf) - 1);
+    n = read(fd, buf, len - 1);
     close(fd);
+
     if (n <= 0) {
         return 0;
     }
+
     buf[n] = '\0';
+
+    return (size_t) n;
+}
+
+
+/* 0 when the process is gone */
+static inline uint64_t
+pp_proc_starttime(uint32_t pid)
+{
+    int                 field;
+    char                buf[1024], path[64], *p;
+    unsigned long long  v;
+
+    snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+
+    if (pp_proc_read(path, buf, sizeof(buf)) == 0) {
+        return 0;
+    }
 
     /* the command may hold spaces and parentheses: count after the last ')' */
     p = strrchr(buf, ')');

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pp_proc.h"
 #include "pp_shim.h"
 #include "pp_elf.h"
 #include "pp_patch.h"
@@ -165,23 +166,14 @@ pp_init(void)
 static int
 pp_helper_invocation(void)
 {
-    int      fd;
-    char     buf[4096], *p, *end;
-    ssize_t  n;
+    char    buf[4096], *p, *end;
+    size_t  n;
 
-    fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
+    n = pp_proc_read("/proc/self/cmdline", buf, sizeof(buf));
+    if (n == 0) {
         return 0;
     }
 
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-
-    if (n <= 0) {
-        return 0;
-    }
-
-    buf[n] = '\0';
     end = buf + n;
 
     /* skip argv[0] */
