@@ -30,9 +30,8 @@ typedef struct {
 
 
 static uint32_t pp_pow2_floor(uint64_t n);
-static size_t pp_layout(pp_seg_header_t *h, uint32_t shard_size,
-    const pp_caps_t *c);
-static int pp_shm_join(int fd, size_t size, char *err, size_t len);
+static size_t pp_layout(pp_seg_header_t *h, const pp_caps_t *c);
+static int pp_shm_join(int fd, char *err, size_t len);
 static int pp_shm_has_alive(pp_seg_header_t *h, pid_t pid);
 static int pp_object_cb(struct dl_phdr_info *info, size_t size, void *data);
 
@@ -56,11 +55,9 @@ pp_pow2_floor(uint64_t n)
 
 /* places the tables of a shard; returns the bytes they need */
 static size_t
-pp_layout(pp_seg_header_t *h, uint32_t shard_size, const pp_caps_t *c)
+pp_layout(pp_seg_header_t *h, const pp_caps_t *c)
 {
     size_t  off;
-
-    (void) shard_size;
 
     off = (sizeof(pp_shard_t) + 63) & ~(size_t) 63;
     h->sites_off = off;
@@ -103,7 +100,7 @@ pp_shm_create(const char *path, size_t size, char *err, size_t len)
 
     if (fd != -1) {
         /* a running instance's segment is joined, never overwritten */
-        rc = pp_shm_join(fd, size, err, len);
+        rc = pp_shm_join(fd, err, len);
         close(fd);
         if (rc != 1) {
             return rc;
@@ -159,7 +156,7 @@ pp_shm_create(const char *path, size_t size, char *err, size_t len)
         c.nobjects = 256;
     }
 
-    while (pp_layout(h, shard_size, &c) > shard_size) {
+    while (pp_layout(h, &c) > shard_size) {
         c.nsites = c.nsites > 1 ? c.nsites / 2 : 1;
         c.npools = c.npools > 1 ? c.npools / 2 : 1;
     }
@@ -191,19 +188,18 @@ pp_shm_create(const char *path, size_t size, char *err, size_t len)
 
 
 /*
- * An existing file: join it when it is a valid segment whose creator is
- * our parent (a binary upgrade: the old master execs the new binary) or
- * our own pid; start afresh when its creator is gone; refuse otherwise.
+ * An existing file: join it when it is a valid segment and our parent
+ * is its creator or one of its live processes (a binary upgrade: the
+ * old master, perhaps a daemon's child, execs the new binary); start
+ * afresh when its creator is gone; refuse while it lives.
  * Returns 0 joined, 1 start afresh, -1 refused.
  */
 static int
-pp_shm_join(int fd, size_t size, char *err, size_t len)
+pp_shm_join(int fd, char *err, size_t len)
 {
     struct stat       st;
     pp_seg_header_t  *h;
     pid_t             creator;
-
-    (void) size;
 
     if (fstat(fd, &st) == -1 || (size_t) st.st_size < PP_SEG_MIN_SIZE) {
         return 1;
