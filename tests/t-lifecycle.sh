@@ -107,9 +107,15 @@ PP_ENV="POOLPROF_SEGMENT=$seg.upgrade"
 pp_nginx_start || pp_done
 requests /noop $N
 kill -USR2 "$pp_nginx_pid"
+# the old master renames its pid file first, the new one writes its own
+# later: wait for a nginx.pid that names another process
+new_pid()
+{
+    new=$(cat "$PP_TMP/nginx/nginx.pid" 2>/dev/null)
+    [ -n "$new" ] && [ "$new" != "$pp_nginx_pid" ]
+}
 pp_ok "upgrade: the new master writes its pid file" \
-    pp_wait_until 10 test -s "$PP_TMP/nginx/nginx.pid.oldbin"
-new=$(cat "$PP_TMP/nginx/nginx.pid" 2>/dev/null)
+    pp_wait_until 10 new_pid
 pp_ok "upgrade: the new master has a worker" \
     pp_wait_until 10 nworkers "${new:-0}" 1
 kill -QUIT "$pp_nginx_pid"
