@@ -1,5 +1,5 @@
 /*
- * poolprof segment format, version 1.
+ * poolprof segment format, version 2.
  *
  * The only contract between the shim (the writer, inside nginx) and
  * poolprof-report (the reader).  poolprof-segment(5) describes it in
@@ -16,6 +16,9 @@
  *   pp_pool_t    pools[npools + 1]       at pools_off   (last = overflow)
  *   pp_tag_t     tags[ntags + 1]         at tags_off    (last = overflow)
  *   pp_object_t  objects[nobjects]       at objects_off
+ *   pp_stack_t   stacks[nstacks + 1]     at stacks_off  (last = overflow)
+ *   pp_growth_t  growth[ngrowth + 1]     at growth_off  (last = overflow)
+ *   pp_lpool_t   live[nlive]             at live_off    (slots, not hashed)
  *
  * Tables are open-addressing hash tables keyed by an address; key 0 is
  * an empty row.  The writer fills a row and stores its key last, so a
@@ -31,13 +34,14 @@
 
 
 #define PP_SEG_MAGIC          "POOLPROF"
-#define PP_SEG_VERSION        1
+#define PP_SEG_VERSION        2
 #define PP_SEG_HEADER_SIZE    4096
 #define PP_SEG_MIN_SIZE       (PP_SEG_HEADER_SIZE + 64 * 1024)
 
 #define PP_PATH_MAX           256
 #define PP_BUILD_ID_MAX       32
 #define PP_HIST_BUCKETS       256
+#define PP_STACK_FRAMES       24    /* the most frames a stack row holds */
 
 /* pp_shard_t.state */
 #define PP_SHARD_FREE         0
@@ -79,6 +83,17 @@ typedef struct {
     uint32_t        hooks_ok;       /* functions hooked in the creator */
     uint32_t        hooks_failed;
     char            exe[PP_PATH_MAX];   /* the creator's executable */
+
+    /* version 2 */
+    uint32_t        nstacks;
+    uint32_t        stacks_off;
+    uint32_t        ngrowth;
+    uint32_t        growth_off;
+    uint32_t        nlive;
+    uint32_t        live_off;
+    uint32_t        stack_period;   /* 1 in N events sampled; 0 = off */
+    uint32_t        stack_depth;    /* frames kept, <= PP_STACK_FRAMES */
+    uint64_t        long_lived_ns;  /* POOLPROF_LONG_LIVED; ~0 = off */
 } pp_seg_header_t;
 
 
@@ -108,7 +123,12 @@ typedef struct {
     uint64_t        foreign_freed;
     uint64_t        cl_hits;        /* ngx_alloc_chain_link */
     uint64_t        cl_misses;
-    uint64_t        reserved[7];
+    uint64_t        ll_allocs;      /* into pools older than long_lived_ns */
+    uint64_t        ll_bytes;
+    uint64_t        leaked_pools;   /* created here, alive at a clean exit */
+    uint64_t        stack_samples;  /* events whose stack was taken */
+    uint64_t        live_dropped;   /* live pools the live table missed */
+    uint64_t        reserved[2];
 } pp_totals_t;
 
 
@@ -143,7 +163,8 @@ typedef struct {
     uint64_t        fb_misses;
     uint64_t        cl_hits;        /* ngx_alloc_chain_link here */
     uint64_t        cl_misses;
-    uint64_t        reserved[2];
+    uint64_t        ll_allocs;      /* into pools older than long_lived_ns */
+    uint64_t        ll_bytes;
 } pp_site_t;
 
 
@@ -174,7 +195,9 @@ typedef struct {
     uint64_t        large_allocs;
     uint64_t        large_bytes;
     uint64_t        lifetime_ns;    /* Σ */
-    uint64_t        reserved[3];
+    uint64_t        ll_allocs;      /* made while older than long_lived_ns */
+    uint64_t        ll_bytes;
+    uint64_t        leaked;         /* alive when the process exited */
     pp_hist_t       used;           /* bytes handed out per generation */
     pp_hist_t       lifetime;       /* ns from create to destroy */
 } pp_pool_t;
@@ -216,6 +239,74 @@ typedef struct {
     uint8_t         build_id[PP_BUILD_ID_MAX];
     char            path[PP_PATH_MAX];
 } pp_object_t;
+
+
+/*
+ * A sampled call stack, deduplicated: key is a hash of the frames (never
+ * 0).  frames[0] is the site (the return address of the outermost hooked
+ * call), frames[1..] its callers.  The counters are sampled events, not
+ * estimates: the reporter multiplies by the header's stack_period.
+ */
+typedef struct {
+    uint64_t        key;
+    uint32_t        depth;          /* frames used */
+    uint32_t        reserved;
+    uint64_t        allocs;         /* sampled ngx_p*alloc */
+    uint64_t        alloc_bytes;
+    uint64_t        noop_frees;     /* sampled no-op ngx_pfree */
+    uint64_t        pinned_bytes;
+    uint64_t        pools;          /* sampled ngx_create_pool */
+    uint64_t        unused_bytes;   /* at the end of those pools */
+    uint64_t        frames[PP_STACK_FRAMES];
+} pp_stack_t;
+
+
+/*
+ * Growth: allocations into pools older than long_lived_ns, keyed by the
+ * pair (allocating site, site that created the pool); key is a hash of
+ * the pair, never 0.  A "return" is an allocation into the same pool as
+ * this site's previous one after other pools were created in between
+ * (typically: on the next request).
+ */
+typedef struct {
+    uint64_t        key;
+    uint64_t        site;
+    uint64_t        pool_site;
+    uint64_t        allocs;
+    uint64_t        bytes;
+    uint64_t        pools;          /* times it moved to another pool */
+    uint64_t        returns;
+    uint64_t        max_age_ns;     /* the oldest pool it allocated into */
+    uint64_t        last_pool;      /* the writer's own state */
+    uint64_t        last_seq;
+} pp_growth_t;
+
+
+/*
+ * A live pool, published while it lives: key is the pool's address, 0 =
+ * a free slot.  The writer clears key first when a slot is released and
+ * stores it last when a slot is filled.  When the table is full a pool
+ * that grows may take the slot of the smallest pool not yet older than
+ * long_lived_ns; older pools keep theirs.  What is left when the
+ * process has exited are the pools it never destroyed.
+ */
+#define PP_LPOOL_INHERITED    1     /* created by the parent before fork */
+
+typedef struct {
+    uint64_t        key;
+    uint64_t        site;           /* that created it */
+    uint64_t        created_mono_ns;
+    uint64_t        size;
+    uint64_t        allocs;
+    uint64_t        alloc_bytes;
+    uint64_t        large_allocs;
+    uint64_t        large_bytes;
+    uint64_t        blocks;
+    uint64_t        ll_allocs;
+    uint64_t        ll_bytes;
+    uint32_t        flags;          /* PP_LPOOL_* */
+    uint32_t        reserved;
+} pp_lpool_t;
 
 
 static inline uint32_t

@@ -28,6 +28,8 @@ pp_site_add(pp_site_t *d, const pp_site_t *s)
     d->fb_misses += s->fb_misses;
     d->cl_hits += s->cl_hits;
     d->cl_misses += s->cl_misses;
+    d->ll_allocs += s->ll_allocs;
+    d->ll_bytes += s->ll_bytes;
 }
 
 
@@ -37,7 +39,7 @@ pp_site_any(const pp_site_t *s)
     return (s->allocs | s->alloc_bytes | s->large_allocs | s->noop_frees
             | s->pinned_bytes | s->freed | s->foreign_frees
             | s->unknown_frees | s->fb_hits | s->fb_misses | s->cl_hits
-            | s->cl_misses) != 0
+            | s->cl_misses | s->ll_allocs | s->ll_bytes) != 0
            || s->pinned_byte_seconds != 0;
 }
 
@@ -62,6 +64,9 @@ pp_pool_add(pp_rpool_t *d, const pp_pool_t *s)
     d->p.large_allocs += s->large_allocs;
     d->p.large_bytes += s->large_bytes;
     d->p.lifetime_ns += s->lifetime_ns;
+    d->p.ll_allocs += s->ll_allocs;
+    d->p.ll_bytes += s->ll_bytes;
+    d->p.leaked += s->leaked;
 
     for (b = 0; b < PP_HIST_BUCKETS; b++) {
         d->used.count[b] += s->used.count[b];
@@ -180,6 +185,7 @@ pp_report_free(pp_report_t *r)
     size_t  i;
 
     pp_sym_free(r);
+    pp_leaks_free(r);
 
     for (i = 0; i < r->nwarnings; i++) {
         free(r->warnings[i]);

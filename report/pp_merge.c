@@ -20,33 +20,13 @@
 #include <string.h>
 
 #include "pp_report.h"
-
-
-/* a row of one shard's table */
-typedef struct {
-    uint64_t                key;
-    int32_t                 obj;        /* report object, or PP_NO_OBJECT */
-    uint32_t                shard;      /* in pp_merge_t.used */
-    uint32_t                row;
-} pp_ref_t;
-
-typedef struct {
-    const unsigned char    *buf;
-    pp_seg_header_t         h;
-    uint32_t               *used;       /* the shards not free */
-    size_t                  nused;
-    pp_object_t            *objs;       /* the used shards' objects */
-    size_t                 *first;      /* a used shard's first in objs */
-    uint32_t               *byaddr;     /* objs per shard, sorted by lo */
-    int                    *gobj;       /* objs -> report object */
-    pp_ref_t               *refs;
-} pp_merge_t;
+#include "pp_merge.h"
 
 
 static const pp_object_t  *pp_sort_objs;     /* qsort() has no context */
 
 
-static const unsigned char *
+const unsigned char *
 pp_shard_at(const pp_merge_t *m, uint32_t s)
 {
     return m->buf + m->h.shard_off + (uint64_t) m->used[s] * m->h.shard_size;
@@ -178,7 +158,7 @@ pp_merge_objects(pp_report_t *r, pp_merge_t *m)
 
 
 /* the report object whose range held addr in used shard s */
-static int
+int
 pp_obj_find(const pp_merge_t *m, uint32_t s, uint64_t addr)
 {
     size_t              lo, hi, mid;
@@ -433,6 +413,9 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     m.buf = buf;
     memcpy(&m.h, buf, sizeof(pp_seg_header_t));
     r->hdr = m.h;
+    r->long_lived_ns = m.h.long_lived_ns;
+    r->stack_period = m.h.stack_period;
+    r->stack_depth = m.h.stack_depth;
 
     m.used = calloc(m.h.nshards, sizeof(uint32_t));
     m.first = calloc((size_t) m.h.nshards + 1, sizeof(size_t));
@@ -470,6 +453,12 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     pp_merge_sites(r, &m);
     pp_merge_pools(r, &m);
     pp_merge_tags(r, &m);
+
+    if (pp_merge_growth(r, &m) != 0 || pp_merge_live(r, &m) != 0
+        || pp_merge_stacks(r, &m) != 0)
+    {
+        goto failed;
+    }
 
     rc = 0;
     goto cleanup;

@@ -201,10 +201,18 @@ pp_seg_validate(const unsigned char *buf, size_t len, char *err,
                        (unsigned long long) h.size);
     }
 
-    if (!pp_pow2(h.nsites) || !pp_pow2(h.npools) || !pp_pow2(h.ntags)) {
+    if (!pp_pow2(h.nsites) || !pp_pow2(h.npools) || !pp_pow2(h.ntags)
+        || !pp_pow2(h.nstacks) || !pp_pow2(h.ngrowth))
+    {
         return pp_fail(err, errlen,
-                       "table capacities %u/%u/%u are not all powers of two",
-                       h.nsites, h.npools, h.ntags);
+                       "table capacities %u/%u/%u/%u/%u are not all powers "
+                       "of two", h.nsites, h.npools, h.ntags, h.nstacks,
+                       h.ngrowth);
+    }
+
+    if (h.stack_depth > PP_STACK_FRAMES) {
+        return pp_fail(err, errlen, "stack depth %u is over %d",
+                       h.stack_depth, PP_STACK_FRAMES);
     }
 
     if (pp_table_check("site", h.sites_off, (uint64_t) h.nsites + 1,
@@ -214,7 +222,13 @@ pp_seg_validate(const unsigned char *buf, size_t len, char *err,
         || pp_table_check("tag", h.tags_off, (uint64_t) h.ntags + 1,
                           sizeof(pp_tag_t), h.shard_size, err, errlen) != 0
         || pp_table_check("object", h.objects_off, h.nobjects,
-                          sizeof(pp_object_t), h.shard_size, err, errlen)
+                          sizeof(pp_object_t), h.shard_size, err, errlen) != 0
+        || pp_table_check("stack", h.stacks_off, (uint64_t) h.nstacks + 1,
+                          sizeof(pp_stack_t), h.shard_size, err, errlen) != 0
+        || pp_table_check("growth", h.growth_off, (uint64_t) h.ngrowth + 1,
+                          sizeof(pp_growth_t), h.shard_size, err, errlen) != 0
+        || pp_table_check("live", h.live_off, h.nlive,
+                          sizeof(pp_lpool_t), h.shard_size, err, errlen)
            != 0)
     {
         return -1;

@@ -71,6 +71,55 @@ typedef struct {
     pp_tag_t                t;
 } pp_rtag_t;
 
+/* growth: one (allocating site, creating site) pair, summed over shards */
+typedef struct {
+    pp_growth_t             g;          /* key, site, pool_site, counters */
+    int                     obj;        /* of g.site */
+    int                     pool_obj;   /* of g.pool_site */
+    int                     overflow;
+    int                     recurring;  /* came back to the same pool */
+    char                   *symbol;
+    char                   *source;
+    char                   *pool_symbol;
+} pp_rgrowth_t;
+
+/* a pool some process had not destroyed when the segment was read */
+typedef struct {
+    pp_lpool_t              l;
+    uint32_t                pid;
+    uint32_t                status;     /* PP_STATUS_* of its process */
+    uint64_t                age_ns;     /* until now, or until its exit */
+    int                     obj;
+    int                     by_design;  /* nginx keeps it until exit */
+    char                   *symbol;
+    char                   *source;
+} pp_rlive_t;
+
+/*
+ * leaks: by creating site, pools created and never destroyed by a
+ * process that exited cleanly, plus (live) pools still alive and older
+ * than long_lived_ns
+ */
+typedef struct {
+    uint64_t                key;        /* the creating site */
+    int                     obj;
+    int                     by_design;
+    uint64_t                leaked;     /* at exits */
+    uint64_t                alive_old;  /* alive now, older than T */
+    uint64_t                bytes;      /* allocated from those pools */
+    uint64_t                oldest_ns;
+    char                   *symbol;
+    char                   *source;
+} pp_rleak_t;
+
+/* a stack, deduplicated over shards; counters are sampled events */
+typedef struct {
+    pp_stack_t              s;
+    int                     overflow;
+    int                    *objs;       /* per frame */
+    char                  **names;      /* per frame, after pp_sym_resolve */
+} pp_rstack_t;
+
 typedef struct {
     uint32_t                shard;
     uint32_t                pid;
@@ -98,6 +147,18 @@ typedef struct {
     size_t                  npools;
     pp_rtag_t              *tags;
     size_t                  ntags;
+
+    uint64_t                long_lived_ns;  /* ~0: off */
+    uint32_t                stack_period;   /* 0: no stacks */
+    uint32_t                stack_depth;
+    pp_rgrowth_t           *growth;
+    size_t                  ngrowth;
+    pp_rlive_t             *live;
+    size_t                  nlive;
+    pp_rleak_t             *leaks;
+    size_t                  nleaks;
+    pp_rstack_t            *stacks;
+    size_t                  nstacks;
 
     char                  **warnings;
     size_t                  nwarnings;
@@ -143,6 +204,8 @@ void pp_symtab_close(pp_symtab_t *st);
 /* pp_sym.c */
 void pp_sym_resolve(pp_report_t *r);
 void pp_sym_free(pp_report_t *r);
+void pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
+    char **symbol, char **source);
 
 /* pp_json.c */
 void pp_json_print(FILE *f, pp_report_t *r);
@@ -150,6 +213,23 @@ void pp_json_string(FILE *f, const char *s);
 
 /* pp_text.c */
 void pp_text_print(FILE *f, pp_report_t *r, unsigned top);
+
+/* pp_leaks.c: the "Leaks and growth" section and its JSON arrays */
+void pp_leaks_resolve(pp_report_t *r);
+void pp_leaks_free(pp_report_t *r);
+void pp_leaks_text(FILE *f, const pp_report_t *r, unsigned top);
+void pp_leaks_json(FILE *f, const pp_report_t *r);
+
+/* pp_stacks.c: --format folded|svg */
+#define PP_METRIC_PINNED       0
+#define PP_METRIC_NOOP         1
+#define PP_METRIC_ALLOCS       2
+#define PP_METRIC_ALLOC_BYTES  3
+#define PP_METRIC_UNUSED       4
+
+int pp_metric_parse(const char *s);
+int pp_stacks_print(FILE *f, const pp_report_t *r, int svg, int metric);
+const char *pp_stacks_owner(const pp_report_t *r, uint64_t site);
 
 /* pp_list.c */
 int pp_list_segments(FILE *f, const char *where);

@@ -86,8 +86,11 @@ pp_obj_load(pp_report_t *r, pp_robj_t *ro)
 }
 
 
-/* names one row: sites are return addresses, so look one byte back */
-static void
+/*
+ * names one row: sites are return addresses, so look one byte back;
+ * kind 0 a return address, 1 code, 2 data
+ */
+void
 pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
     char **symbol, char **source)
 {
@@ -159,6 +162,8 @@ pp_sym_resolve(pp_report_t *r)
         pp_sym_row(r, r->tags[i].key, r->tags[i].obj, r->tags[i].overflow,
                    2, &r->tags[i].symbol, &r->tags[i].source);
     }
+
+    pp_leaks_resolve(r);
 }
 
 

@@ -133,6 +133,16 @@ pp_init(void)
         pp_proc.ngx_process = (uintptr_t *) addr;
     }
 
+    if (pp_elf_lookup(&elf, "ngx_current_msec", &addr, &sz) == 0) {
+        pp_proc.ngx_msec = (volatile uintptr_t *) addr;
+
+    } else if (pp_proc.verbose) {
+        pp_msg("no ngx_current_msec: growth is only recorded with "
+               "POOLPROF_LONG_LIVED=0");
+    }
+
+    pp_stack_reset();
+
     pp_shm_objects();
     pp_track_init();
 
@@ -276,6 +286,8 @@ pp_atfork_child(void)
         return;
     }
 
+    pp_stack_reset();
+    pp_track_forked();
     pp_tls.active = 1;
 }
 
@@ -283,6 +295,12 @@ pp_atfork_child(void)
 static void
 pp_exit(void)
 {
+    if (pp_tls.active && pp_proc.shard != NULL
+        && pp_proc.shard->pid == (uint32_t) getpid())
+    {
+        pp_track_exit();
+    }
+
     pp_tls.active = 0;
     pp_shm_exit(0);
 }

@@ -17,6 +17,11 @@
 #define pp_likely(x)    __builtin_expect(!!(x), 1)
 #define pp_unlikely(x)  __builtin_expect(!!(x), 0)
 
+#define PP_STACKS_DEFAULT        512     /* 1 in N events */
+#define PP_STACK_DEPTH_DEFAULT   16
+#define PP_LONG_LIVED_DEFAULT    10000000000ULL     /* 10 s */
+#define PP_LONG_LIVED_OFF        UINT64_MAX
+
 #define PP_NGX_OK         0
 #define PP_NGX_DECLINED  -5
 
@@ -82,6 +87,8 @@ typedef struct {
     uint32_t                depth;      /* hooked calls on the stack */
     uintptr_t               site;       /* of the outermost hooked call */
     uint64_t                nalloc;     /* allocations recorded */
+    uint64_t                countdown;  /* events to the next stack */
+    uint64_t                rng;
 } pp_tls_t;
 
 extern PP_TLS pp_tls_t  pp_tls;
@@ -96,11 +103,18 @@ typedef struct {
     pp_pool_t              *pools;
     pp_tag_t               *tags;
     pp_object_t            *objects;
+    pp_stack_t             *stacks;
+    pp_growth_t            *growth;
+    pp_lpool_t             *live;
     uint32_t                site_mask;
     uint32_t                pool_mask;
     uint32_t                tag_mask;
+    uint32_t                stack_mask;
+    uint32_t                growth_mask;
     uint32_t                pid;
     uintptr_t              *ngx_process;    /* nginx's ngx_process */
+    volatile uintptr_t     *ngx_msec;       /* nginx's ngx_current_msec */
+    uint64_t                long_lived_ms;  /* PP_LONG_LIVED_OFF: off */
     int                     verbose;
 } pp_proc_t;
 
@@ -117,6 +131,28 @@ void pp_shm_objects(void);
 pp_site_t *pp_site(uintptr_t key);
 pp_pool_t *pp_pool_row(uintptr_t key);
 pp_tag_t *pp_tag(uintptr_t key);
+pp_growth_t *pp_growth(uintptr_t site, uintptr_t pool_site);
+
+/* pp_live.c */
+void pp_live_init(void);
+int32_t pp_live_take(int32_t *owner, uint64_t bytes);
+void pp_live_publish(int32_t slot, uintptr_t pool);
+void pp_live_put(int32_t slot);
+
+/* pp_stack.c */
+void pp_stack_reset(void);
+pp_stack_t *pp_stack_take(uintptr_t site);
+
+/* this event's stack row when it is sampled, else NULL */
+static inline pp_stack_t *
+pp_stack_sample(uintptr_t site)
+{
+    if (pp_likely(--pp_tls.countdown != 0)) {
+        return NULL;
+    }
+
+    return pp_stack_take(site);
+}
 
 /* pp_track.c: live pools of this process */
 void pp_track_init(void);
@@ -125,6 +161,8 @@ void pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     uintptr_t site);
 void pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site);
 void pp_track_end(pp_ngx_pool_t *pool, int destroy);
+void pp_track_forked(void);
+void pp_track_exit(void);
 
 /* pp_bufs.c */
 #define PP_BUFS_NOTE  4096

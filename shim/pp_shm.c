@@ -26,12 +26,17 @@ typedef struct {
     uint32_t    npools;
     uint32_t    ntags;
     uint32_t    nobjects;
+    uint32_t    nstacks;
+    uint32_t    ngrowth;
+    uint32_t    nlive;
 } pp_caps_t;
 
 
 static uint32_t pp_pow2_floor(uint64_t n);
 static size_t pp_layout(pp_seg_header_t *h, const pp_caps_t *c);
 static int pp_shm_join(int fd, char *err, size_t len);
+static void pp_shm_settings(pp_seg_header_t *h);
+static int pp_duration(const char *s, uint64_t *ns);
 static int pp_shm_has_alive(pp_seg_header_t *h, pid_t pid);
 static int pp_object_cb(struct dl_phdr_info *info, size_t size, void *data);
 
@@ -68,11 +73,20 @@ pp_layout(pp_seg_header_t *h, const pp_caps_t *c)
     off += (size_t) (c->ntags + 1) * sizeof(pp_tag_t);
     h->objects_off = off;
     off += (size_t) c->nobjects * sizeof(pp_object_t);
+    h->stacks_off = off;
+    off += (size_t) (c->nstacks + 1) * sizeof(pp_stack_t);
+    h->growth_off = off;
+    off += (size_t) (c->ngrowth + 1) * sizeof(pp_growth_t);
+    h->live_off = off;
+    off += (size_t) c->nlive * sizeof(pp_lpool_t);
 
     h->nsites = c->nsites;
     h->npools = c->npools;
     h->ntags = c->ntags;
     h->nobjects = c->nobjects;
+    h->nstacks = c->nstacks;
+    h->ngrowth = c->ngrowth;
+    h->nlive = c->nlive;
 
     return off;
 }
@@ -147,10 +161,16 @@ pp_shm_create(const char *path, size_t size, char *err, size_t len)
     shard_size = (uint32_t) (((size - PP_SEG_HEADER_SIZE) / nshards)
                              & ~(size_t) 4095);
 
-    /* about 55% sites, 30% pool sites, 3% tags, the rest objects */
-    c.nsites = pp_pow2_floor(shard_size / 100 * 55 / sizeof(pp_site_t));
+    /*
+     * about 30% sites, 30% pool sites, 3% tags, 5% objects, 16% stacks,
+     * 6% growth, 8% live pools
+     */
+    c.nsites = pp_pow2_floor(shard_size / 100 * 30 / sizeof(pp_site_t));
     c.npools = pp_pow2_floor(shard_size / 100 * 30 / sizeof(pp_pool_t));
     c.ntags = pp_pow2_floor(shard_size / 100 * 3 / sizeof(pp_tag_t));
+    c.nstacks = pp_pow2_floor(shard_size / 100 * 16 / sizeof(pp_stack_t));
+    c.ngrowth = pp_pow2_floor(shard_size / 100 * 6 / sizeof(pp_growth_t));
+    c.nlive = shard_size / 100 * 8 / sizeof(pp_lpool_t);
     c.nobjects = shard_size / 100 * 5 / sizeof(pp_object_t);
     if (c.nobjects > 256) {
         c.nobjects = 256;
@@ -159,6 +179,9 @@ pp_shm_create(const char *path, size_t size, char *err, size_t len)
     while (pp_layout(h, &c) > shard_size) {
         c.nsites = c.nsites > 1 ? c.nsites / 2 : 1;
         c.npools = c.npools > 1 ? c.npools / 2 : 1;
+        c.nstacks = c.nstacks > 1 ? c.nstacks / 2 : 1;
+        c.ngrowth = c.ngrowth > 1 ? c.ngrowth / 2 : 1;
+        c.nlive /= 2;
     }
 
     memcpy(h->magic, PP_SEG_MAGIC, 8);
@@ -178,10 +201,103 @@ pp_shm_create(const char *path, size_t size, char *err, size_t len)
         h->exe[0] = '\0';
     }
 
+    pp_shm_settings(h);
+
     __atomic_store_n(&h->ready, 1, __ATOMIC_RELEASE);
 
     pp_proc.seg = h;
     pp_proc.seg_size = size;
+
+    return 0;
+}
+
+
+/*
+ * POOLPROF_STACKS, POOLPROF_STACK_DEPTH and POOLPROF_LONG_LIVED: fixed
+ * for the segment by its creator, so that every process samples alike.
+ */
+static void
+pp_shm_settings(pp_seg_header_t *h)
+{
+    char      *s, *end;
+    long       n;
+    uint64_t   ns;
+
+    h->stack_period = PP_STACKS_DEFAULT;
+    h->stack_depth = PP_STACK_DEPTH_DEFAULT;
+    h->long_lived_ns = PP_LONG_LIVED_DEFAULT;
+
+    s = getenv("POOLPROF_STACKS");
+    if (s != NULL && *s != '\0') {
+        n = strtol(s, &end, 10);
+        if (end == s || *end != '\0' || n < 0 || n > 1000000000) {
+            pp_msg("POOLPROF_STACKS=\"%s\" is not a number from 0 to 10^9, "
+                   "using %d", s, PP_STACKS_DEFAULT);
+        } else {
+            h->stack_period = (uint32_t) n;
+        }
+    }
+
+    s = getenv("POOLPROF_STACK_DEPTH");
+    if (s != NULL && *s != '\0') {
+        n = strtol(s, &end, 10);
+        if (end == s || *end != '\0' || n < 1 || n > PP_STACK_FRAMES) {
+            pp_msg("POOLPROF_STACK_DEPTH=\"%s\" is not a number from 1 to "
+                   "%d, using %d", s, PP_STACK_FRAMES, PP_STACK_DEPTH_DEFAULT);
+        } else {
+            h->stack_depth = (uint32_t) n;
+        }
+    }
+
+    s = getenv("POOLPROF_LONG_LIVED");
+    if (s != NULL && *s != '\0') {
+        if (strcmp(s, "off") == 0) {
+            h->long_lived_ns = PP_LONG_LIVED_OFF;
+
+        } else if (pp_duration(s, &ns) == 0) {
+            h->long_lived_ns = ns;
+
+        } else {
+            pp_msg("POOLPROF_LONG_LIVED=\"%s\" is not a duration such as "
+                   "10s, 500ms or off, using 10s", s);
+        }
+    }
+}
+
+
+/* "10s", "500ms", "2m", "250us", "0"; a bare number is seconds */
+static int
+pp_duration(const char *s, uint64_t *ns)
+{
+    char      *end;
+    double     v, unit;
+
+    v = strtod(s, &end);
+    if (end == s || v < 0 || v > 1e9) {
+        return -1;
+    }
+
+    if (*end == '\0' || strcmp(end, "s") == 0) {
+        unit = 1e9;
+    } else if (strcmp(end, "ms") == 0) {
+        unit = 1e6;
+    } else if (strcmp(end, "us") == 0) {
+        unit = 1e3;
+    } else if (strcmp(end, "ns") == 0) {
+        unit = 1;
+    } else if (strcmp(end, "m") == 0) {
+        unit = 60e9;
+    } else if (strcmp(end, "h") == 0) {
+        unit = 3600e9;
+    } else {
+        return -1;
+    }
+
+    if (v * unit > 1e18) {
+        return -1;
+    }
+
+    *ns = (uint64_t) (v * unit);
 
     return 0;
 }
@@ -317,9 +433,14 @@ pp_shm_claim(void)
     pp_proc.pools = (pp_pool_t *) ((char *) mine + h->pools_off);
     pp_proc.tags = (pp_tag_t *) ((char *) mine + h->tags_off);
     pp_proc.objects = (pp_object_t *) ((char *) mine + h->objects_off);
+    pp_proc.stacks = (pp_stack_t *) ((char *) mine + h->stacks_off);
+    pp_proc.growth = (pp_growth_t *) ((char *) mine + h->growth_off);
+    pp_proc.live = (pp_lpool_t *) ((char *) mine + h->live_off);
     pp_proc.site_mask = h->nsites - 1;
     pp_proc.pool_mask = h->npools - 1;
     pp_proc.tag_mask = h->ntags - 1;
+    pp_proc.stack_mask = h->nstacks - 1;
+    pp_proc.growth_mask = h->ngrowth - 1;
 
     if (prev != NULL) {
         /* a forked child maps the same objects as its parent */

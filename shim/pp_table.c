@@ -61,3 +61,40 @@ pp_tag(uintptr_t key)
     pp_table_get(pp_tag_t, pp_proc.tags, pp_proc.tag_mask,
                  pp_proc.seg->ntags, key);
 }
+
+
+/* growth rows: keyed by the pair, which the row also holds */
+pp_growth_t *
+pp_growth(uintptr_t site, uintptr_t pool_site)
+{
+    uint32_t      i, n;
+    uint64_t      key;
+    pp_growth_t  *g;
+
+    key = ((uint64_t) site * 0x9e3779b97f4a7c15ULL)
+          ^ ((uint64_t) pool_site * 0xc2b2ae3d27d4eb4fULL);
+    key = key ? key : 1;
+
+    i = pp_hash(key) & pp_proc.growth_mask;
+
+    for (n = 0; n < PP_PROBE_MAX; n++) {
+        g = &pp_proc.growth[i];
+
+        if (g->key == key && g->site == site && g->pool_site == pool_site) {
+            return g;
+        }
+
+        if (g->key == 0) {
+            g->site = site;
+            g->pool_site = pool_site;
+            __atomic_store_n(&g->key, key, __ATOMIC_RELEASE);
+            return g;
+        }
+
+        i = (i + 1) & pp_proc.growth_mask;
+    }
+
+    pp_proc.shard->totals.overflow++;
+
+    return &pp_proc.growth[pp_proc.seg->ngrowth];
+}

@@ -43,6 +43,17 @@ typedef struct {
     uint64_t                small_bytes;
     uint64_t                large_allocs;
     uint64_t                large_bytes;
+    uint64_t                ll_allocs;  /* made while long-lived */
+    uint64_t                ll_bytes;
+    uint64_t                created_ms; /* nginx's ngx_current_msec */
+    uint64_t                serial;     /* unique in the process */
+    uintptr_t               blk_lo;     /* the block of the last small */
+    uintptr_t               blk_len;    /* allocation */
+    uint32_t                blocks;
+    int32_t                 slot;       /* in the live table, or -1 */
+    uint32_t                inherited;  /* created before fork() */
+    uint32_t                dropped;    /* counted as without a slot */
+    pp_stack_t             *stack;      /* of its creation, if sampled */
     pp_chunk_t             *log;
     uint32_t                nlog;
     uint32_t                cap;
@@ -51,11 +62,18 @@ typedef struct {
 } pp_live_t;
 
 
+static void pp_track_publish(pp_live_t *l, uint64_t bytes);
+static void pp_track_blocks(pp_live_t *l, pp_ngx_pool_t *pool, void *p);
+static void pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s,
+    uintptr_t site);
+
+
 static pp_live_t  *pp_live;
 static pp_live_t  *pp_last;         /* most pools get runs of calls */
 static uint64_t    pp_tracked;      /* chunks in every log */
 static uint64_t    pp_max_tracked = 1000000;
 static uint64_t    pp_npools;
+static uint64_t    pp_serial;       /* pools created, fork() included */
 static uint64_t    pp_max_pools = 100000;
 
 
@@ -74,11 +92,28 @@ pp_track_mfree(void *p, size_t size)
 }
 
 
+static uintptr_t  pp_no_msec;
+
+
 void
 pp_track_init(void)
 {
-    char  *s, *end;
-    long   n;
+    char      *s, *end;
+    long       n;
+    uint64_t   ll;
+
+    ll = pp_proc.seg->long_lived_ns;
+    pp_proc.long_lived_ms = ll == PP_LONG_LIVED_OFF ? INT64_MAX : ll / 1000000;
+
+    if (pp_proc.ngx_msec == NULL) {
+        /* no clock: every pool is as old as it was at birth */
+        pp_proc.ngx_msec = &pp_no_msec;
+        if (pp_proc.long_lived_ms != 0) {
+            pp_proc.long_lived_ms = INT64_MAX;
+        }
+    }
+
+    pp_live_init();
 
     s = getenv("POOLPROF_MAX_TRACKED");
     if (s != NULL) {
@@ -134,6 +169,9 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     l = pp_live_find(pool);
     if (l != NULL) {
         /* destroyed behind our back (cannot happen when hooked): reuse */
+        if (l->slot >= 0) {
+            pp_live_put(l->slot);
+        }
         pp_tracked -= l->cap;
         free(l->log);
         HASH_DEL(pp_live, l);
@@ -157,6 +195,17 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     l->site = site;
     l->size = size;
     l->created_ns = pp_now();
+    l->created_ms = *pp_proc.ngx_msec;
+    l->serial = ++pp_serial;
+    l->blk_lo = (uintptr_t) pool;
+    l->blk_len = (uintptr_t) pool->d.end - (uintptr_t) pool;
+    l->blocks = 1;
+    l->slot = -1;
+    l->stack = pp_stack_sample(site);
+
+    if (l->stack != NULL) {
+        l->stack->pools++;
+    }
 
     HASH_ADD(hh, pp_live, key, sizeof(uintptr_t), l);
 
@@ -169,6 +218,125 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
 
     pp_npools++;
     pp_last = l;
+
+    pp_track_publish(l, 0);
+}
+
+
+/* gives a pool a live slot, when there is one */
+static void
+pp_track_publish(pp_live_t *l, uint64_t bytes)
+{
+    pp_lpool_t  *row;
+
+    if (pp_live_take(&l->slot, bytes) < 0) {
+        if (!l->dropped) {
+            l->dropped = 1;
+            pp_proc.shard->totals.live_dropped++;
+        }
+        return;
+    }
+
+    row = &pp_proc.live[l->slot];
+    row->site = l->site;
+    row->created_mono_ns = l->created_ns;
+    row->size = l->size;
+    row->allocs = l->small_allocs + l->large_allocs;
+    row->alloc_bytes = l->small_bytes + l->large_bytes;
+    row->large_allocs = l->large_allocs;
+    row->large_bytes = l->large_bytes;
+    row->blocks = l->blocks;
+    row->ll_allocs = l->ll_allocs;
+    row->ll_bytes = l->ll_bytes;
+    row->flags = l->inherited ? PP_LPOOL_INHERITED : 0;
+
+    pp_live_publish(l->slot, l->key);
+}
+
+
+/* a small allocation outside the block of the previous one */
+static void
+pp_track_blocks(pp_live_t *l, pp_ngx_pool_t *pool, void *p)
+{
+    uint32_t        n;
+    pp_ngx_pool_t  *b;
+
+    n = 0;
+
+    for (b = pool; b != NULL && n < 1000000; b = b->d.next) {
+        n++;
+
+        if ((unsigned char *) p >= (unsigned char *) b
+            && (unsigned char *) p < b->d.end)
+        {
+            l->blk_lo = (uintptr_t) b;
+            l->blk_len = (uintptr_t) b->d.end - (uintptr_t) b;
+        }
+    }
+
+    if (n <= l->blocks) {
+        return;
+    }
+
+    l->blocks = n;
+
+    if (l->slot >= 0) {
+        pp_proc.live[l->slot].blocks = n;
+
+    } else {
+        pp_track_publish(l, l->small_bytes + l->large_bytes);
+    }
+}
+
+
+/* an allocation into a pool older than POOLPROF_LONG_LIVED */
+static void
+pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s, uintptr_t site)
+{
+    uint64_t      age;
+    pp_pool_t    *row;
+    pp_shard_t   *sh;
+    pp_growth_t  *g;
+
+    sh = pp_proc.shard;
+    sh->totals.ll_allocs++;
+    sh->totals.ll_bytes += size;
+    s->ll_allocs++;
+    s->ll_bytes += size;
+
+    row = pp_pool_row(l->site);
+    row->ll_allocs++;
+    row->ll_bytes += size;
+
+    l->ll_allocs++;
+    l->ll_bytes += size;
+
+    if (l->slot >= 0) {
+        pp_proc.live[l->slot].ll_allocs++;
+        pp_proc.live[l->slot].ll_bytes += size;
+    }
+
+    g = pp_growth(site, l->site);
+    g->allocs++;
+    g->bytes += size;
+
+    age = (uint64_t) (*pp_proc.ngx_msec - l->created_ms) * 1000000;
+    if (age > g->max_age_ns) {
+        g->max_age_ns = age;
+    }
+
+    /* addresses are reused: a pool is its serial number */
+    if (g->last_pool == l->serial) {
+        if (g->last_seq != pp_serial) {
+            g->returns++;
+        }
+
+    } else {
+        g->pools++;
+        g->last_pool = l->serial;
+    }
+
+    g->last_seq = pp_serial;
 }
 
 
@@ -179,7 +347,9 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     uint32_t     cap;
     pp_live_t   *l;
     pp_site_t   *s;
+    pp_stack_t  *st;
     pp_chunk_t  *log;
+    pp_lpool_t  *row;
     pp_totals_t *t;
 
     t = &pp_proc.shard->totals;
@@ -190,7 +360,31 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     s->allocs++;
     s->alloc_bytes += size;
 
+    st = pp_stack_sample(site);
+    if (pp_unlikely(st != NULL)) {
+        st->allocs++;
+        st->alloc_bytes += size;
+    }
+
     l = pp_live_find(pool);
+
+    if (l != NULL) {
+        if (pp_unlikely((intptr_t) (*pp_proc.ngx_msec - l->created_ms)
+                        >= (intptr_t) pp_proc.long_lived_ms))
+        {
+            pp_track_grow(l, size, s, site);
+        }
+
+        if (l->slot >= 0) {
+            row = &pp_proc.live[l->slot];
+            row->allocs++;
+            row->alloc_bytes += size;
+            if (!small) {
+                row->large_allocs++;
+                row->large_bytes += size;
+            }
+        }
+    }
 
     if (!small) {
         t->large_allocs++;
@@ -211,6 +405,10 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
 
     l->small_allocs++;
     l->small_bytes += size;
+
+    if (pp_unlikely((uintptr_t) p - l->blk_lo >= l->blk_len)) {
+        pp_track_blocks(l, pool, p);
+    }
 
     if (l->nlog == l->cap) {
         cap = l->cap ? l->cap * 2 : 16;
@@ -244,6 +442,7 @@ pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
     uint32_t      i;
     pp_live_t    *l;
     pp_site_t    *s;
+    pp_stack_t   *st;
     pp_chunk_t   *c;
     pp_totals_t  *t;
 
@@ -269,6 +468,12 @@ pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
 
             t->noop_frees++;
             s->noop_frees++;
+
+            st = pp_stack_sample(site);
+            if (pp_unlikely(st != NULL)) {
+                st->noop_frees++;
+                st->pinned_bytes += c->freed ? 0 : c->size;
+            }
 
             if (!c->freed) {
                 c->freed = 1;
@@ -308,6 +513,7 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     pp_live_t      *l;
     pp_pool_t      *row;
     pp_chunk_t     *c;
+    pp_lpool_t     *lp;
     pp_totals_t    *t;
     pp_ngx_pool_t  *b;
     unsigned char  *start;
@@ -368,6 +574,10 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     row->large_bytes += l->large_bytes;
     row->used.count[pp_hist_bucket(used)]++;
 
+    if (l->stack != NULL) {
+        l->stack->unused_bytes += unused;
+    }
+
     for (i = 0; i < l->nlog; i++) {
         c = &l->log[i];
         if (c->freed) {
@@ -383,7 +593,22 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         l->truncated = 0;
         l->small_allocs = l->small_bytes = 0;
         l->large_allocs = l->large_bytes = 0;
+        l->blk_lo = (uintptr_t) pool;
+        l->blk_len = (uintptr_t) pool->d.end - (uintptr_t) pool;
+        l->blocks = 1;
+
+        if (l->slot >= 0) {
+            lp = &pp_proc.live[l->slot];
+            lp->allocs = lp->alloc_bytes = 0;
+            lp->large_allocs = lp->large_bytes = 0;
+            lp->blocks = 1;
+        }
+
         return;
+    }
+
+    if (l->slot >= 0) {
+        pp_live_put(l->slot);
     }
 
     life = now - l->created_ns;
@@ -399,4 +624,41 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         pp_last = NULL;
     }
     free(l);
+}
+
+
+/*
+ * A forked child: its parent's pools are now its own too (nginx's
+ * workers use the cycle's pool), but the parent's shard is not; they
+ * are published as inherited in the child's table.
+ */
+void
+pp_track_forked(void)
+{
+    pp_live_t  *l, *tmp;
+
+    pp_live_init();
+
+    HASH_ITER(hh, pp_live, l, tmp) {
+        l->inherited = 1;
+        l->slot = -1;
+        l->dropped = 0;
+        l->stack = NULL;
+        pp_track_publish(l, 0);
+    }
+}
+
+
+/* a clean exit: the pools this process created and never destroyed */
+void
+pp_track_exit(void)
+{
+    pp_live_t  *l, *tmp;
+
+    HASH_ITER(hh, pp_live, l, tmp) {
+        if (!l->inherited) {
+            pp_pool_row(l->site)->leaked++;
+            pp_proc.shard->totals.leaked_pools++;
+        }
+    }
 }

@@ -1,0 +1,162 @@
+/*
+ * Sampled call stacks.  Every pool event (an allocation, a no-op free,
+ * a pool's creation) decrements a per-thread countdown; when it reaches
+ * zero the stack is taken with libunwind's unw_backtrace() and counted
+ * into the shard's stack table, and the next countdown is drawn from a
+ * geometric distribution of mean POOLPROF_STACKS, so that periodic
+ * patterns (every request makes the same calls) are not aliased.  The
+ * counters are of sampled events; the reporter scales them by the
+ * period and labels the result as an estimate.
+ *
+ * With POOLPROF_STACKS=0 the countdown starts at 2^64 - 1 and never
+ * runs out in practice: the hot path is the same decrement either way.
+ */
+
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "pp_shim.h"
+
+
+/* frames inside the shim above the site, at most */
+#define PP_STACK_SKIP  8
+
+
+static uint64_t pp_stack_next(void);
+static uint64_t pp_stack_hash(const uintptr_t *f, uint32_t n);
+
+
+static uint64_t
+pp_stack_next(void)
+{
+    uint64_t  x;
+    double    u, period;
+
+    period = pp_proc.seg->stack_period;
+
+    if (period == 0) {
+        return UINT64_MAX;
+    }
+
+    if (period == 1) {
+        return 1;
+    }
+
+    /* xorshift64*; never 0 once seeded */
+    x = pp_tls.rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    pp_tls.rng = x;
+
+    u = (double) ((x * 0x2545f4914f6cdd1dULL) >> 11) / 9007199254740992.0;
+    if (u <= 0.0) {
+        u = 1.0 / 9007199254740992.0;
+    }
+
+    /* geometric, mean period: the trials up to and including a success */
+    return 1 + (uint64_t) (log(u) / log1p(-1.0 / period));
+}
+
+
+/* a new process: its own random sequence and a fresh countdown */
+void
+pp_stack_reset(void)
+{
+    pp_tls.rng = (pp_now() ^ ((uint64_t) getpid() << 32))
+                 | 1;
+    pp_tls.countdown = pp_stack_next();
+}
+
+
+static uint64_t
+pp_stack_hash(const uintptr_t *f, uint32_t n)
+{
+    uint32_t  i;
+    uint64_t  h;
+
+    h = 0xcbf29ce484222325ULL ^ n;
+
+    for (i = 0; i < n; i++) {
+        h = (h ^ f[i]) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+
+    return h ? h : 1;
+}
+
+
+/*
+ * Takes this event's stack: the frames from the site outwards.  Returns
+ * the stack's row (perhaps the overflow row), never NULL.
+ */
+pp_stack_t *
+pp_stack_take(uintptr_t site)
+{
+    int          n, i, first;
+    void        *buf[PP_STACK_FRAMES + PP_STACK_SKIP];
+    uint32_t     depth, k, probe;
+    uint64_t     key;
+    uintptr_t   *f;
+    pp_stack_t  *row;
+    pp_shard_t  *sh;
+
+    pp_tls.countdown = pp_stack_next();
+
+    sh = pp_proc.shard;
+    sh->totals.stack_samples++;
+
+    depth = pp_proc.seg->stack_depth;
+    n = unw_backtrace(buf, (int) depth + PP_STACK_SKIP);
+
+    first = -1;
+    for (i = 0; i < n && i <= PP_STACK_SKIP; i++) {
+        if ((uintptr_t) buf[i] == site) {
+            first = i;
+            break;
+        }
+    }
+
+    if (first == -1) {
+        /* no unwind information on the way: the site alone */
+        buf[0] = (void *) site;
+        first = 0;
+        n = 1;
+    }
+
+    f = (uintptr_t *) &buf[first];
+    n -= first;
+    if ((uint32_t) n > depth) {
+        n = (int) depth;
+    }
+
+    key = pp_stack_hash(f, (uint32_t) n);
+    k = (uint32_t) key & pp_proc.stack_mask;
+
+    for (probe = 0; probe < 32; probe++) {
+        row = &pp_proc.stacks[k];
+
+        if (row->key == key && row->depth == (uint32_t) n
+            && memcmp(row->frames, f, (size_t) n * sizeof(uintptr_t)) == 0)
+        {
+            return row;
+        }
+
+        if (row->key == 0) {
+            memcpy(row->frames, f, (size_t) n * sizeof(uintptr_t));
+            row->depth = (uint32_t) n;
+            __atomic_store_n(&row->key, key, __ATOMIC_RELEASE);
+            return row;
+        }
+
+        k = (k + 1) & pp_proc.stack_mask;
+    }
+
+    sh->totals.overflow++;
+
+    return &pp_proc.stacks[pp_proc.seg->nstacks];
+}
