@@ -36,6 +36,9 @@
 #define T_NPOOLS    4
 #define T_NTAGS     4
 #define T_NOBJECTS  4
+#define T_NSTACKS   4
+#define T_NGROWTH   4
+#define T_NLIVE     4
 #define T_NSHARDS   2
 
 #define T_SITE_A    0x555555561234ULL     /* inside object 0 */
@@ -132,7 +135,10 @@ t_build(t_seg_t *s)
     shard_size = off + (T_NSITES + 1) * sizeof(pp_site_t)
                  + (T_NPOOLS + 1) * sizeof(pp_pool_t)
                  + (T_NTAGS + 1) * sizeof(pp_tag_t)
-                 + T_NOBJECTS * sizeof(pp_object_t);
+                 + T_NOBJECTS * sizeof(pp_object_t)
+                 + (T_NSTACKS + 1) * sizeof(pp_stack_t)
+                 + (T_NGROWTH + 1) * sizeof(pp_growth_t)
+                 + T_NLIVE * sizeof(pp_lpool_t);
     shard_size = (shard_size + 4095) & ~(size_t) 4095;
 
     s->len = PP_SEG_HEADER_SIZE + T_NSHARDS * shard_size;
@@ -157,6 +163,15 @@ t_build(t_seg_t *s)
     h->pools_off = h->sites_off + (T_NSITES + 1) * sizeof(pp_site_t);
     h->tags_off = h->pools_off + (T_NPOOLS + 1) * sizeof(pp_pool_t);
     h->objects_off = h->tags_off + (T_NTAGS + 1) * sizeof(pp_tag_t);
+    h->nstacks = T_NSTACKS;
+    h->ngrowth = T_NGROWTH;
+    h->nlive = T_NLIVE;
+    h->stacks_off = h->objects_off + T_NOBJECTS * sizeof(pp_object_t);
+    h->growth_off = h->stacks_off + (T_NSTACKS + 1) * sizeof(pp_stack_t);
+    h->live_off = h->growth_off + (T_NGROWTH + 1) * sizeof(pp_growth_t);
+    h->stack_period = 1;
+    h->stack_depth = 4;
+    h->long_lived_ns = 1000000000;
     strcpy(h->exe, "/usr/sbin/nginx");
 
     for (i = 0; i < T_NSHARDS; i++) {
@@ -427,8 +442,8 @@ t_corruptions(void)
 
     t_corrupt("wrong magic", "bad magic", s.buf[0] = 'X');
     t_corrupt("wrong version",
-              "unsupported segment version 2 (this poolprof reads 1)",
-              s.h->version = 2);
+              "unsupported segment version 3 (this poolprof reads 2)",
+              s.h->version = 3);
     t_corrupt("header size", "bad header size", s.h->header_size = 64);
     t_corrupt("not ready", "not ready", s.h->ready = 0);
     t_corrupt("truncated", "truncated segment: header says", s.len -= 4096);
