@@ -726,6 +726,96 @@ t_misc(void)
 }
 
 
+/* version 2's tables: growth, stacks and live pools */
+static void
+t_v2(void)
+{
+    int           rc;
+    char          err[PP_ERR_LEN];
+    size_t        i, nbad;
+    t_seg_t       s;
+    pp_stack_t   *st;
+    pp_growth_t  *g;
+    pp_lpool_t   *l;
+    pp_report_t   r;
+
+    t_corrupt("stack capacity 3", "not all powers of two", s.h->nstacks = 3);
+    t_corrupt("growth capacity 0", "not all powers of two", s.h->ngrowth = 0);
+    t_corrupt("stack depth 25", "stack depth 25", s.h->stack_depth = 25);
+    t_corrupt("live table outside the shard", "live table",
+              s.h->live_off = s.h->shard_size - 8);
+    t_corrupt("misaligned stack table", "bad stack table offset",
+              s.h->stacks_off += 4);
+
+    t_build(&s);
+
+    for (i = 0; i < T_NSHARDS; i++) {
+        g = (pp_growth_t *) (t_shard(&s, i) + s.h->growth_off);
+        g[1].key = 77;
+        g[1].site = T_SITE_A;
+        g[1].pool_site = T_SITE_B;
+        g[1].allocs = 2;
+        g[1].bytes = 200;
+        g[1].pools = 1;
+        g[1].returns = 1;
+        g[1].max_age_ns = 1000 * (i + 1);
+        g[T_NGROWTH].allocs = 5;        /* the overflow row */
+
+        st = (pp_stack_t *) (t_shard(&s, i) + s.h->stacks_off);
+        st[0].key = 99;
+        st[0].depth = 2;
+        st[0].frames[0] = T_SITE_A;
+        st[0].frames[1] = T_SITE_B;
+        st[0].noop_frees = 3;
+        st[0].pinned_bytes = 300;
+        st[1].key = 98;
+        st[1].depth = 9;                /* over stack_depth 4: corrupt */
+        st[1].allocs = 1;
+    }
+
+    l = (pp_lpool_t *) (t_shard(&s, 1) + s.h->live_off);
+    t_sh(&s, 1)->end_mono_ns = 5000;
+    l[2].key = 0x1000;
+    l[2].site = T_SITE_B;
+    l[2].created_mono_ns = 1000;
+    l[2].alloc_bytes = 64;
+
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    t_ok(rc == 0, "v2: the segment merges: %s", rc ? err : "ok");
+
+    if (rc == 0) {
+        t_ok(r.ngrowth == 2 && !r.growth[0].overflow
+             && r.growth[0].g.allocs == 4 && r.growth[0].g.bytes == 400
+             && r.growth[0].g.returns == 2 && r.growth[0].recurring
+             && r.growth[0].g.max_age_ns == 2000,
+             "v2: growth rows merge over shards, the oldest age kept");
+        t_ok(r.ngrowth == 2 && r.growth[1].overflow
+             && r.growth[1].g.allocs == 10,
+             "v2: growth overflow rows sum into one");
+
+        nbad = 0;
+        for (i = 0; i < r.nwarnings; i++) {
+            nbad += strstr(r.warnings[i], "bad depth") != NULL;
+        }
+
+        t_ok(r.nstacks == 1 && r.stacks[0].s.noop_frees == 6
+             && r.stacks[0].s.pinned_bytes == 600 && r.stacks[0].s.depth == 2
+             && nbad == 1,
+             "v2: stacks merge; a row deeper than the segment's is left "
+             "out with a warning");
+        t_ok(r.nlive == 1 && r.live[0].pid == 101
+             && r.live[0].age_ns == 4000 && r.live[0].l.alloc_bytes == 64,
+             "v2: a live pool of an exited process, aged to its exit");
+        t_ok(r.stack_period == 1 && r.long_lived_ns == 1000000000,
+             "v2: the sampling period and long-lived threshold are read");
+
+        pp_report_free(&r);
+    }
+
+    t_free(&s);
+}
+
+
 static void
 t_cleanup(const char *name)
 {
@@ -780,6 +870,7 @@ main(int argc, char **argv)
     t_corruptions();
     t_symbols();
     t_misc();
+    t_v2();
 
     t_cleanup("valid");
     t_cleanup("empty");
