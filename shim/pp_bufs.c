@@ -40,6 +40,7 @@ typedef struct {
 } pp_list_t;
 
 static pp_list_t     pp_lists[PP_LISTS];
+static uint32_t      pp_used[PP_LISTS];     /* the slots in use */
 static uint32_t      pp_nlists;
 
 
@@ -47,9 +48,11 @@ static uint32_t      pp_nlists;
 static pp_list_t *
 pp_list(pp_ngx_chain_t **free, pp_ngx_pool_t *pool, int *fresh)
 {
+    uint32_t    i;
     pp_list_t  *l;
 
-    l = &pp_lists[pp_hash((uintptr_t) free) & (PP_LISTS - 1)];
+    i = pp_hash((uintptr_t) free) & (PP_LISTS - 1);
+    l = &pp_lists[i];
 
     if (l->free == free && l->pool == pool) {
         *fresh = 0;
@@ -57,7 +60,7 @@ pp_list(pp_ngx_chain_t **free, pp_ngx_pool_t *pool, int *fresh)
     }
 
     if (l->free == NULL) {
-        pp_nlists++;
+        pp_used[pp_nlists++] = i;
     }
 
     l->free = free;
@@ -144,16 +147,21 @@ pp_bufs_resolve(pp_ngx_buf_t *b)
 void
 pp_bufs_pool_end(pp_ngx_pool_t *pool)
 {
-    uint32_t  i;
+    uint32_t    i;
+    pp_list_t  *l;
 
-    if (pp_nlists) {
-        for (i = 0; i < PP_LISTS; i++) {
-            if (pp_lists[i].pool == pool) {
-                pp_lists[i].free = NULL;
-                pp_lists[i].pool = NULL;
-                pp_nlists--;
-            }
+    /* the lists in use only: most requests have one or two */
+    for (i = pp_nlists; i-- > 0; /* void */) {
+        l = &pp_lists[pp_used[i]];
+
+        if (l->pool != pool) {
+            continue;
         }
+
+        l->free = NULL;
+        l->pool = NULL;
+
+        pp_used[i] = pp_used[--pp_nlists];
     }
 
     for (i = pp_npending; i-- > 0; /* void */) {

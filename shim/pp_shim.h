@@ -106,11 +106,7 @@ typedef struct {
     pp_stack_t             *stacks;
     pp_growth_t            *growth;
     pp_lpool_t             *live;
-    uint32_t                site_mask;
-    uint32_t                pool_mask;
-    uint32_t                tag_mask;
     uint32_t                stack_mask;
-    uint32_t                growth_mask;
     uint32_t                pid;
     uintptr_t              *ngx_process;    /* nginx's ngx_process */
     volatile uintptr_t     *ngx_msec;       /* nginx's ngx_current_msec */
@@ -128,6 +124,7 @@ void pp_shm_exit(int code);
 void pp_shm_objects(void);
 
 /* pp_table.c */
+int pp_table_init(void);
 pp_site_t *pp_site(uintptr_t key);
 pp_pool_t *pp_pool_row(uintptr_t key);
 pp_tag_t *pp_tag(uintptr_t key);

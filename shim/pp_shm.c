@@ -436,11 +436,11 @@ pp_shm_claim(void)
     pp_proc.stacks = (pp_stack_t *) ((char *) mine + h->stacks_off);
     pp_proc.growth = (pp_growth_t *) ((char *) mine + h->growth_off);
     pp_proc.live = (pp_lpool_t *) ((char *) mine + h->live_off);
-    pp_proc.site_mask = h->nsites - 1;
-    pp_proc.pool_mask = h->npools - 1;
-    pp_proc.tag_mask = h->ntags - 1;
     pp_proc.stack_mask = h->nstacks - 1;
-    pp_proc.growth_mask = h->ngrowth - 1;
+
+    if (pp_table_init() != 0) {
+        pp_msg("no memory for the table index; events count as overflow");
+    }
 
     if (prev != NULL) {
         /* a forked child maps the same objects as its parent */

@@ -53,7 +53,11 @@ typedef struct {
     int32_t                 slot;       /* in the live table, or -1 */
     uint32_t                inherited;  /* created before fork() */
     uint32_t                dropped;    /* counted as without a slot */
+    uint32_t                dirty;      /* its live row is behind */
+    void                   *next_spare;
     pp_stack_t             *stack;      /* of its creation, if sampled */
+    pp_pool_t              *row;        /* of its creating site */
+    uint32_t                nfreed;     /* chunks a no-op free pinned */
     pp_chunk_t             *log;
     uint32_t                nlog;
     uint32_t                cap;
@@ -63,6 +67,9 @@ typedef struct {
 
 
 static void pp_track_publish(pp_live_t *l, uint64_t bytes);
+static void pp_track_flush(pp_live_t *l);
+static pp_live_t *pp_track_new(void);
+static void pp_track_release(pp_live_t *l);
 static void pp_track_blocks(pp_live_t *l, pp_ngx_pool_t *pool, void *p);
 static void pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s,
     uintptr_t site);
@@ -74,6 +81,11 @@ static uint64_t    pp_tracked;      /* chunks in every log */
 static uint64_t    pp_max_tracked = 1000000;
 static uint64_t    pp_npools;
 static uint64_t    pp_serial;       /* pools created, fork() included */
+static pp_live_t  *pp_spare;        /* released, with their logs */
+static uint32_t    pp_nspare;
+
+#define PP_SPARE_MAX      64
+#define PP_SPARE_LOG_MAX  128
 static uint64_t    pp_max_pools = 100000;
 
 
@@ -138,6 +150,11 @@ pp_live_find(pp_ngx_pool_t *pool)
         return pp_last;
     }
 
+    /* the live row of the pool we leave catches up */
+    if (pp_last != NULL && pp_last->dirty) {
+        pp_track_flush(pp_last);
+    }
+
     HASH_FIND(hh, pp_live, &key, sizeof(uintptr_t), l);
 
     if (l != NULL) {
@@ -172,12 +189,14 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
         if (l->slot >= 0) {
             pp_live_put(l->slot);
         }
-        pp_tracked -= l->cap;
-        free(l->log);
         HASH_DEL(pp_live, l);
         pp_npools--;
-        free(l);
         pp_last = NULL;
+        pp_track_release(l);
+    }
+
+    if (pp_last != NULL && pp_last->dirty) {
+        pp_track_flush(pp_last);
     }
 
     if (pp_npools >= pp_max_pools) {
@@ -185,13 +204,14 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
         return;
     }
 
-    l = calloc(1, sizeof(pp_live_t));
+    l = pp_track_new();
     if (l == NULL) {
         sh->totals.untracked++;
         return;
     }
 
     l->key = (uintptr_t) pool;
+    l->row = row;
     l->site = site;
     l->size = size;
     l->created_ns = pp_now();
@@ -211,7 +231,7 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
 
     if (pp_oom) {
         pp_oom = 0;
-        free(l);
+        pp_track_release(l);
         sh->totals.untracked++;
         return;
     }
@@ -220,6 +240,79 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     pp_last = l;
 
     pp_track_publish(l, 0);
+}
+
+
+/* a tracked pool's record, recycled when possible: no malloc per pool */
+static pp_live_t *
+pp_track_new(void)
+{
+    uint32_t     cap;
+    pp_live_t   *l;
+    pp_chunk_t  *log;
+
+    if (pp_spare == NULL) {
+        return calloc(1, sizeof(pp_live_t));
+    }
+
+    l = pp_spare;
+    pp_spare = l->next_spare;
+    pp_nspare--;
+
+    log = l->log;
+    cap = l->cap;
+    memset(l, 0, sizeof(pp_live_t));
+
+    if (pp_tracked + cap > pp_max_tracked) {
+        free(log);
+        return l;
+    }
+
+    l->log = log;
+    l->cap = cap;
+    pp_tracked += cap;
+
+    return l;
+}
+
+
+static void
+pp_track_release(pp_live_t *l)
+{
+    pp_tracked -= l->cap;
+
+    if (pp_nspare < PP_SPARE_MAX && l->cap <= PP_SPARE_LOG_MAX) {
+        l->next_spare = pp_spare;
+        pp_spare = l;
+        pp_nspare++;
+        return;
+    }
+
+    free(l->log);
+    free(l);
+}
+
+
+/* the pool's live row catches up with its counters */
+static void
+pp_track_flush(pp_live_t *l)
+{
+    pp_lpool_t  *row;
+
+    l->dirty = 0;
+
+    if (l->slot < 0) {
+        return;
+    }
+
+    row = &pp_proc.live[l->slot];
+    row->allocs = l->small_allocs + l->large_allocs;
+    row->alloc_bytes = l->small_bytes + l->large_bytes;
+    row->large_allocs = l->large_allocs;
+    row->large_bytes = l->large_bytes;
+    row->blocks = l->blocks;
+    row->ll_allocs = l->ll_allocs;
+    row->ll_bytes = l->ll_bytes;
 }
 
 
@@ -304,17 +397,12 @@ pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s, uintptr_t site)
     s->ll_allocs++;
     s->ll_bytes += size;
 
-    row = pp_pool_row(l->site);
+    row = l->row;
     row->ll_allocs++;
     row->ll_bytes += size;
 
     l->ll_allocs++;
     l->ll_bytes += size;
-
-    if (l->slot >= 0) {
-        pp_proc.live[l->slot].ll_allocs++;
-        pp_proc.live[l->slot].ll_bytes += size;
-    }
 
     g = pp_growth(site, l->site);
     g->allocs++;
@@ -349,7 +437,6 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     pp_site_t   *s;
     pp_stack_t  *st;
     pp_chunk_t  *log;
-    pp_lpool_t  *row;
     pp_totals_t *t;
 
     t = &pp_proc.shard->totals;
@@ -375,15 +462,7 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
             pp_track_grow(l, size, s, site);
         }
 
-        if (l->slot >= 0) {
-            row = &pp_proc.live[l->slot];
-            row->allocs++;
-            row->alloc_bytes += size;
-            if (!small) {
-                row->large_allocs++;
-                row->large_bytes += size;
-            }
-        }
+        l->dirty = 1;
     }
 
     if (!small) {
@@ -476,6 +555,7 @@ pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
             }
 
             if (!c->freed) {
+                l->nfreed++;
                 c->freed = 1;
                 c->free_ns = pp_now();
                 c->free_site = site;
@@ -513,7 +593,6 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     pp_live_t      *l;
     pp_pool_t      *row;
     pp_chunk_t     *c;
-    pp_lpool_t     *lp;
     pp_totals_t    *t;
     pp_ngx_pool_t  *b;
     unsigned char  *start;
@@ -562,7 +641,7 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
                                                       : 0;
     t->padding_bytes += padding;
 
-    row = pp_pool_row(l->site);
+    row = l->row;
     row->blocks += blocks;
     row->spilled += blocks > 1;
     row->unused_bytes += unused;
@@ -578,7 +657,7 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         l->stack->unused_bytes += unused;
     }
 
-    for (i = 0; i < l->nlog; i++) {
+    for (i = 0; l->nfreed != 0 && i < l->nlog; i++) {
         c = &l->log[i];
         if (c->freed) {
             pp_site(c->free_site)->pinned_byte_seconds +=
@@ -590,19 +669,14 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         /* the log keeps its capacity for the next generation */
         row->resets++;
         l->nlog = 0;
+        l->nfreed = 0;
         l->truncated = 0;
         l->small_allocs = l->small_bytes = 0;
         l->large_allocs = l->large_bytes = 0;
         l->blk_lo = (uintptr_t) pool;
         l->blk_len = (uintptr_t) pool->d.end - (uintptr_t) pool;
         l->blocks = 1;
-
-        if (l->slot >= 0) {
-            lp = &pp_proc.live[l->slot];
-            lp->allocs = lp->alloc_bytes = 0;
-            lp->large_allocs = lp->large_bytes = 0;
-            lp->blocks = 1;
-        }
+        pp_track_flush(l);
 
         return;
     }
@@ -616,14 +690,12 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     row->lifetime_ns += life;
     row->lifetime.count[pp_hist_bucket(life)]++;
 
-    pp_tracked -= l->cap;
-    free(l->log);
     HASH_DEL(pp_live, l);
     pp_npools--;
     if (pp_last == l) {
         pp_last = NULL;
     }
-    free(l);
+    pp_track_release(l);
 }
 
 
@@ -641,6 +713,7 @@ pp_track_forked(void)
 
     HASH_ITER(hh, pp_live, l, tmp) {
         l->inherited = 1;
+        l->row = pp_pool_row(l->site);     /* in the child's shard */
         l->slot = -1;
         l->dropped = 0;
         l->stack = NULL;
@@ -656,6 +729,8 @@ pp_track_exit(void)
     pp_live_t  *l, *tmp;
 
     HASH_ITER(hh, pp_live, l, tmp) {
+        pp_track_flush(l);
+
         if (!l->inherited) {
             pp_pool_row(l->site)->leaked++;
             pp_proc.shard->totals.leaked_pools++;
