@@ -20,8 +20,9 @@
  *   pp_growth_t  growth[ngrowth + 1]     at growth_off  (last = overflow)
  *   pp_lpool_t   live[nlive]             at live_off    (slots, not hashed)
  *
- * Tables are open-addressing hash tables keyed by an address; key 0 is
- * an empty row.  The writer fills a row and stores its key last, so a
+ * Tables are rows keyed by an address (or a hash); key 0 is an empty
+ * row.  The writer hands out rows in order and finds them through a
+ * private index (stacks: placed by their hash); a reader reads them all.  The writer fills a row and stores its key last, so a
  * reader that sees a key sees a row that belongs to it; counters may be
  * a few events behind while the process runs.  A row that found no
  * room counts into the overflow row (key 0, index = capacity).
