@@ -27,7 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 pp_fuzz_one(const unsigned char *buf, size_t len)
 {
+    int           m;
     char          err[PP_ERR_LEN];
+    size_t        i;
     pp_report_t   r;
     static FILE  *null;
 
@@ -47,9 +49,21 @@ pp_fuzz_one(const unsigned char *buf, size_t len)
     }
 
     r.path = strdup("fuzz");
+
+    /* names without opening the files the segment names */
+    for (i = 0; i < r.nobjs; i++) {
+        r.objs[i].loaded = 1;
+    }
+
+    pp_leaks_resolve(&r);
     pp_report_sort(&r);
     pp_json_print(null, &r);
     pp_text_print(null, &r, 10);
+
+    for (m = PP_METRIC_PINNED; m <= PP_METRIC_UNUSED; m++) {
+        (void) pp_stacks_print(null, &r, m & 1, m);
+    }
+
     pp_report_free(&r);
 }
 

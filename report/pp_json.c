@@ -179,6 +179,11 @@ pp_json_totals(FILE *f, const pp_totals_t *t)
     pp_json_u(f, "foreign_freed", t->foreign_freed);
     pp_json_u(f, "cl_hits", t->cl_hits);
     pp_json_u(f, "cl_misses", t->cl_misses);
+    pp_json_u(f, "ll_allocs", t->ll_allocs);
+    pp_json_u(f, "ll_bytes", t->ll_bytes);
+    pp_json_u(f, "leaked_pools", t->leaked_pools);
+    pp_json_u(f, "stack_samples", t->stack_samples);
+    pp_json_u(f, "live_dropped", t->live_dropped);
 }
 
 
@@ -245,6 +250,8 @@ pp_json_sites(FILE *f, pp_report_t *r)
                           : 0.0);
         pp_json_u(f, "cl_hits", s->s.cl_hits);
         pp_json_u(f, "cl_misses", s->s.cl_misses);
+        pp_json_u(f, "ll_allocs", s->s.ll_allocs);
+        pp_json_u(f, "ll_bytes", s->s.ll_bytes);
         fputs(" }", f);
     }
 
@@ -283,6 +290,9 @@ pp_json_pools(FILE *f, pp_report_t *r)
         pp_json_u(f, "lifetime_ns_p50", pp_rhist_percentile(&p->lifetime, 50));
         pp_json_u(f, "lifetime_ns_p95", pp_rhist_percentile(&p->lifetime, 95));
         pp_json_u(f, "lifetime_ns_sum", p->p.lifetime_ns);
+        pp_json_u(f, "ll_allocs", p->p.ll_allocs);
+        pp_json_u(f, "ll_bytes", p->p.ll_bytes);
+        pp_json_u(f, "leaked", p->p.leaked);
         fputs(" }", f);
     }
 
@@ -340,5 +350,8 @@ pp_json_print(FILE *f, pp_report_t *r)
         fputs(i ? ", " : "", f);
         pp_json_string(f, r->warnings[i]);
     }
-    fputs("]\n}\n", f);
+    fputc(']', f);
+
+    pp_leaks_json(f, r);
+    fputs("\n}\n", f);
 }

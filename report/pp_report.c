@@ -12,8 +12,14 @@
 #include "pp_report.h"
 
 
+#define PP_FORMAT_TEXT    0
+#define PP_FORMAT_JSON    1
+#define PP_FORMAT_FOLDED  2
+#define PP_FORMAT_SVG     3
+
 typedef struct {
-    int                     json;
+    int                     json;       /* PP_FORMAT_* */
+    int                     metric;     /* PP_METRIC_* */
     int                     list;
     unsigned                top;
     const char             *segment;
@@ -28,7 +34,11 @@ static const char  pp_usage[] =
 "/dev/shm/poolprof.*; it may be read while nginx runs or after it exited.\n"
 "\n"
 "Options:\n"
-"  -f, --format FORMAT   text (default) or json\n"
+"  -f, --format FORMAT   text (default), json, or the sampled stacks as\n"
+"                        folded lines or an interactive SVG flame graph:\n"
+"                        folded, svg\n"
+"  -m, --metric METRIC   what folded and svg weigh stacks by: pinned\n"
+"                        (default), noop, allocs, alloc_bytes, unused\n"
 "  -n, --top N           rows per table in text output (default 10)\n"
 "  -l, --list            list the segments in /dev/shm, or in the\n"
 "                        directory of SEGMENT, and exit\n"
@@ -43,6 +53,8 @@ static const char  pp_usage[] =
 "  poolprof-report /dev/shm/poolprof.4242\n"
 "  poolprof-report --top 30 /tmp/nginx.seg\n"
 "  poolprof-report --format json | jq '.sites[0]'\n"
+"  poolprof-report --format svg --metric unused > unused.svg\n"
+"  poolprof-report --format folded | flamegraph.pl > pinned.svg\n"
 "  poolprof-report --list\n";
 
 
@@ -55,6 +67,7 @@ pp_parse(int argc, char **argv, pp_options_t *o)
 
     static const struct option  longopts[] = {
         { "format",  required_argument, NULL, 'f' },
+        { "metric",  required_argument, NULL, 'm' },
         { "top",     required_argument, NULL, 'n' },
         { "list",    no_argument,       NULL, 'l' },
         { "help",    no_argument,       NULL, 'h' },
@@ -62,22 +75,37 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         { NULL,      0,                 NULL, 0 }
     };
 
-    o->json = 0;
+    o->json = PP_FORMAT_TEXT;
+    o->metric = PP_METRIC_PINNED;
     o->list = 0;
     o->top = 10;
     o->segment = NULL;
 
-    while ((c = getopt_long(argc, argv, "f:n:lhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:m:n:lhV", longopts, NULL)) != -1) {
         switch (c) {
 
         case 'f':
             if (strcmp(optarg, "json") == 0) {
-                o->json = 1;
+                o->json = PP_FORMAT_JSON;
             } else if (strcmp(optarg, "text") == 0) {
-                o->json = 0;
+                o->json = PP_FORMAT_TEXT;
+            } else if (strcmp(optarg, "folded") == 0) {
+                o->json = PP_FORMAT_FOLDED;
+            } else if (strcmp(optarg, "svg") == 0) {
+                o->json = PP_FORMAT_SVG;
             } else {
                 fprintf(stderr, "poolprof-report: unknown format \"%s\" "
-                        "(text or json)\n", optarg);
+                        "(text, json, folded or svg)\n", optarg);
+                return -1;
+            }
+            break;
+
+        case 'm':
+            o->metric = pp_metric_parse(optarg);
+            if (o->metric < 0) {
+                fprintf(stderr, "poolprof-report: unknown metric \"%s\" "
+                        "(pinned, noop, allocs, alloc_bytes or unused)\n",
+                        optarg);
                 return -1;
             }
             break;
@@ -163,9 +191,22 @@ main(int argc, char **argv)
     pp_sym_resolve(&r);
     pp_report_sort(&r);
 
-    if (o.json) {
+    switch (o.json) {
+
+    case PP_FORMAT_JSON:
         pp_json_print(stdout, &r);
-    } else {
+        break;
+
+    case PP_FORMAT_FOLDED:
+    case PP_FORMAT_SVG:
+        if (pp_stacks_print(stdout, &r, o.json == PP_FORMAT_SVG, o.metric)
+            != 0)
+        {
+            goto cleanup;
+        }
+        break;
+
+    default:
         pp_text_print(stdout, &r, o.top);
     }
 

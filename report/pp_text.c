@@ -312,5 +312,6 @@ pp_text_print(FILE *f, pp_report_t *r, unsigned top)
     pp_text_sites(f, r, top);
     pp_text_pools(f, r, top);
     pp_text_tags(f, r, top);
+    pp_leaks_text(f, r, top);
     pp_text_warnings(f, r);
 }
