@@ -161,6 +161,7 @@ pp_text_sites(FILE *f, pp_report_t *r, unsigned top)
     char         name[PP_NAME_BUF], a[32], b[32];
     size_t       i;
     pp_rsite_t  *s;
+    const char  *via;
 
     fprintf(f, "top sites by pinned bytes\n  %-10s %9s %9s %10s %8s  %s\n",
             "PINNED", "NO-OP", "ALLOCS", "REQUESTED", "FREED", "SITE");
@@ -175,6 +176,12 @@ pp_text_sites(FILE *f, pp_report_t *r, unsigned top)
                 (unsigned long long) s->s.freed,
                 pp_text_name(name, sizeof(name), r, s->key, s->obj,
                              s->symbol));
+
+        /* a site inside nginx's helpers: who called them */
+        via = pp_stacks_owner(r, s->key);
+        if (via != NULL) {
+            fprintf(f, "  %52s  via %s\n", "", via);
+        }
     }
 
     if (r->nsites > top) {
