@@ -104,7 +104,7 @@ pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t **free, pp_ngx_chain_t *cl,
     pp_list(free, pool, &fresh)->gfb = 1;
 
     s = pp_site(site);
-    t = &pp_proc.shard->totals;
+    t = pp_proc.totals;
 
     if (hit) {
         s->fb_hits++;
@@ -242,7 +242,7 @@ pp_bufs_update_after(pp_bufs_state_t *st, pp_ngx_chain_t **free,
     }
 
     row = pp_tag(pp_tag_key(tag));
-    t = &pp_proc.shard->totals;
+    t = pp_proc.totals;
 
     if (!((pp_list_t *) st->list)->gfb) {
         ((pp_list_t *) st->list)->len = pp_chain_len(*free, PP_BUFS_NOTE);

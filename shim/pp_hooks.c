@@ -261,10 +261,10 @@ pp_alloc_chain_link(pp_ngx_pool_t *pool)
         s = pp_site(pp_tls.site);
         if (hit) {
             s->cl_hits++;
-            pp_proc.shard->totals.cl_hits++;
+            pp_proc.totals->cl_hits++;
         } else {
             s->cl_misses++;
-            pp_proc.shard->totals.cl_misses++;
+            pp_proc.totals->cl_misses++;
         }
     }
 

@@ -97,7 +97,7 @@ pp_live_take(int32_t *owner, uint64_t bytes)
 
     __atomic_store_n(&pp_proc.live[victim].key, 0, __ATOMIC_RELEASE);
     *pp_owner[victim] = -1;
-    pp_proc.shard->totals.live_dropped++;
+    pp_proc.totals->live_dropped++;
 
     pp_owner[victim] = owner;
     *owner = (int32_t) victim;

@@ -99,6 +99,7 @@ typedef struct {
     pp_seg_header_t        *seg;
     size_t                  seg_size;
     pp_shard_t             *shard;
+    pp_totals_t            *totals;         /* private; see pp_shm_sync() */
     pp_site_t              *sites;
     pp_pool_t              *pools;
     pp_tag_t               *tags;
@@ -121,6 +122,7 @@ extern pp_proc_t  pp_proc;
 int pp_shm_create(const char *path, size_t size, char *err, size_t len);
 int pp_shm_claim(void);
 void pp_shm_exit(int code);
+void pp_shm_sync(void);
 void pp_shm_objects(void);
 
 /* pp_table.c */

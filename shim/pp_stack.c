@@ -103,12 +103,10 @@ pp_stack_take(uintptr_t site)
     uint64_t     key;
     uintptr_t   *f;
     pp_stack_t  *row;
-    pp_shard_t  *sh;
 
     pp_tls.countdown = pp_stack_next();
 
-    sh = pp_proc.shard;
-    sh->totals.stack_samples++;
+    pp_proc.totals->stack_samples++;
 
     depth = pp_proc.seg->stack_depth;
     n = unw_backtrace(buf, (int) depth + PP_STACK_SKIP);
@@ -156,7 +154,7 @@ pp_stack_take(uintptr_t site)
         k = (k + 1) & pp_proc.stack_mask;
     }
 
-    sh->totals.overflow++;
+    pp_proc.totals->overflow++;
 
     return &pp_proc.stacks[pp_proc.seg->nstacks];
 }

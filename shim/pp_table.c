@@ -124,7 +124,7 @@ pp_table_init(void)
             return row;                                                      \
         }                                                                    \
                                                                              \
-        pp_proc.shard->totals.overflow++;                                    \
+        pp_proc.totals->overflow++;                                    \
         return &(table)[(ix).cap];                                           \
     } while (0)
 

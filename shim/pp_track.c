@@ -173,7 +173,7 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     pp_shard_t  *sh;
 
     sh = pp_proc.shard;
-    sh->totals.pools_created++;
+    pp_proc.totals->pools_created++;
 
     if (pp_proc.ngx_process != NULL) {
         sh->role = (uint32_t) *pp_proc.ngx_process;
@@ -200,13 +200,13 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     }
 
     if (pp_npools >= pp_max_pools) {
-        sh->totals.untracked++;
+        pp_proc.totals->untracked++;
         return;
     }
 
     l = pp_track_new();
     if (l == NULL) {
-        sh->totals.untracked++;
+        pp_proc.totals->untracked++;
         return;
     }
 
@@ -232,7 +232,7 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     if (pp_oom) {
         pp_oom = 0;
         pp_track_release(l);
-        sh->totals.untracked++;
+        pp_proc.totals->untracked++;
         return;
     }
 
@@ -325,7 +325,7 @@ pp_track_publish(pp_live_t *l, uint64_t bytes)
     if (pp_live_take(&l->slot, bytes) < 0) {
         if (!l->dropped) {
             l->dropped = 1;
-            pp_proc.shard->totals.live_dropped++;
+            pp_proc.totals->live_dropped++;
         }
         return;
     }
@@ -388,12 +388,10 @@ pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s, uintptr_t site)
 {
     uint64_t      age;
     pp_pool_t    *row;
-    pp_shard_t   *sh;
     pp_growth_t  *g;
 
-    sh = pp_proc.shard;
-    sh->totals.ll_allocs++;
-    sh->totals.ll_bytes += size;
+    pp_proc.totals->ll_allocs++;
+    pp_proc.totals->ll_bytes += size;
     s->ll_allocs++;
     s->ll_bytes += size;
 
@@ -439,7 +437,7 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     pp_chunk_t  *log;
     pp_totals_t *t;
 
-    t = &pp_proc.shard->totals;
+    t = pp_proc.totals;
     t->allocs++;
     t->alloc_bytes += size;
 
@@ -525,7 +523,7 @@ pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
     pp_chunk_t   *c;
     pp_totals_t  *t;
 
-    t = &pp_proc.shard->totals;
+    t = pp_proc.totals;
     s = pp_site(site);
 
     if (rc == PP_NGX_OK) {
@@ -597,7 +595,7 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     pp_ngx_pool_t  *b;
     unsigned char  *start;
 
-    t = &pp_proc.shard->totals;
+    t = pp_proc.totals;
     now = pp_now();
 
     unused = stranded = used = blocks = 0;
@@ -631,6 +629,8 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     } else {
         t->pool_resets++;
     }
+
+    pp_shm_sync();
 
     l = pp_live_find(pool);
     if (l == NULL) {
@@ -733,7 +733,7 @@ pp_track_exit(void)
 
         if (!l->inherited) {
             pp_pool_row(l->site)->leaked++;
-            pp_proc.shard->totals.leaked_pools++;
+            pp_proc.totals->leaked_pools++;
         }
     }
 }
