@@ -49,7 +49,7 @@ value()
         | grep -- "$2" | awk '{ s += $NF } END { print s + 0 }'
 }
 
-pp_plan 18
+pp_plan 20
 
 PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg POOLPROF_STACKS=1"
 pp_nginx_start || pp_done
@@ -93,6 +93,20 @@ if command -v chromium >/dev/null 2>&1 && [ -x "$PP_PNG_HAS_COLOR" ]; then
 else
     pp_pass "# SKIP chromium is not installed"
 fi
+
+# a stack table too small: the rest counts in its overflow row
+rm -f "$PP_TMP/seg"
+PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg POOLPROF_STACKS=1 POOLPROF_SIZE=256K
+    POOLPROF_SHARDS=2"
+pp_nginx_start || pp_done
+load
+pp_nginx_stop
+pp_is "$(value noop '')" $((A + B)) \
+    "full stack table: every no-op free still counted"
+"$PP_REPORT" --format folded --metric allocs "$PP_TMP/seg" \
+    > "$PP_TMP/full.folded" 2>/dev/null
+pp_ok "full stack table: the overflow is named" \
+    grep -q "^allocs (every event);(stack table full) " "$PP_TMP/full.folded"
 
 # the default sampling: estimates, labelled
 rm -f "$PP_TMP/seg"
