@@ -24,6 +24,14 @@
 
 
 static const pp_object_t  *pp_sort_objs;     /* qsort() has no context */
+static uint32_t            pp_only_pid;
+
+
+void
+pp_merge_pid(uint32_t pid)
+{
+    pp_only_pid = pid;
+}
 
 
 const unsigned char *
@@ -381,6 +389,7 @@ pp_merge_procs(pp_report_t *r, pp_merge_t *m, int check_procs)
         p->state = sh.state;
         p->exit_code = sh.exit_code;
         p->start_real_ns = sh.start_real_ns;
+        p->end_mono_ns = sh.end_mono_ns;
         p->totals = sh.totals;
         p->status = sh.state == PP_SHARD_EXITED ? PP_STATUS_EXITED
                                                 : PP_STATUS_ALIVE;
@@ -399,7 +408,7 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
 {
     int         rc;
     size_t      rows;
-    uint32_t    i, state;
+    uint32_t    i, state, pid;
     pp_merge_t  m;
 
     memset(r, 0, sizeof(pp_report_t));
@@ -426,7 +435,11 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     for (i = 0; i < m.h.nshards; i++) {
         memcpy(&state, buf + m.h.shard_off + (uint64_t) i * m.h.shard_size
                        + offsetof(pp_shard_t, state), sizeof(uint32_t));
-        if (state != PP_SHARD_FREE) {
+        memcpy(&pid, buf + m.h.shard_off + (uint64_t) i * m.h.shard_size
+                     + offsetof(pp_shard_t, pid), sizeof(uint32_t));
+
+        if (state != PP_SHARD_FREE && (pp_only_pid == 0 || pid == pp_only_pid))
+        {
             m.used[m.nused++] = i;
         }
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pp_report.h"
 
@@ -22,6 +23,13 @@ typedef struct {
     int                     metric;     /* PP_METRIC_* */
     int                     list;
     unsigned                top;
+    int                     by;
+    int                     color;      /* -1 auto, 0 never, 1 always */
+    const char             *sort;
+    uint32_t                pid;
+    unsigned                watch;      /* seconds; 0: once */
+    const char             *snapshot;
+    const char             *diff;
     const char             *segment;
 } pp_options_t;
 
@@ -40,6 +48,20 @@ static const char  pp_usage[] =
 "  -m, --metric METRIC   what folded and svg weigh stacks by: pinned\n"
 "                        (default), noop, allocs, alloc_bytes, unused\n"
 "  -n, --top N           rows per table in text output (default 10)\n"
+"  -s, --sort KEY        order the table --by shows by KEY, descending;\n"
+"                        sites: wasted pinned noop allocs alloc_bytes\n"
+"                        frees foreign byte_seconds growth; pools: unused\n"
+"                        created size blocks spilled used_p95 growth\n"
+"                        leaked; tags: reuse (worst first) hits misses\n"
+"                        recycled busy\n"
+"  -b, --by WHAT         site (default: the full report), module (sites\n"
+"                        summed by object file), pool or tag\n"
+"  -p, --pid PID         only the process PID\n"
+"  -w, --watch SECONDS   redraw every SECONDS like top; q or Ctrl-C quits\n"
+"      --snapshot FILE   write a consistent copy of the segment to FILE\n"
+"  -d, --diff BASE       what changed since BASE, an earlier snapshot\n"
+"      --color WHEN      auto (default: on a terminal, unless NO_COLOR is\n"
+"                        set), always or never\n"
 "  -l, --list            list the segments in /dev/shm, or in the\n"
 "                        directory of SEGMENT, and exit\n"
 "  -h, --help            show this help and exit\n"
@@ -55,6 +77,10 @@ static const char  pp_usage[] =
 "  poolprof-report --format json | jq '.sites[0]'\n"
 "  poolprof-report --format svg --metric unused > unused.svg\n"
 "  poolprof-report --format folded | flamegraph.pl > pinned.svg\n"
+"  poolprof-report --by pool --sort spilled\n"
+"  poolprof-report --watch 2 /dev/shm/poolprof.4242\n"
+"  poolprof-report --snapshot before.seg; sleep 60;"
+" poolprof-report --diff before.seg\n"
 "  poolprof-report --list\n";
 
 
@@ -68,6 +94,13 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     static const struct option  longopts[] = {
         { "format",  required_argument, NULL, 'f' },
         { "metric",  required_argument, NULL, 'm' },
+        { "sort",    required_argument, NULL, 's' },
+        { "by",      required_argument, NULL, 'b' },
+        { "pid",     required_argument, NULL, 'p' },
+        { "watch",   required_argument, NULL, 'w' },
+        { "snapshot", required_argument, NULL, 'S' },
+        { "diff",    required_argument, NULL, 'd' },
+        { "color",   required_argument, NULL, 'C' },
         { "top",     required_argument, NULL, 'n' },
         { "list",    no_argument,       NULL, 'l' },
         { "help",    no_argument,       NULL, 'h' },
@@ -79,9 +112,16 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     o->metric = PP_METRIC_PINNED;
     o->list = 0;
     o->top = 10;
+    o->by = PP_BY_SITE;
+    o->color = -1;
+    o->sort = NULL;
+    o->pid = 0;
+    o->watch = 0;
+    o->snapshot = NULL;
+    o->diff = NULL;
     o->segment = NULL;
 
-    while ((c = getopt_long(argc, argv, "f:m:n:lhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:m:n:s:b:p:w:d:lhV", longopts, NULL)) != -1) {
         switch (c) {
 
         case 'f':
@@ -124,6 +164,63 @@ pp_parse(int argc, char **argv, pp_options_t *o)
             o->list = 1;
             break;
 
+        case 's':
+            o->sort = optarg;
+            break;
+
+        case 'b':
+            if (strcmp(optarg, "site") == 0) {
+                o->by = PP_BY_SITE;
+            } else if (strcmp(optarg, "module") == 0) {
+                o->by = PP_BY_MODULE;
+            } else if (strcmp(optarg, "pool") == 0) {
+                o->by = PP_BY_POOL;
+            } else if (strcmp(optarg, "tag") == 0) {
+                o->by = PP_BY_TAG;
+            } else {
+                fprintf(stderr, "poolprof-report: unknown --by \"%s\" "
+                        "(site, module, pool or tag)\n", optarg);
+                return -1;
+            }
+            break;
+
+        case 'p':
+        case 'w':
+            n = strtoul(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || n == 0 || n > 0x7fffffff) {
+                fprintf(stderr, "poolprof-report: bad --%s \"%s\"\n",
+                        c == 'p' ? "pid" : "watch", optarg);
+                return -1;
+            }
+            if (c == 'p') {
+                o->pid = (uint32_t) n;
+            } else {
+                o->watch = (unsigned) n;
+            }
+            break;
+
+        case 'S':
+            o->snapshot = optarg;
+            break;
+
+        case 'd':
+            o->diff = optarg;
+            break;
+
+        case 'C':
+            if (strcmp(optarg, "auto") == 0) {
+                o->color = -1;
+            } else if (strcmp(optarg, "always") == 0) {
+                o->color = 1;
+            } else if (strcmp(optarg, "never") == 0) {
+                o->color = 0;
+            } else {
+                fprintf(stderr, "poolprof-report: unknown --color \"%s\" "
+                        "(auto, always or never)\n", optarg);
+                return -1;
+            }
+            break;
+
         case 'h':
             fputs(pp_usage, stdout);
             exit(0);
@@ -148,7 +245,111 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         o->segment = argv[optind];
     }
 
+    if (o->sort != NULL && pp_sort_parse(o->sort, o->by) < 0) {
+        fprintf(stderr, "poolprof-report: unknown --sort key \"%s\" for "
+                "--by %s; the keys are: ", o->sort,
+                o->by == PP_BY_POOL ? "pool" : o->by == PP_BY_TAG ? "tag"
+                : o->by == PP_BY_MODULE ? "module" : "site");
+        pp_sort_keys(stderr, o->by);
+        fputc('\n', stderr);
+        return -1;
+    }
+
+    if (o->watch && o->json != PP_FORMAT_TEXT && o->json != PP_FORMAT_JSON) {
+        fprintf(stderr, "poolprof-report: --watch shows text or json\n");
+        return -1;
+    }
+
     return 0;
+}
+
+
+/* the view options that every load of a report takes */
+static void
+pp_view(pp_report_t *r, const pp_options_t *o)
+{
+    const char  *nc;
+
+    nc = getenv("NO_COLOR");
+
+    r->top = o->top;
+    r->by = o->by;
+    r->sort = o->sort != NULL ? pp_sort_parse(o->sort, o->by) : -1;
+    r->color = nc != NULL && nc[0] != '\0' ? 0
+               : o->color >= 0 ? o->color
+               : isatty(STDOUT_FILENO);
+}
+
+
+/* reads, names and orders one report; 0, or -1 with a message printed */
+int
+pp_report_open(pp_report_t *r, const char *path, const void *opts)
+{
+    char                 err[PP_ERR_LEN];
+    pp_report_t          base;
+    pp_options_t         bo;
+    const pp_options_t  *o;
+
+    o = opts;
+
+    pp_merge_pid(o->pid);
+
+    if (pp_report_load(r, path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "poolprof-report: %s: %s\n", path, err);
+        return -1;
+    }
+
+    if (o->pid != 0 && r->nprocs == 0) {
+        fprintf(stderr, "poolprof-report: %s: no process %u in the segment"
+                "\n", path, o->pid);
+        pp_report_free(r);
+        return -1;
+    }
+
+    pp_sym_resolve(r);
+    pp_view(r, o);
+
+    if (o->diff != NULL) {
+        bo = *o;
+        bo.diff = NULL;
+
+        if (pp_report_open(&base, o->diff, &bo) != 0) {
+            pp_report_free(r);
+            return -1;
+        }
+
+        pp_diff(r, &base);
+        pp_report_free(&base);
+    }
+
+    pp_report_sort(r);
+
+    return 0;
+}
+
+
+/* prints one loaded report in the chosen format; 0 or -1 */
+int
+pp_report_print(FILE *f, pp_report_t *r, const void *opts)
+{
+    const pp_options_t  *o;
+
+    o = opts;
+
+    switch (o->json) {
+
+    case PP_FORMAT_JSON:
+        pp_json_print(f, r);
+        return 0;
+
+    case PP_FORMAT_FOLDED:
+    case PP_FORMAT_SVG:
+        return pp_stacks_print(f, r, o->json == PP_FORMAT_SVG, o->metric);
+
+    default:
+        pp_text_print(f, r, 0);
+        return 0;
+    }
 }
 
 
@@ -183,31 +384,20 @@ main(int argc, char **argv)
         o.segment = newest;
     }
 
-    if (pp_report_load(&r, o.segment, err, sizeof(err)) != 0) {
-        fprintf(stderr, "poolprof-report: %s: %s\n", o.segment, err);
+    if (o.snapshot != NULL) {
+        rc = pp_snapshot(o.segment, o.snapshot) == 0 ? 0 : 1;
         goto cleanup;
     }
 
-    pp_sym_resolve(&r);
-    pp_report_sort(&r);
+    if (o.watch) {
+        rc = pp_watch(o.segment, o.watch, &o);
+        goto cleanup;
+    }
 
-    switch (o.json) {
-
-    case PP_FORMAT_JSON:
-        pp_json_print(stdout, &r);
-        break;
-
-    case PP_FORMAT_FOLDED:
-    case PP_FORMAT_SVG:
-        if (pp_stacks_print(stdout, &r, o.json == PP_FORMAT_SVG, o.metric)
-            != 0)
-        {
-            goto cleanup;
-        }
-        break;
-
-    default:
-        pp_text_print(stdout, &r, o.top);
+    if (pp_report_open(&r, o.segment, &o) != 0
+        || pp_report_print(stdout, &r, &o) != 0)
+    {
+        goto cleanup;
     }
 
     if (fflush(stdout) != 0 || ferror(stdout)) {

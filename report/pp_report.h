@@ -129,6 +129,7 @@ typedef struct {
     uint32_t                status;     /* PP_STATUS_* as judged now */
     uint32_t                exit_code;
     uint64_t                start_real_ns;
+    uint64_t                end_mono_ns;
     pp_totals_t             totals;
 } pp_rproc_t;
 
@@ -162,7 +163,20 @@ typedef struct {
 
     char                  **warnings;
     size_t                  nwarnings;
+
+    /* how to print it: pp_view.c */
+    unsigned                top;
+    int                     by;         /* PP_BY_* */
+    int                     sort;       /* a pp_sort_keys index, or -1 */
+    int                     color;
+    int                     diff;       /* counters are differences */
 } pp_report_t;
+
+
+#define PP_BY_SITE      0
+#define PP_BY_MODULE    1
+#define PP_BY_POOL      2
+#define PP_BY_TAG       3
 
 
 /* pp_read.c: reading and validating */
@@ -174,7 +188,9 @@ int pp_report_load(pp_report_t *r, const char *path, char *err,
     size_t errlen);
 int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
 
-/* pp_merge.c: validates, then merges the shards of a segment in memory */
+/* pp_merge.c: validates, then merges the shards of a segment in memory;
+ * pp_merge_pid() restricts the next merges to one process (0: all) */
+void pp_merge_pid(uint32_t pid);
 int pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     int check_procs, char *err, size_t errlen);
 
@@ -231,11 +247,22 @@ int pp_metric_parse(const char *s);
 int pp_stacks_print(FILE *f, const pp_report_t *r, int svg, int metric);
 const char *pp_stacks_owner(const pp_report_t *r, uint64_t site);
 
+/* pp_report.c: opts is the program's options */
+int pp_report_open(pp_report_t *r, const char *path, const void *opts);
+int pp_report_print(FILE *f, pp_report_t *r, const void *opts);
+
+/* pp_snap.c, pp_diff.c, pp_watch.c */
+int pp_snapshot(const char *segment, const char *file);
+void pp_diff(pp_report_t *r, const pp_report_t *base);
+int pp_watch(const char *segment, unsigned seconds, const void *opts);
+
 /* pp_list.c */
 int pp_list_segments(FILE *f, const char *where);
 char *pp_newest_segment(char *err, size_t errlen);
 
 /* pp_sort.c */
+int pp_sort_parse(const char *key, int by);
+void pp_sort_keys(FILE *f, int by);
 void pp_report_sort(pp_report_t *r);
 uint64_t pp_site_wasted(const pp_rsite_t *s);
 double pp_tag_reuse(const pp_tag_t *t);

@@ -26,7 +26,7 @@ pp_plan 3
 # every reader source but the program's main
 srcs=
 for f in "$r"/pp_*.c; do
-    case $f in */pp_report.c|*/pp_list.c) continue ;; esac
+    case $f in */pp_report.c|*/pp_list.c|*/pp_watch.c) continue ;; esac
     srcs="$srcs $f"
 done
 

@@ -1,0 +1,253 @@
+/*
+ * --diff BASE: what changed since BASE, an earlier snapshot of the same
+ * nginx.  Rows are matched by key and by the path of the object that
+ * holds the key (addresses of two runs match only when they are the same
+ * code), processes by pid; every counter becomes current - base.  A
+ * counter smaller than its base (BASE is not an earlier copy of this
+ * segment) becomes 0 and the report says so once.  Sizes, ages and
+ * other states keep their current values.
+ */
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp_report.h"
+
+
+static int  pp_went_back;
+
+
+static uint64_t
+pp_sub(uint64_t a, uint64_t b)
+{
+    if (a < b) {
+        pp_went_back = 1;
+        return 0;
+    }
+
+    return a - b;
+}
+
+
+/* n 64-bit counters from off: the caller names only counter runs */
+static void
+pp_sub_run(void *d, const void *s, size_t off, size_t n)
+{
+    size_t    i;
+    uint64_t  a, b;
+
+    for (i = 0; i < n; i++) {
+        memcpy(&a, (char *) d + off + i * 8, 8);
+        memcpy(&b, (const char *) s + off + i * 8, 8);
+        a = pp_sub(a, b);
+        memcpy((char *) d + off + i * 8, &a, 8);
+    }
+}
+
+
+static const char *
+pp_obj_path(const pp_report_t *r, int obj)
+{
+    return obj == PP_NO_OBJECT ? "" : r->objs[obj].o.path;
+}
+
+
+static int
+pp_same(const pp_report_t *r, uint64_t k1, int o1, int ov1,
+    const pp_report_t *b, uint64_t k2, int o2, int ov2)
+{
+    return k1 == k2 && ov1 == ov2
+           && strcmp(pp_obj_path(r, o1), pp_obj_path(b, o2)) == 0;
+}
+
+
+/*
+ * Base rows are few or many; for each current row, a binary search over
+ * the base's keys sorted in an index finds the candidates.
+ */
+typedef struct {
+    uint64_t                key;
+    size_t                  i;
+} pp_dkey_t;
+
+
+static int
+pp_dkey_cmp(const void *a, const void *b)
+{
+    const pp_dkey_t  *x = a, *y = b;
+
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+
+static pp_dkey_t *
+pp_index(size_t n, const void *rows, size_t size, size_t keyoff)
+{
+    size_t      i;
+    pp_dkey_t  *ix;
+
+    ix = malloc((n + 1) * sizeof(pp_dkey_t));
+    if (ix == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        memcpy(&ix[i].key, (const char *) rows + i * size + keyoff, 8);
+        ix[i].i = i;
+    }
+
+    qsort(ix, n, sizeof(pp_dkey_t), pp_dkey_cmp);
+
+    return ix;
+}
+
+
+/* the first index entry with key, or n */
+static size_t
+pp_lower(const pp_dkey_t *ix, size_t n, uint64_t key)
+{
+    size_t  lo, hi, mid;
+
+    lo = 0;
+    hi = n;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (ix[mid].key < key) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+
+    return lo;
+}
+
+
+#define pp_diff_rows(R, B, arr, n, type, keyf, objf, ovf, SUB)               \
+    do {                                                                     \
+        size_t      i_, k_, nb_;                                             \
+        pp_dkey_t  *ix_;                                                     \
+        type       *d, *s;                                                   \
+                                                                             \
+        nb_ = (B)->n;                                                        \
+        ix_ = pp_index(nb_, (B)->arr, sizeof(type), offsetof(type, keyf));   \
+        if (ix_ == NULL) {                                                   \
+            break;                                                           \
+        }                                                                    \
+                                                                             \
+        for (i_ = 0; i_ < (R)->n; i_++) {                                    \
+            d = &(R)->arr[i_];                                               \
+                                                                             \
+            for (k_ = pp_lower(ix_, nb_, d->keyf);                           \
+                 k_ < nb_ && ix_[k_].key == d->keyf; k_++)                   \
+            {                                                                \
+                s = &(B)->arr[ix_[k_].i];                                    \
+                                                                             \
+                if (pp_same(R, d->keyf, d->objf, d->ovf,                     \
+                            B, s->keyf, s->objf, s->ovf))                    \
+                {                                                            \
+                    SUB;                                                     \
+                    break;                                                   \
+                }                                                            \
+            }                                                                \
+        }                                                                    \
+                                                                             \
+        free(ix_);                                                           \
+    } while (0)
+
+
+static void
+pp_diff_site(pp_rsite_t *d, const pp_rsite_t *s)
+{
+    pp_sub_run(&d->s, &s->s, offsetof(pp_site_t, allocs), 5);
+    d->s.pinned_byte_seconds -= s->s.pinned_byte_seconds;
+    if (d->s.pinned_byte_seconds < 0) {
+        d->s.pinned_byte_seconds = 0;
+    }
+    pp_sub_run(&d->s, &s->s, offsetof(pp_site_t, freed),
+               (sizeof(pp_site_t) - offsetof(pp_site_t, freed)) / 8);
+}
+
+
+static void
+pp_diff_pool(pp_rpool_t *d, const pp_rpool_t *s)
+{
+    uint64_t  size;
+
+    size = d->p.size;
+    pp_sub_run(&d->p, &s->p, offsetof(pp_pool_t, created),
+               (offsetof(pp_pool_t, used) - offsetof(pp_pool_t, created))
+               / 8);
+    d->p.size = size;
+    pp_sub_run(&d->used, &s->used, 0, PP_HIST_BUCKETS);
+    pp_sub_run(&d->lifetime, &s->lifetime, 0, PP_HIST_BUCKETS);
+}
+
+
+void
+pp_diff(pp_report_t *r, const pp_report_t *b)
+{
+    size_t        i, k;
+    pp_dkey_t    *ix;
+    pp_rstack_t  *st;
+
+    pp_went_back = 0;
+    r->diff = 1;
+
+    pp_sub_run(&r->totals, &b->totals, 0, sizeof(pp_totals_t) / 8);
+
+    for (i = 0; i < r->nprocs; i++) {
+        for (k = 0; k < b->nprocs; k++) {
+            if (r->procs[i].pid == b->procs[k].pid) {
+                pp_sub_run(&r->procs[i].totals, &b->procs[k].totals, 0,
+                           sizeof(pp_totals_t) / 8);
+                break;
+            }
+        }
+    }
+
+    pp_diff_rows(r, b, sites, nsites, pp_rsite_t, key, obj, overflow,
+                 pp_diff_site(d, s));
+    pp_diff_rows(r, b, pools, npools, pp_rpool_t, key, obj, overflow,
+                 pp_diff_pool(d, s));
+    pp_diff_rows(r, b, tags, ntags, pp_rtag_t, key, obj, overflow,
+                 pp_sub_run(&d->t, &s->t, offsetof(pp_tag_t, hits),
+                            (sizeof(pp_tag_t) - offsetof(pp_tag_t, hits))
+                            / 8));
+    pp_diff_rows(r, b, growth, ngrowth, pp_rgrowth_t, g.key, obj, overflow,
+                 (pp_sub_run(&d->g, &s->g, offsetof(pp_growth_t, allocs), 4),
+                  d->recurring = d->g.returns >= 2));
+    pp_diff_rows(r, b, leaks, nleaks, pp_rleak_t, key, obj, by_design,
+                 d->leaked = pp_sub(d->leaked, s->leaked));
+
+    ix = pp_index(b->nstacks, b->stacks, sizeof(pp_rstack_t),
+                  offsetof(pp_rstack_t, s.key));
+
+    for (i = 0; ix != NULL && i < r->nstacks; i++) {
+        for (k = pp_lower(ix, b->nstacks, r->stacks[i].s.key);
+             k < b->nstacks && ix[k].key == r->stacks[i].s.key; k++)
+        {
+            st = &b->stacks[ix[k].i];
+
+            if (r->stacks[i].overflow == st->overflow
+                && r->stacks[i].s.depth == st->s.depth
+                && memcmp(r->stacks[i].s.frames, st->s.frames,
+                          r->stacks[i].s.depth * sizeof(uint64_t)) == 0)
+            {
+                pp_sub_run(&r->stacks[i].s, &st->s,
+                           offsetof(pp_stack_t, allocs), 6);
+                break;
+            }
+        }
+    }
+
+    free(ix);
+
+    if (pp_went_back) {
+        pp_report_warn(r, "%s has counts that %s does not: it is not an "
+                       "earlier copy of this segment; those show as 0",
+                       b->path, r->path);
+    }
+}
