@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,26 @@ pp_watch_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
 
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+
+/* a screenful: what fits the terminal's height, like top */
+static void
+pp_watch_draw(const char *text)
+{
+    int             rows;
+    const char     *p;
+    struct winsize  ws;
+
+    rows = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 1
+           ? ws.ws_row - 1 : 24;
+
+    fputs("\033[H\033[2J", stdout);
+
+    for (p = text; *p != '\0' && rows > 0; p++) {
+        fputc(*p, stdout);
+        rows -= (*p == '\n');
+    }
 }
 
 
@@ -169,13 +190,13 @@ pp_watch(const char *segment, unsigned seconds, const void *opts)
         fclose(mem);
 
         if (tty) {
-            fputs("\033[H\033[2J", stdout);
-        }
+            pp_watch_draw(text);
 
-        fputs(text, stdout);
-        if (!tty) {
+        } else {
+            fputs(text, stdout);
             fputs("\n----\n", stdout);
         }
+
         fflush(stdout);
 
         if (ok) {
