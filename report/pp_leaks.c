@@ -127,14 +127,15 @@ pp_leak_order(const void *a, const void *b)
 /*
  * By creating site: "leaked" from the pool rows (exact, counted at each
  * clean exit), sizes and ages from the live rows left by exited
- * processes, "alive_old" from the live rows of running ones.
+ * processes, "alive_old" from the live rows of running ones.  Every
+ * contribution is an entry; sorted, the entries of a site merge.
  */
 static void
 pp_leaks_build(pp_report_t *r)
 {
-    size_t       i, n, k, out;
+    size_t       i, n, out;
     pp_rlive_t  *l;
-    pp_rleak_t  *all, *e, key;
+    pp_rleak_t  *all, *e;
 
     all = calloc(r->npools + r->nlive + 1, sizeof(pp_rleak_t));
     if (all == NULL) {
@@ -155,52 +156,41 @@ pp_leaks_build(pp_report_t *r)
         e->leaked = r->pools[i].p.leaked;
     }
 
-    qsort(all, n, sizeof(pp_rleak_t), pp_leak_cmp);
-
-    out = n;
-
     for (i = 0; i < r->nlive; i++) {
         l = &r->live[i];
 
-        if (l->l.flags & PP_LPOOL_INHERITED) {
-            continue;       /* its creator's process accounts for it */
-        }
-
-        if (l->status == PP_STATUS_ALIVE && l->age_ns < r->long_lived_ns) {
+        if ((l->l.flags & PP_LPOOL_INHERITED)     /* its creator counts it */
+            || l->status == PP_STATUS_CRASHED     /* it had no clean exit */
+            || (l->status == PP_STATUS_ALIVE && l->age_ns < r->long_lived_ns))
+        {
             continue;
         }
 
-        if (l->status == PP_STATUS_CRASHED) {
-            continue;       /* it did not get to clean up */
-        }
+        e = &all[n++];
+        e->key = l->l.site;
+        e->obj = l->obj;
+        e->alive_old = l->status == PP_STATUS_ALIVE;
+        e->bytes = l->l.alloc_bytes;
+        e->oldest_ns = l->age_ns;
+    }
 
-        key.key = l->l.site;
-        key.obj = l->obj;
-        e = bsearch(&key, all, n, sizeof(pp_rleak_t), pp_leak_cmp);
+    qsort(all, n, sizeof(pp_rleak_t), pp_leak_cmp);
 
-        if (e == NULL) {
-            for (k = n; k < out; k++) {
-                if (pp_leak_cmp(&all[k], &key) == 0) {
-                    e = &all[k];
-                    break;
-                }
+    out = 0;
+
+    for (i = 0; i < n; i++) {
+        if (out > 0 && pp_leak_cmp(&all[out - 1], &all[i]) == 0) {
+            e = &all[out - 1];
+            e->leaked += all[i].leaked;
+            e->alive_old += all[i].alive_old;
+            e->bytes += all[i].bytes;
+            if (all[i].oldest_ns > e->oldest_ns) {
+                e->oldest_ns = all[i].oldest_ns;
             }
+            continue;
         }
 
-        if (e == NULL) {
-            e = &all[out++];
-            e->key = l->l.site;
-            e->obj = l->obj;
-        }
-
-        if (l->status == PP_STATUS_ALIVE) {
-            e->alive_old++;
-        }
-
-        e->bytes += l->l.alloc_bytes;
-        if (l->age_ns > e->oldest_ns) {
-            e->oldest_ns = l->age_ns;
-        }
+        all[out++] = all[i];
     }
 
     for (i = 0; i < out; i++) {
