@@ -34,7 +34,6 @@ static int pp_leak_cmp(const void *a, const void *b);
 static int pp_growth_order(const void *a, const void *b);
 static void pp_leaks_build(pp_report_t *r);
 static int pp_by_design_name(const char *symbol);
-static void pp_leaks_size(char *buf, size_t len, uint64_t v);
 static void pp_leaks_age(char *buf, size_t len, uint64_t ns);
 static void pp_leaks_where(FILE *f, const pp_report_t *r, const char *name,
     uint64_t key, int obj, const char *symbol);
@@ -274,21 +273,6 @@ pp_growth_order(const void *a, const void *b)
 
 
 static void
-pp_leaks_size(char *buf, size_t len, uint64_t v)
-{
-    if (v < 10 * 1024) {
-        snprintf(buf, len, "%llu B", (unsigned long long) v);
-
-    } else if (v < 10 * 1024 * 1024) {
-        snprintf(buf, len, "%.1f KiB", (double) v / 1024);
-
-    } else {
-        snprintf(buf, len, "%.1f MiB", (double) v / (1024 * 1024));
-    }
-}
-
-
-static void
 pp_leaks_age(char *buf, size_t len, uint64_t ns)
 {
     double  s;
@@ -366,7 +350,7 @@ pp_leaks_text(FILE *f, const pp_report_t *r, unsigned top)
                     "bytes", "oldest", "pools created at");
         }
 
-        pp_leaks_size(b1, sizeof(b1), e->bytes);
+        pp_human(b1, sizeof(b1), e->bytes);
         pp_leaks_age(b2, sizeof(b2), e->oldest_ns);
         fprintf(f, "  %8llu %8llu %10s %9s  %s%s\n",
                 (unsigned long long) e->leaked,
@@ -393,7 +377,7 @@ pp_leaks_text(FILE *f, const pp_report_t *r, unsigned top)
                     "pools", "returns", "site -> into a pool created at");
         }
 
-        pp_leaks_size(b1, sizeof(b1), order[i]->g.bytes);
+        pp_human(b1, sizeof(b1), order[i]->g.bytes);
         fprintf(f, "  %10s %8llu %6llu %8llu  %s -> %s%s\n", b1,
                 (unsigned long long) order[i]->g.allocs,
                 (unsigned long long) order[i]->g.pools,
@@ -430,8 +414,8 @@ pp_leaks_text(FILE *f, const pp_report_t *r, unsigned top)
         }
 
         pp_leaks_age(b2, sizeof(b2), l->age_ns);
-        pp_leaks_size(b1, sizeof(b1), l->l.alloc_bytes);
-        pp_leaks_size(n2, sizeof(n2), l->l.ll_bytes);
+        pp_human(b1, sizeof(b1), l->l.alloc_bytes);
+        pp_human(n2, sizeof(n2), l->l.ll_bytes);
         fprintf(f, "  %7u %9s %10s %10s %6llu  %s\n", l->pid, b2, b1, n2,
                 (unsigned long long) l->l.blocks,
                 pp_leaks_name(n1, sizeof(n1), r, l->l.site, l->obj,

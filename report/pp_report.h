@@ -228,6 +228,7 @@ void pp_json_print(FILE *f, pp_report_t *r);
 void pp_json_string(FILE *f, const char *s);
 
 /* pp_text.c */
+const char *pp_human(char *buf, size_t len, uint64_t v);
 void pp_text_print(FILE *f, pp_report_t *r, unsigned top);
 
 /* pp_leaks.c: the "Leaks and growth" section and its JSON arrays */

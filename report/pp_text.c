@@ -17,7 +17,7 @@
 
 
 /* 1234 -> "1.2 KiB"; buf holds at least 16 bytes */
-static const char *
+const char *
 pp_human(char *buf, size_t len, uint64_t v)
 {
     double       d;
