@@ -1,11 +1,14 @@
 /*
- * png_has_color FILE.png R G B [TOL]: exits 0 when some pixel of the PNG
- * is within TOL (default 8) of the colour in every channel, 1 when none
- * is, 2 on any error (one line on stderr).  Prints the matching pixels.
- * Reads 8-bit greyscale, RGB, grey+alpha and RGBA, not interlaced: what
- * chromium's --screenshot writes.  Every length in the file is checked.
+ * png_has_color FILE.png R G B [TOL]: prints how many pixels are within
+ * TOL (default 8) of the colour in every channel, and exits 0 when some
+ * are, 1 when none is, 2 on any error, with one line on stderr.
+ *
+ * Reads what chromium's --screenshot writes: 8-bit RGB or RGBA (grey,
+ * grey+alpha too), not interlaced.  Every length in the file is checked
+ * before it is used; CRCs are not.
  */
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +16,15 @@
 #include <zlib.h>
 
 
-static int
-fail(const char *msg)
-{
-    fprintf(stderr, "png_has_color: %s\n", msg);
-    return 2;
-}
+#define PP_PNG_MAX_FILE     (256L * 1024 * 1024)
+#define PP_PNG_MAX_RAW      ((size_t) 512 * 1024 * 1024)
+
+
+static const char  *pp_err;
 
 
 static uint32_t
-be32(const unsigned char *p)
+pp_be32(const unsigned char *p)
 {
     return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
            | (uint32_t) p[2] << 8 | p[3];
@@ -30,7 +32,7 @@ be32(const unsigned char *p)
 
 
 static int
-paeth(int a, int b, int c)
+pp_paeth(int a, int b, int c)
 {
     int  p, pa, pb, pc;
 
@@ -43,65 +45,185 @@ paeth(int a, int b, int c)
 }
 
 
+static int
+pp_arg(const char *s, long max, long *v)
+{
+    char  *end;
+
+    errno = 0;
+    *v = strtol(s, &end, 10);
+
+    return errno == 0 && end != s && *end == '\0' && *v >= 0 && *v <= max;
+}
+
+
+/* the whole file, or NULL with pp_err set */
+static unsigned char *
+pp_read(const char *path, size_t *len)
+{
+    long            n;
+    FILE           *f;
+    unsigned char  *buf;
+
+    buf = NULL;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        pp_err = "failed to open the file";
+        return NULL;
+    }
+
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0
+        || fseek(f, 0, SEEK_SET) != 0)
+    {
+        pp_err = "failed to read the file";
+        goto cleanup;
+    }
+
+    if (n < 8 || n > PP_PNG_MAX_FILE) {
+        pp_err = "the file is too short or too big";
+        goto cleanup;
+    }
+
+    buf = malloc((size_t) n);
+    if (buf == NULL) {
+        pp_err = "out of memory";
+        goto cleanup;
+    }
+
+    if (fread(buf, 1, (size_t) n, f) != (size_t) n) {
+        pp_err = "failed to read the file";
+        free(buf);
+        buf = NULL;
+        goto cleanup;
+    }
+
+    *len = (size_t) n;
+
+cleanup:
+
+    fclose(f);
+
+    return buf;
+}
+
+
+/* reverses the row's filter in place; prev is the previous row, or 0s */
+static int
+pp_unfilter(unsigned char *row, const unsigned char *prev, size_t stride,
+    size_t bpp, int type)
+{
+    size_t  i;
+    int     a, b, c;
+
+    for (i = 0; i < stride; i++) {
+        a = i >= bpp ? row[i - bpp] : 0;
+        b = prev[i];
+        c = i >= bpp ? prev[i - bpp] : 0;
+
+        switch (type) {
+        case 0:
+            break;
+        case 1:
+            row[i] = (unsigned char) (row[i] + a);
+            break;
+        case 2:
+            row[i] = (unsigned char) (row[i] + b);
+            break;
+        case 3:
+            row[i] = (unsigned char) (row[i] + (a + b) / 2);
+            break;
+        case 4:
+            row[i] = (unsigned char) (row[i] + pp_paeth(a, b, c));
+            break;
+        default:
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
 int
 main(int argc, char **argv)
 {
-    int             want[3], tol, ch;
-    FILE           *f;
-    long            flen;
-    size_t          pos, idat_len, stride, raw_len, x, y, i;
-    uint32_t        w, h, len;
+    int             rc, ihdr;
+    long            want[3], tol;
+    size_t          flen, pos, len, idat_len, ch, stride, raw_len, x, y;
+    uint32_t        w, h;
     uint64_t        hits;
     uLongf          out_len;
-    unsigned char  *file, *idat, *raw, *row, *prev, *px, a, b, c;
+    unsigned char  *file, *idat, *raw, *zero, *row, *prev, *px;
+
+    rc = 2;
+    file = idat = raw = zero = NULL;
 
     if (argc != 5 && argc != 6) {
-        return fail("usage: png_has_color FILE.png R G B [TOL]");
+        pp_err = "usage: png_has_color FILE.png R G B [TOL]";
+        goto cleanup;
     }
 
-    want[0] = atoi(argv[2]);
-    want[1] = atoi(argv[3]);
-    want[2] = atoi(argv[4]);
-    tol = argc == 6 ? atoi(argv[5]) : 8;
-
-    f = fopen(argv[1], "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (flen = ftell(f)) < 8
-        || flen > 256L * 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0)
+    if (!pp_arg(argv[2], 255, &want[0]) || !pp_arg(argv[3], 255, &want[1])
+        || !pp_arg(argv[4], 255, &want[2])
+        || !pp_arg(argc == 6 ? argv[5] : "8", 255, &tol))
     {
-        return fail("cannot read the file, or it is too short or too big");
+        pp_err = "R, G, B and TOL are numbers from 0 to 255";
+        goto cleanup;
     }
 
-    file = malloc((size_t) flen);
-    idat = malloc((size_t) flen);
-    if (file == NULL || idat == NULL
-        || fread(file, 1, (size_t) flen, f) != (size_t) flen)
-    {
-        return fail("cannot read the file");
+    file = pp_read(argv[1], &flen);
+    if (file == NULL) {
+        goto cleanup;
     }
-    fclose(f);
 
     if (memcmp(file, "\x89PNG\r\n\x1a\n", 8) != 0) {
-        return fail("not a PNG");
+        pp_err = "not a PNG file";
+        goto cleanup;
+    }
+
+    idat = malloc(flen);
+    if (idat == NULL) {
+        pp_err = "out of memory";
+        goto cleanup;
     }
 
     w = h = 0;
     ch = 0;
+    ihdr = 0;
     idat_len = 0;
 
-    for (pos = 8; pos + 12 <= (size_t) flen; pos += 12 + len) {
-        len = be32(file + pos);
-        if (len > (size_t) flen - pos - 12) {
-            return fail("truncated chunk");
+    /* chunks: length, type, data, CRC */
+
+    for (pos = 8; /* void */; pos += 12 + len) {
+        if (flen - pos < 12) {
+            pp_err = "truncated file: no IEND chunk";
+            goto cleanup;
         }
 
-        if (memcmp(file + pos + 4, "IHDR", 4) == 0 && len >= 13) {
-            w = be32(file + pos + 8);
-            h = be32(file + pos + 12);
+        len = pp_be32(file + pos);
+        if (len > flen - pos - 12) {
+            pp_err = "truncated chunk";
+            goto cleanup;
+        }
 
-            if (file[pos + 16] != 8 || file[pos + 18] != 0
-                || file[pos + 19] != 0 || file[pos + 20] != 0)
-            {
-                return fail("not 8-bit, or interlaced");
+        if (memcmp(file + pos + 4, "IEND", 4) == 0) {
+            break;
+        }
+
+        if (memcmp(file + pos + 4, "IHDR", 4) == 0) {
+            if (ihdr || pos != 8 || len != 13) {
+                pp_err = "bad IHDR chunk";
+                goto cleanup;
+            }
+
+            ihdr = 1;
+            w = pp_be32(file + pos + 8);
+            h = pp_be32(file + pos + 12);
+
+            if (file[pos + 16] != 8 || file[pos + 20] != 0) {
+                pp_err = "not 8 bits per channel, or interlaced";
+                goto cleanup;
             }
 
             switch (file[pos + 17]) {
@@ -109,71 +231,85 @@ main(int argc, char **argv)
             case 2: ch = 3; break;
             case 4: ch = 2; break;
             case 6: ch = 4; break;
-            default: return fail("unsupported colour type");
+            default:
+                pp_err = "unsupported colour type (palette?)";
+                goto cleanup;
             }
 
         } else if (memcmp(file + pos + 4, "IDAT", 4) == 0) {
+            /* the IDATs together are shorter than the file */
             memcpy(idat + idat_len, file + pos + 8, len);
             idat_len += len;
-
-        } else if (memcmp(file + pos + 4, "IEND", 4) == 0) {
-            break;
         }
     }
 
-    if (w == 0 || h == 0 || w > 20000 || h > 20000 || ch == 0) {
-        return fail("no usable IHDR");
+    if (!ihdr || w == 0 || h == 0 || w > 100000 || h > 100000) {
+        pp_err = "no IHDR chunk, or a bad image size";
+        goto cleanup;
     }
 
     stride = (size_t) w * ch;
+    if ((stride + 1) > PP_PNG_MAX_RAW / h) {
+        pp_err = "the image is too big";
+        goto cleanup;
+    }
+
     raw_len = (stride + 1) * h;
     raw = malloc(raw_len);
-    prev = calloc(1, stride);
-    if (raw == NULL || prev == NULL) {
-        return fail("out of memory");
+    zero = calloc(1, stride);
+    if (raw == NULL || zero == NULL) {
+        pp_err = "out of memory";
+        goto cleanup;
     }
 
     out_len = raw_len;
     if (uncompress(raw, &out_len, idat, idat_len) != Z_OK
         || out_len != raw_len)
     {
-        return fail("bad image data");
+        pp_err = "bad image data: it does not inflate to the image's size";
+        goto cleanup;
     }
 
     hits = 0;
+    prev = zero;
 
     for (y = 0; y < h; y++) {
         row = raw + y * (stride + 1) + 1;
 
-        for (i = 0; i < stride; i++) {
-            a = i >= (size_t) ch ? row[i - ch] : 0;
-            b = prev[i];
-            c = i >= (size_t) ch ? prev[i - ch] : 0;
-
-            switch (row[-1]) {
-            case 0: break;
-            case 1: row[i] += a; break;
-            case 2: row[i] += b; break;
-            case 3: row[i] += (unsigned char) ((a + b) / 2); break;
-            case 4: row[i] += (unsigned char) paeth(a, b, c); break;
-            default: return fail("bad filter type");
-            }
+        if (pp_unfilter(row, prev, stride, ch, row[-1]) != 0) {
+            pp_err = "bad filter type";
+            goto cleanup;
         }
 
         for (x = 0; x < w; x++) {
             px = row + x * ch;
 
-            if (ch >= 3 && abs(px[0] - want[0]) <= tol
-                && abs(px[1] - want[1]) <= tol && abs(px[2] - want[2]) <= tol)
+            /* grey is R = G = B */
+            if (labs(px[0] - want[0]) <= tol
+                && labs(px[ch >= 3 ? 1 : 0] - want[1]) <= tol
+                && labs(px[ch >= 3 ? 2 : 0] - want[2]) <= tol)
             {
                 hits++;
             }
         }
 
-        memcpy(prev, row, stride);
+        prev = row;
     }
 
     printf("%llu\n", (unsigned long long) hits);
 
-    return hits ? 0 : 1;
+    rc = hits ? 0 : 1;
+
+cleanup:
+
+    if (rc == 2) {
+        fprintf(stderr, "png_has_color: %s\n", pp_err);
+    }
+
+    free(file);
+    free(idat);
+    free(raw);
+    free(zero);
+
+    return rc;
 }
