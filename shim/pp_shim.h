@@ -127,7 +127,7 @@ void pp_shm_objects(void);
 
 /* pp_table.c */
 int pp_table_init(void);
-pp_site_t *pp_site(uintptr_t key);
+pp_site_t *pp_site_miss(uintptr_t key);
 pp_pool_t *pp_pool_row(uintptr_t key);
 pp_tag_t *pp_tag(uintptr_t key);
 pp_growth_t *pp_growth(uintptr_t site, uintptr_t pool_site);
@@ -137,6 +137,38 @@ void pp_live_init(void);
 int32_t pp_live_take(int32_t *owner, uint64_t bytes);
 void pp_live_publish(int32_t slot, uintptr_t pool);
 void pp_live_put(int32_t slot);
+
+/*
+ * In front of the site index, a direct-mapped cache of the sites seen
+ * last: one page, where the index's lookups would each touch another
+ * line of a larger array.
+ */
+#define PP_SCACHE  256
+
+typedef struct {
+    uintptr_t               key;
+    pp_site_t              *row;
+} pp_scache_t;
+
+extern pp_scache_t  pp_scache[PP_SCACHE];
+
+#define pp_scache_slot(key)  ((uint32_t) ((key) ^ ((key) >> 8)) & (PP_SCACHE - 1))
+
+
+static inline pp_site_t *
+pp_site(uintptr_t key)
+{
+    pp_scache_t  *e;
+
+    e = &pp_scache[pp_scache_slot(key)];
+
+    if (pp_likely(e->key == key)) {
+        return e->row;
+    }
+
+    return pp_site_miss(key);
+}
+
 
 /* pp_stack.c */
 void pp_stack_reset(void);

@@ -29,17 +29,8 @@ typedef struct {
 
 static pp_index_t  pp_isites, pp_ipools, pp_itags, pp_igrowth;
 
-/*
- * In front of the site index, a direct-mapped cache of the sites seen
- * last: one page, where the index's lookups would each touch another
- * line of a larger array.
- */
-#define PP_SCACHE  256
-
-static struct {
-    uintptr_t               key;
-    pp_site_t              *row;
-} pp_scache[PP_SCACHE];
+/* the site cache of pp_shim.h's pp_site() */
+pp_scache_t  pp_scache[PP_SCACHE];
 
 
 static int
@@ -137,22 +128,18 @@ pp_site_find(uintptr_t key)
 }
 
 
+/* a site the cache did not hold */
 pp_site_t *
-pp_site(uintptr_t key)
+pp_site_miss(uintptr_t key)
 {
     uint32_t    i;
     pp_site_t  *row;
-
-    i = (uint32_t) (key ^ (key >> 8)) & (PP_SCACHE - 1);
-
-    if (pp_likely(pp_scache[i].key == key)) {
-        return pp_scache[i].row;
-    }
 
     row = pp_site_find(key);
 
     /* the overflow row is not cached: each of its events is counted */
     if (row->key == key) {
+        i = pp_scache_slot(key);
         pp_scache[i].key = key;
         pp_scache[i].row = row;
     }

@@ -67,6 +67,8 @@ typedef struct {
 
 
 static void pp_track_publish(pp_live_t *l, uint64_t bytes);
+static void pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size,
+    int small, uintptr_t site) __attribute__((noinline));
 static void pp_track_flush(pp_live_t *l);
 static pp_live_t *pp_track_new(void);
 static void pp_track_release(pp_live_t *l);
@@ -426,8 +428,57 @@ pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s, uintptr_t site)
 }
 
 
+/*
+ * The common case in few instructions: a small allocation from the pool
+ * of the previous call, into its current block, with room in its log,
+ * no stack to take and the pool not long-lived.  Anything else goes the
+ * whole way, below.
+ */
 void
 pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
+    uintptr_t site)
+{
+    pp_live_t    *l;
+    pp_site_t    *s;
+    pp_chunk_t   *c;
+    pp_totals_t  *t;
+
+    l = pp_last;
+
+    if (pp_unlikely(l == NULL || l->key != (uintptr_t) pool || !small
+                    || pp_tls.countdown <= 1 || l->nlog == l->cap
+                    || (uintptr_t) p - l->blk_lo >= l->blk_len
+                    || (intptr_t) (*pp_proc.ngx_msec - l->created_ms)
+                       >= (intptr_t) pp_proc.long_lived_ms))
+    {
+        pp_track_alloc_slow(pool, p, size, small, site);
+        return;
+    }
+
+    pp_tls.countdown--;
+
+    t = pp_proc.totals;
+    t->allocs++;
+    t->alloc_bytes += size;
+    t->small_allocs++;
+
+    s = pp_site(site);
+    s->allocs++;
+    s->alloc_bytes += size;
+
+    l->small_allocs++;
+    l->small_bytes += size;
+    l->dirty = 1;
+
+    c = &l->log[l->nlog++];
+    c->p = p;
+    c->size = (uint32_t) size;
+    c->freed = 0;
+}
+
+
+static void
+pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     uintptr_t site)
 {
     uint32_t     cap;
