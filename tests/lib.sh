@@ -4,6 +4,7 @@
 #          pp_skip_all REASON (exit 77); pp_diag TEXT; pp_done
 # nginx:   pp_nginx_start (reads PP_SERVER, PP_HTTP, PP_MAIN, PP_WORKERS,
 #          PP_PRELOAD, PP_ENV, PP_LOAD_MODULE); pp_get PATH [CURL ARGS];
+#          pp_requests N PATH;
 #          pp_nginx_stop; pp_nginx_signal SIG
 #
 # Every test gets its own directory ($PP_TMP) and its own port on
@@ -321,6 +322,21 @@ pp_nginx_stop()
 }
 
 # pp_get PATH [CURL ARGS...]: the body of http://127.0.0.1:$PP_PORT/PATH
+# pp_requests N PATH: N GETs of PATH on one curl (keepalive), bodies
+# dropped; fails when curl does
+pp_requests()
+{
+    pp__urls=
+    pp__i=0
+    while [ "$pp__i" -lt "$1" ]; do
+        pp__urls="$pp__urls http://127.0.0.1:$PP_PORT$2"
+        pp__i=$((pp__i + 1))
+    done
+    # shellcheck disable=SC2086
+    curl -sS --max-time 30 -o /dev/null $pp__urls >/dev/null
+}
+
+
 pp_get()
 {
     pp__path=$1

@@ -27,18 +27,6 @@ PP_SERVER="
         location /noop  { pp_test noop_free;  pp_test_size $S; }
         location /child { pp_test child_pool; pp_test_size 200; }"
 
-# requests N PATH
-requests()
-{
-    urls=
-    i=0
-    while [ "$i" -lt "$1" ]; do
-        urls="$urls http://127.0.0.1:$PP_PORT$2"
-        i=$((i + 1))
-    done
-    # shellcheck disable=SC2086
-    curl -sS --max-time 30 -o /dev/null $urls >/dev/null
-}
 
 # noop FILE: no-op frees at the module's handler in a JSON report
 noop()
@@ -50,12 +38,12 @@ noop()
 pp_plan 23
 
 pp_nginx_start || pp_done
-pp_ok "warm-up requests" requests 5 /child
+pp_ok "warm-up requests" pp_requests 5 /child
 
 # --- snapshots and diff, live --------------------------------------------
 pp_ok "a snapshot of the live segment" \
     pp_quiet "$R" --snapshot "$PP_TMP/a.seg" "$SEG"
-pp_ok "$N requests to the no-op location" requests $N /noop
+pp_ok "$N requests to the no-op location" pp_requests $N /noop
 pp_ok "a second snapshot" pp_quiet "$R" --snapshot "$PP_TMP/b.seg" "$SEG"
 "$R" --format json --diff "$PP_TMP/a.seg" "$PP_TMP/b.seg" \
     > "$PP_TMP/diff.json" 2> "$PP_TMP/err" || pp_diag "$(cat "$PP_TMP/err")"
@@ -72,7 +60,7 @@ pp_ok "diff: a later base is named as such" \
 # --- watch in tmux ----------------------------------------------------------
 if command -v tmux > /dev/null 2>&1; then
     sock=pp$$
-    (i=0; while [ $i -lt 60 ]; do requests 5 /noop; sleep 0.1;
+    (i=0; while [ $i -lt 60 ]; do pp_requests 5 /noop; sleep 0.1;
          i=$((i + 1)); done) &
     load=$!
     tmux -L "$sock" new-session -d -x 100 -y 50 \

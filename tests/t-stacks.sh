@@ -24,22 +24,10 @@ PP_PRELOAD=$PP_SHIM
 PP_SERVER="
         location /via { pp_test noop_via; pp_test_size $S; }"
 
-# requests N PATH
-requests()
-{
-    urls=
-    i=0
-    while [ "$i" -lt "$1" ]; do
-        urls="$urls http://127.0.0.1:$PP_PORT$2"
-        i=$((i + 1))
-    done
-    # shellcheck disable=SC2086
-    curl -sS --max-time 30 -o /dev/null $urls >/dev/null
-}
 
 load()
 {
-    requests $A "/via?path=a" && requests $B "/via?path=b"
+    pp_requests $A "/via?path=a" && pp_requests $B "/via?path=b"
 }
 
 # value METRIC PATTERN: the summed values of the folded lines matching
