@@ -150,7 +150,7 @@ typedef struct {
     pp_site_t              *row;
 } pp_scache_t;
 
-extern pp_scache_t  pp_scache[PP_SCACHE];
+extern pp_scache_t  pp_scache[PP_SCACHE] __attribute__((visibility("hidden")));
 
 #define pp_scache_slot(key)  ((uint32_t) ((key) ^ ((key) >> 8)) & (PP_SCACHE - 1))
 

@@ -47,8 +47,7 @@ typedef struct {
     uint64_t                ll_bytes;
     uint64_t                created_ms; /* nginx's ngx_current_msec */
     uint64_t                serial;     /* unique in the process */
-    uintptr_t               blk_lo;     /* the block of the last small */
-    uintptr_t               blk_len;    /* allocation */
+    pp_ngx_pool_t          *tail;       /* the last block known */
     uint32_t                blocks;
     int32_t                 slot;       /* in the live table, or -1 */
     uint32_t                inherited;  /* created before fork() */
@@ -72,7 +71,7 @@ static void pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size,
 static void pp_track_flush(pp_live_t *l);
 static pp_live_t *pp_track_new(void);
 static void pp_track_release(pp_live_t *l);
-static void pp_track_blocks(pp_live_t *l, pp_ngx_pool_t *pool, void *p);
+static void pp_track_blocks(pp_live_t *l);
 static void pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s,
     uintptr_t site);
 
@@ -219,8 +218,7 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     l->created_ns = pp_now();
     l->created_ms = *pp_proc.ngx_msec;
     l->serial = ++pp_serial;
-    l->blk_lo = (uintptr_t) pool;
-    l->blk_len = (uintptr_t) pool->d.end - (uintptr_t) pool;
+    l->tail = pool;
     l->blocks = 1;
     l->slot = -1;
     l->stack = pp_stack_sample(site);
@@ -349,25 +347,23 @@ pp_track_publish(pp_live_t *l, uint64_t bytes)
 }
 
 
-/* a small allocation outside the block of the previous one */
+/*
+ * The pool grew: nginx only ever appends blocks, so the blocks after the
+ * last one known are the new ones.
+ */
 static void
-pp_track_blocks(pp_live_t *l, pp_ngx_pool_t *pool, void *p)
+pp_track_blocks(pp_live_t *l)
 {
     uint32_t        n;
     pp_ngx_pool_t  *b;
 
-    n = 0;
+    n = l->blocks;
 
-    for (b = pool; b != NULL && n < 1000000; b = b->d.next) {
+    for (b = l->tail; b->d.next != NULL && n < 1000000; b = b->d.next) {
         n++;
-
-        if ((unsigned char *) p >= (unsigned char *) b
-            && (unsigned char *) p < b->d.end)
-        {
-            l->blk_lo = (uintptr_t) b;
-            l->blk_len = (uintptr_t) b->d.end - (uintptr_t) b;
-        }
     }
+
+    l->tail = b;
 
     if (n <= l->blocks) {
         return;
@@ -430,7 +426,7 @@ pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s, uintptr_t site)
 
 /*
  * The common case in few instructions: a small allocation from the pool
- * of the previous call, into its current block, with room in its log,
+ * of the previous call, which has grown no block, with room in its log,
  * no stack to take and the pool not long-lived.  Anything else goes the
  * whole way, below.
  */
@@ -447,7 +443,7 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
 
     if (pp_unlikely(l == NULL || l->key != (uintptr_t) pool || !small
                     || pp_tls.countdown <= 1 || l->nlog == l->cap
-                    || (uintptr_t) p - l->blk_lo >= l->blk_len
+                    || l->tail->d.next != NULL
                     || (intptr_t) (*pp_proc.ngx_msec - l->created_ms)
                        >= (intptr_t) pp_proc.long_lived_ms))
     {
@@ -534,8 +530,8 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     l->small_allocs++;
     l->small_bytes += size;
 
-    if (pp_unlikely((uintptr_t) p - l->blk_lo >= l->blk_len)) {
-        pp_track_blocks(l, pool, p);
+    if (pp_unlikely(l->tail->d.next != NULL)) {
+        pp_track_blocks(l);
     }
 
     if (l->nlog == l->cap) {
@@ -724,10 +720,7 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         l->truncated = 0;
         l->small_allocs = l->small_bytes = 0;
         l->large_allocs = l->large_bytes = 0;
-        l->blk_lo = (uintptr_t) pool;
-        l->blk_len = (uintptr_t) pool->d.end - (uintptr_t) pool;
-        l->blocks = 1;
-        pp_track_flush(l);
+        pp_track_flush(l);     /* ngx_reset_pool() keeps every block */
 
         return;
     }
