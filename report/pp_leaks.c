@@ -291,6 +291,16 @@ pp_leaks_age(char *buf, size_t len, uint64_t ns)
 }
 
 
+/* cuts a name that does not fit width, marking the cut */
+static void
+pp_leaks_cut(char *name, size_t width)
+{
+    if (strlen(name) > width) {
+        strcpy(name + width - 2, "..");
+    }
+}
+
+
 static const char *
 pp_leaks_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
     int obj, const char *symbol)
@@ -319,7 +329,7 @@ void
 pp_leaks_text(FILE *f, const pp_report_t *r, unsigned top)
 {
     size_t          i, n, shown;
-    char            b1[32], b2[32], n1[300], n2[300];
+    char            b1[32], b2[32], n1[300], n2[300], tmp[300];
     const char     *ll;
     pp_rleak_t     *e;
     pp_rlive_t     *l;
@@ -373,23 +383,39 @@ pp_leaks_text(FILE *f, const pp_report_t *r, unsigned top)
 
     for (i = 0; i < r->ngrowth && i < top; i++) {
         if (i == 0) {
-            fprintf(f, "\n  %10s %8s %6s %8s  %s\n", "grew by", "allocs",
-                    "pools", "returns", "site -> into a pool created at");
+            fprintf(f, "\n  %9s %8s %6s %7s %5s  %s\n", "grew by", "allocs",
+                    "pools", "returns", "EVERY", "site -> into a pool created at");
         }
 
         pp_human(b1, sizeof(b1), order[i]->g.bytes);
-        fprintf(f, "  %10s %8llu %6llu %8llu  %s -> %s%s\n", b1,
+
+        if (order[i]->overflow) {
+            snprintf(n1, sizeof(n1), "(overflow)");
+            snprintf(n2, sizeof(n2), "(overflow)");
+
+        } else {
+            snprintf(n1, sizeof(n1), "%s",
+                     pp_leaks_name(tmp, sizeof(tmp), r, order[i]->g.site,
+                                   order[i]->obj, order[i]->symbol));
+            snprintf(n2, sizeof(n2), "%s",
+                     pp_leaks_name(tmp, sizeof(tmp), r, order[i]->g.pool_site,
+                                   order[i]->pool_obj, order[i]->pool_symbol));
+        }
+
+        /* two names in what is left of 100 columns */
+        pp_leaks_cut(n1, 28);
+        pp_leaks_cut(n2, 28);
+
+        fprintf(f, "  %9s %8llu %6llu %7llu %5s  %s -> %s\n", b1,
                 (unsigned long long) order[i]->g.allocs,
                 (unsigned long long) order[i]->g.pools,
                 (unsigned long long) order[i]->g.returns,
-                order[i]->overflow ? "(overflow)"
-                    : pp_leaks_name(n1, sizeof(n1), r, order[i]->g.site,
-                                    order[i]->obj, order[i]->symbol),
-                order[i]->overflow ? "(overflow)"
-                    : pp_leaks_name(n2, sizeof(n2), r, order[i]->g.pool_site,
-                                    order[i]->pool_obj,
-                                    order[i]->pool_symbol),
-                order[i]->recurring ? "  [every request]" : "");
+                order[i]->recurring ? "yes" : "", n1, n2);
+    }
+
+    if (r->ngrowth != 0) {
+        fprintf(f, "  EVERY: the site came back to the same long-lived pool "
+                "request after request\n");
     }
 
     free(order);
