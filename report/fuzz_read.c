@@ -1,17 +1,18 @@
 /*
- * libFuzzer target for the segment reader: validation, merge, sorting and
- * both outputs, on the input as given and on a copy whose header fields
- * that random bytes rarely get right (magic, version, header size,
- * ready, size) are set, so that the fuzzer reaches the shard checks.
+ * libFuzzer target for the segment reader: validation, merge, sorting,
+ * both outputs (every --by view) and --diff, on the input as given and
+ * on a copy whose header fields that random bytes rarely get right
+ * (magic, version, header size, ready, size) are set, so that the fuzzer
+ * reaches the shard checks.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I common \
- *       report/fuzz_read.c report/pp_read.c report/pp_merge.c \
- *       report/pp_data.c report/pp_sort.c report/pp_json.c \
- *       report/pp_text.c report/pp_sym.c report/pp_elf.c \
- *       -lelf -ldw -o fuzz_read
+ *       report/fuzz_read.c $(ls report/pp_*.c | grep -v \
+ *       -e pp_report.c -e pp_list.c -e pp_watch.c) -lelf -ldw -lm \
+ *       -o fuzz_read
  *   ./test_read --seeds corpus && ./fuzz_read -max_total_time=60 corpus
  *
  * Symbolization is left out: it opens the paths the input names.
+ * tests/t-fuzz.sh builds and runs it.
  */
 
 #include <stdio.h>
@@ -27,10 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 pp_fuzz_one(const unsigned char *buf, size_t len)
 {
-    int           m;
+    int           m, by;
     char          err[PP_ERR_LEN];
     size_t        i;
-    pp_report_t   r;
+    pp_report_t   r, b;
     static FILE  *null;
 
     if (null == NULL) {
@@ -58,10 +59,31 @@ pp_fuzz_one(const unsigned char *buf, size_t len)
     pp_leaks_resolve(&r);
     pp_report_sort(&r);
     pp_json_print(null, &r);
-    pp_text_print(null, &r, 10);
+
+    /* every view of the text report, ordered by a key all tables have */
+    for (by = PP_BY_SITE; by <= PP_BY_TAG; by++) {
+        r.by = by;
+        r.sort = (int) (len % 5);
+        pp_report_sort(&r);
+        pp_text_print(null, &r, 10);
+    }
+
+    r.by = PP_BY_SITE;
+    r.sort = -1;
 
     for (m = PP_METRIC_PINNED; m <= PP_METRIC_UNUSED; m++) {
         (void) pp_stacks_print(null, &r, m & 1, m);
+    }
+
+    /* --diff against a second read of the same bytes */
+    if (pp_seg_merge(&b, buf, len, 0, err, sizeof(err)) == 0) {
+        b.path = strdup("base");
+        pp_leaks_resolve(&b);
+        pp_diff(&r, &b);
+        pp_report_sort(&r);
+        pp_text_print(null, &r, 10);
+        pp_json_print(null, &r);
+        pp_report_free(&b);
     }
 
     pp_report_free(&r);

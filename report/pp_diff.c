@@ -5,7 +5,8 @@
  * code), processes by pid; every counter becomes current - base.  A
  * counter smaller than its base (BASE is not an earlier copy of this
  * segment) becomes 0 and the report says so once.  Sizes, ages and
- * other states keep their current values.
+ * other states keep their current values.  Sites, pools and tags whose
+ * counters did not move are left out: the report is what changed.
  */
 
 #include <stddef.h>
@@ -186,6 +187,47 @@ pp_diff_pool(pp_rpool_t *d, const pp_rpool_t *s)
 }
 
 
+static int
+pp_pool_any(const pp_pool_t *p)
+{
+    return (p->created | p->destroyed | p->resets | p->blocks | p->spilled
+            | p->unused_bytes | p->stranded_bytes | p->padding_bytes
+            | p->small_allocs | p->small_bytes | p->large_allocs
+            | p->large_bytes | p->lifetime_ns | p->ll_allocs | p->ll_bytes
+            | p->leaked) != 0;
+}
+
+
+static int
+pp_tag_any(const pp_tag_t *t)
+{
+    return (t->hits | t->misses | t->recycled | t->busy | t->foreign_freed
+            | t->own_hits | t->own_misses) != 0;
+}
+
+
+/* drops the rows that did not change: ANY, an expression of row i_, is 0 */
+#define pp_diff_drop(R, arr, n, ANY)                                         \
+    do {                                                                     \
+        size_t  i_, k_;                                                      \
+                                                                             \
+        for (i_ = 0, k_ = 0; i_ < (R)->n; i_++) {                            \
+            if (!(ANY)) {                                                    \
+                free((R)->arr[i_].symbol);                                   \
+                free((R)->arr[i_].source);                                   \
+                continue;                                                    \
+            }                                                                \
+                                                                             \
+            if (k_ != i_) {                                                  \
+                (R)->arr[k_] = (R)->arr[i_];                                 \
+            }                                                                \
+            k_++;                                                            \
+        }                                                                    \
+                                                                             \
+        (R)->n = k_;                                                         \
+    } while (0)
+
+
 void
 pp_diff(pp_report_t *r, const pp_report_t *b)
 {
@@ -244,6 +286,10 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
     }
 
     free(ix);
+
+    pp_diff_drop(r, sites, nsites, pp_site_any(&r->sites[i_].s));
+    pp_diff_drop(r, pools, npools, pp_pool_any(&r->pools[i_].p));
+    pp_diff_drop(r, tags, ntags, pp_tag_any(&r->tags[i_].t));
 
     if (pp_went_back) {
         pp_report_warn(r, "%s has counts that %s does not: it is not an "

@@ -335,6 +335,13 @@ pp_json_print(FILE *f, pp_report_t *r)
 
     fprintf(f, "{\n  \"format\": %d,\n", PP_JSON_FORMAT);
 
+    /* --diff: every count below is current - base */
+    if (r->diff) {
+        fputs("  \"diff\": { \"base\": ", f);
+        pp_json_string(f, r->diff_base);
+        fputs(" },\n", f);
+    }
+
     pp_json_segment(f, r);
 
     fputs("  \"totals\": { ", f);

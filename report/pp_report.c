@@ -121,7 +121,10 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     o->diff = NULL;
     o->segment = NULL;
 
-    while ((c = getopt_long(argc, argv, "f:m:n:s:b:p:w:d:lhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:m:n:s:b:p:w:d:lhV", longopts,
+                            NULL))
+           != -1)
+    {
         switch (c) {
 
         case 'f':
@@ -319,6 +322,7 @@ pp_report_open(pp_report_t *r, const char *path, const void *opts)
         }
 
         pp_diff(r, &base);
+        r->diff_base = o->diff;
         pp_report_free(&base);
     }
 
@@ -390,7 +394,7 @@ main(int argc, char **argv)
     }
 
     if (o.watch) {
-        rc = pp_watch(o.segment, o.watch, &o);
+        rc = pp_watch(o.segment, o.watch, o.json == PP_FORMAT_JSON, &o);
         goto cleanup;
     }
 

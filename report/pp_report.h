@@ -170,6 +170,7 @@ typedef struct {
     int                     sort;       /* a pp_sort_keys index, or -1 */
     int                     color;
     int                     diff;       /* counters are differences */
+    const char             *diff_base;  /* --diff BASE, not owned */
 } pp_report_t;
 
 
@@ -255,7 +256,8 @@ int pp_report_print(FILE *f, pp_report_t *r, const void *opts);
 /* pp_snap.c, pp_diff.c, pp_watch.c */
 int pp_snapshot(const char *segment, const char *file);
 void pp_diff(pp_report_t *r, const pp_report_t *base);
-int pp_watch(const char *segment, unsigned seconds, const void *opts);
+int pp_watch(const char *segment, unsigned seconds, int json,
+    const void *opts);
 
 /* pp_list.c */
 int pp_list_segments(FILE *f, const char *where);
@@ -264,6 +266,8 @@ char *pp_newest_segment(char *err, size_t errlen);
 /* pp_sort.c */
 int pp_sort_parse(const char *key, int by);
 void pp_sort_keys(FILE *f, int by);
+const char *pp_sort_name(int by, int key);
+int pp_site_order(const pp_site_t *a, const pp_site_t *b, int key);
 void pp_report_sort(pp_report_t *r);
 uint64_t pp_site_wasted(const pp_rsite_t *s);
 double pp_tag_reuse(const pp_tag_t *t);

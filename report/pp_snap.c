@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,7 +118,16 @@ pp_snapshot(const char *segment, const char *file)
     char              err[PP_ERR_LEN];
     size_t            len;
     unsigned char    *buf;
+    struct stat       sa, sb;
     struct timespec   ts;
+
+    /* renaming over the segment would cut nginx off from its file */
+    if (stat(segment, &sa) == 0 && stat(file, &sb) == 0
+        && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+    {
+        fprintf(stderr, "poolprof-report: %s is the segment itself\n", file);
+        return -1;
+    }
 
     buf = NULL;
     stable = 0;

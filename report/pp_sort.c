@@ -69,18 +69,36 @@ pp_sort_keys(FILE *f, int by)
 }
 
 
-static double
-pp_site_key(const pp_rsite_t *s)
+const char *
+pp_sort_name(int by, int key)
 {
-    switch (pp_key) {
-    case 3: return (double) s->s.allocs;
-    case 4: return (double) s->s.alloc_bytes;
-    case 5: return (double) s->s.freed;
-    case 6: return (double) s->s.foreign_frees;
-    case 7: return s->s.pinned_byte_seconds;
-    case 8: return (double) s->s.ll_bytes;
-    case 2: return (double) s->s.noop_frees;
-    default: return (double) s->s.pinned_bytes;
+    int           i;
+    const char  **keys;
+
+    keys = pp_keys(by);
+
+    for (i = 0; keys[i] != NULL; i++) {
+        if (i == key) {
+            return keys[i];
+        }
+    }
+
+    return keys[0];
+}
+
+
+static double
+pp_site_key(const pp_site_t *s, int key)
+{
+    switch (key) {
+    case 3: return (double) s->allocs;
+    case 4: return (double) s->alloc_bytes;
+    case 5: return (double) s->freed;
+    case 6: return (double) s->foreign_frees;
+    case 7: return s->pinned_byte_seconds;
+    case 8: return (double) s->ll_bytes;
+    case 2: return (double) s->noop_frees;
+    default: return (double) s->pinned_bytes;
     }
 }
 
@@ -136,6 +154,30 @@ pp_tag_reuse(const pp_tag_t *t)
 }
 
 
+/* sites' counters, most first: key (a pp_site_keys index, 0 or -1: the
+ * default), then pinned bytes, no-op frees, allocations; 0 when tied */
+int
+pp_site_order(const pp_site_t *p, const pp_site_t *q, int key)
+{
+    int  x;
+
+    if (key > 0 && (x = pp_cmp_desc(pp_site_key(p, key), pp_site_key(q, key)))
+                   != 0)
+    {
+        return x;
+    }
+
+    if ((x = pp_cmp_desc(p->pinned_bytes, q->pinned_bytes)) != 0
+        || (x = pp_cmp_desc(p->noop_frees, q->noop_frees)) != 0
+        || (x = pp_cmp_desc(p->allocs, q->allocs)) != 0)
+    {
+        return x;
+    }
+
+    return 0;
+}
+
+
 static int
 pp_site_cmp(const void *a, const void *b)
 {
@@ -149,15 +191,7 @@ pp_site_cmp(const void *a, const void *b)
         return p->overflow - q->overflow;
     }
 
-    if (pp_key > 0 && (x = pp_cmp_desc(pp_site_key(p), pp_site_key(q))) != 0)
-    {
-        return x;
-    }
-
-    if ((x = pp_cmp_desc(pp_site_wasted(p), pp_site_wasted(q))) != 0
-        || (x = pp_cmp_desc(p->s.noop_frees, q->s.noop_frees)) != 0
-        || (x = pp_cmp_desc(p->s.allocs, q->s.allocs)) != 0)
-    {
+    if ((x = pp_site_order(&p->s, &q->s, pp_key)) != 0) {
         return x;
     }
 
@@ -227,26 +261,94 @@ pp_tag_cmp(const void *a, const void *b)
 }
 
 
+static int  (*pp_row_cmp)(const void *, const void *);
+
+
+static int
+pp_ptr_cmp(const void *a, const void *b)
+{
+    return pp_row_cmp(*(void * const *) a, *(void * const *) b);
+}
+
+
+/*
+ * qsort() through pointers, then every row moved once along the cycles
+ * of the permutation: a pool row is 4 KiB of histograms and a full
+ * segment has 10^5 sites, too much to move at every step of a merge sort
+ */
+static void
+pp_sort_rows(void *rows, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+    size_t          i, j, k, *from;
+    unsigned char  *base, *tmp, **v;
+
+    if (n < 2) {
+        return;
+    }
+
+    base = rows;
+    v = malloc(n * sizeof(unsigned char *));
+    from = malloc(n * sizeof(size_t));
+    tmp = malloc(size);
+
+    if (v == NULL || from == NULL || tmp == NULL) {
+        free(v);
+        free(from);
+        free(tmp);
+        qsort(rows, n, size, cmp);
+        return;
+    }
+
+    for (i = 0; i < n; i++) {
+        v[i] = base + i * size;
+    }
+
+    pp_row_cmp = cmp;
+    qsort(v, n, sizeof(unsigned char *), pp_ptr_cmp);
+
+    /* position i takes the row that is now at from[i] */
+    for (i = 0; i < n; i++) {
+        from[i] = (size_t) (v[i] - base) / size;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (from[i] == i) {
+            continue;
+        }
+
+        memcpy(tmp, base + i * size, size);
+
+        for (j = i; ; j = k) {
+            k = from[j];
+            from[j] = j;
+
+            if (k == i) {
+                memcpy(base + j * size, tmp, size);
+                break;
+            }
+
+            memcpy(base + j * size, base + k * size, size);
+        }
+    }
+
+    free(v);
+    free(from);
+    free(tmp);
+}
+
+
 void
 pp_report_sort(pp_report_t *r)
 {
     /* a key of one table orders that table; the others keep theirs */
     pp_key = r->sort > 0 && r->by != PP_BY_POOL && r->by != PP_BY_TAG
              ? r->sort : 0;
-
-    if (r->nsites > 1) {
-        qsort(r->sites, r->nsites, sizeof(pp_rsite_t), pp_site_cmp);
-    }
+    pp_sort_rows(r->sites, r->nsites, sizeof(pp_rsite_t), pp_site_cmp);
 
     pp_key = r->sort > 0 && r->by == PP_BY_POOL ? r->sort : 0;
-
-    if (r->npools > 1) {
-        qsort(r->pools, r->npools, sizeof(pp_rpool_t), pp_pool_cmp);
-    }
+    pp_sort_rows(r->pools, r->npools, sizeof(pp_rpool_t), pp_pool_cmp);
 
     pp_key = r->sort > 0 && r->by == PP_BY_TAG ? r->sort : 0;
-
-    if (r->ntags > 1) {
-        qsort(r->tags, r->ntags, sizeof(pp_rtag_t), pp_tag_cmp);
-    }
+    pp_sort_rows(r->tags, r->ntags, sizeof(pp_rtag_t), pp_tag_cmp);
 }

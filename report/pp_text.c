@@ -1,6 +1,10 @@
 /*
- * The default output: a summary that fits 100 columns.  Wasted bytes are
- * always shown with their parts; the warnings come last.
+ * The default output, one screen first and details after: the segment
+ * and its processes, the totals (wasted bytes always with their parts),
+ * then the tables of pp_text_tables.c, leaks and growth, and the
+ * warnings last.  Every line fits 100 columns.  Names come from the
+ * segment and from object files, neither trusted: control characters
+ * never reach the terminal.
  */
 
 #include <stdio.h>
@@ -8,15 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "pp_report.h"
+#include "pp_text.h"
 
 
-#define PP_TEXT_WIDTH   100
-#define PP_NAME_WIDTH   44
-#define PP_NAME_BUF     (2 * PP_PATH_MAX + 32)
-
-
-/* 1234 -> "1.2 KiB"; buf holds at least 16 bytes */
+/* 1234 -> "1.2 KiB", 123456 -> "121 KiB": at most 8 characters */
 const char *
 pp_human(char *buf, size_t len, uint64_t v)
 {
@@ -34,17 +33,26 @@ pp_human(char *buf, size_t len, uint64_t v)
         d /= 1024;
     }
 
-    snprintf(buf, len, "%.1f %s", d, units[u]);
+    snprintf(buf, len, d < 99.95 ? "%.1f %s" : "%.0f %s", d, units[u]);
 
     return buf;
 }
 
 
-/* ANSI attributes, only when r->color */
-#define pp_bold(r)    ((r)->color ? "\033[1m" : "")
-#define pp_warn(r)    ((r)->color ? "\033[33m" : "")
-#define pp_red(r)     ((r)->color ? "\033[31m" : "")
-#define pp_off(r)     ((r)->color ? "\033[0m" : "")
+/* control characters and DEL become '?', in place */
+const char *
+pp_text_clean(char *s)
+{
+    unsigned char  *p;
+
+    for (p = (unsigned char *) s; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        }
+    }
+
+    return s;
+}
 
 
 static const char *
@@ -58,49 +66,128 @@ pp_basename(const char *path)
 }
 
 
-/* "symbol (object)" or "object+0xoff", cut to PP_NAME_WIDTH */
+/* ":123" of "/src/file.c:123", or "" */
 static const char *
-pp_text_name_w(char *buf, size_t len, pp_report_t *r, uint64_t key, int obj,
-    const char *symbol, size_t width)
+pp_text_line(const char *source)
 {
-    const char  *o;
+    const char  *s;
 
-    o = obj != PP_NO_OBJECT ? pp_basename(r->objs[obj].o.path) : "";
-
-    if (symbol != NULL && symbol[0] != '\0') {
-        if (o[0] != '\0') {
-            snprintf(buf, len, "%s (%s)", symbol, o);
-        } else {
-            snprintf(buf, len, "%s", symbol);
-        }
-
-    } else if (obj != PP_NO_OBJECT) {
-        snprintf(buf, len, "%s+0x%llx", o,
-                 (unsigned long long) (key - r->objs[obj].o.base));
-
-    } else {
-        snprintf(buf, len, "0x%llx", (unsigned long long) key);
+    if (source == NULL || (s = strrchr(source, ':')) == NULL
+        || s[1] == '\0' || strspn(s + 1, "0123456789") != strlen(s + 1))
+    {
+        return "";
     }
 
-    if (len > width + 1 && strlen(buf) > width) {
-        strcpy(buf + width - 3, "...");
-    }
-
-    return buf;
+    return s;
 }
 
 
-static const char *
-pp_text_name(char *buf, size_t len, pp_report_t *r, uint64_t key, int obj,
-    const char *symbol)
+/*
+ * A row's name in width columns: "symbol:line (object)"; what does not
+ * fit goes, the object first, then the end of the symbol (the line
+ * stays: it tells the sites of one function apart).  Without a symbol
+ * "object+0xoffset", cut from the front.
+ */
+const char *
+pp_text_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
+    int obj, const char *symbol, const char *source, size_t width)
 {
-    return pp_text_name_w(buf, len, r, key, obj, symbol, PP_NAME_WIDTH);
+    int          n;
+    size_t       cut;
+    const char  *o, *line;
+
+    o = obj != PP_NO_OBJECT ? pp_basename(r->objs[obj].o.path) : "";
+    line = pp_text_line(source);
+
+    if (width + 1 > len) {
+        width = len - 1;
+    }
+
+    if (symbol != NULL && symbol[0] != '\0') {
+        n = snprintf(buf, len, o[0] != '\0' ? "%s%s (%s)" : "%s%s", symbol,
+                     line, o);
+
+        if (n < 0 || (size_t) n > width) {
+            n = snprintf(buf, len, "%s%s", symbol, line);
+        }
+
+        if (n < 0 || (size_t) n > width) {
+            cut = width > strlen(line) + 3 ? width - strlen(line) - 3 : 0;
+            snprintf(buf, len, "%.*s...%s", (int) cut, symbol, line);
+        }
+
+    } else {
+        if (obj != PP_NO_OBJECT) {
+            n = snprintf(buf, len, "%s+0x%llx", o,
+                         (unsigned long long) (key - r->objs[obj].o.base));
+        } else {
+            n = snprintf(buf, len, "0x%llx", (unsigned long long) key);
+        }
+
+        if (n > 0 && (size_t) n > width && width > 3 && (size_t) n < len) {
+            memmove(buf + 3, buf + n - (width - 3), width - 3 + 1);
+            memcpy(buf, "...", 3);
+        }
+    }
+
+    return pp_text_clean(buf);
+}
+
+
+/*
+ * s from column col, words wrapped at PP_TEXT_WIDTH onto lines indented
+ * by indent; a word longer than a line (a path) is broken; ends the line
+ */
+static void
+pp_text_wrap(FILE *f, size_t col, size_t indent, const char *s)
+{
+    size_t  n, room;
+
+    while (*s != '\0') {
+        while (*s == ' ') {
+            s++;
+        }
+
+        if (*s == '\0') {
+            break;
+        }
+
+        n = strcspn(s, " ");
+        room = PP_TEXT_WIDTH - col;
+
+        if (col > indent && n + 1 > room) {
+            fprintf(f, "\n%*s", (int) indent, "");
+            col = indent;
+            room = PP_TEXT_WIDTH - col;
+
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+            room--;
+        }
+
+        if (n > room) {
+            n = room;
+        }
+
+        fwrite(s, 1, n, f);
+        col += n;
+        s += n;
+
+        if (*s != '\0' && *s != ' ') {
+            /* the rest of a broken word */
+            fprintf(f, "\n%*s", (int) indent, "");
+            col = indent;
+        }
+    }
+
+    fputc('\n', f);
 }
 
 
 /* from the segment's creation to now, or to its last process's exit */
 static double
-pp_text_duration(pp_report_t *r)
+pp_text_duration(const pp_report_t *r)
 {
     size_t           i;
     uint64_t         end;
@@ -125,15 +212,91 @@ pp_text_duration(pp_report_t *r)
 }
 
 
+/*
+ * "master 7299 exited; 2 workers exited: 7303 7304": processes grouped
+ * by role and state in the order of their shards, a few pids each
+ */
 static void
-pp_text_header(FILE *f, pp_report_t *r)
+pp_text_procs(FILE *f, const pp_report_t *r)
 {
-    char         when[64];
+    int          col, len;
+    char         item[160], pids[96];
+    size_t       i, k, n, shown;
+    uint8_t     *done;
+    const char  *role, *state;
+
+    done = calloc(r->nprocs + 1, 1);
+    if (done == NULL) {
+        return;
+    }
+
+    col = fprintf(f, " ");
+
+    for (i = 0; i < r->nprocs; i++) {
+        if (done[i]) {
+            continue;
+        }
+
+        n = 0;
+        shown = 0;
+        pids[0] = '\0';
+
+        for (k = i; k < r->nprocs; k++) {
+            if (done[k] || r->procs[k].role != r->procs[i].role
+                || r->procs[k].status != r->procs[i].status)
+            {
+                continue;
+            }
+
+            done[k] = 1;
+            n++;
+
+            if (shown < 4) {
+                len = (int) strlen(pids);
+                snprintf(pids + len, sizeof(pids) - (size_t) len, " %u",
+                         r->procs[k].pid);
+                shown++;
+            }
+        }
+
+        role = pp_role_name(r->procs[i].role);
+        state = pp_status_name(r->procs[i].status);
+
+        if (n == 1) {
+            len = snprintf(item, sizeof(item), " %s%s %s", role, pids, state);
+        } else if (n == shown) {
+            len = snprintf(item, sizeof(item), " %zu %ss %s:%s", n, role,
+                           state, pids);
+        } else {
+            len = snprintf(item, sizeof(item), " %zu %ss %s:%s and %zu more",
+                           n, role, state, pids, n - shown);
+        }
+
+        if (col > 1 && col + len + 1 > PP_TEXT_WIDTH) {
+            fputs(";\n ", f);
+            col = 1;
+        } else if (col > 1) {
+            fputc(';', f);
+            col++;
+        }
+
+        fputs(item, f);
+        col += len;
+    }
+
+    fputc('\n', f);
+    free(done);
+}
+
+
+static void
+pp_text_header(FILE *f, const pp_report_t *r)
+{
+    char         when[64], line[2 * PP_PATH_MAX + 4096], exe[PP_PATH_MAX];
     double       dur;
-    size_t       i, col, n[3];
+    size_t       i, n[3];
     time_t       t;
     struct tm    tm;
-    pp_rproc_t  *p;
 
     t = (time_t) (r->hdr.created_real_ns / 1000000000);
     if (localtime_r(&t, &tm) == NULL
@@ -142,45 +305,46 @@ pp_text_header(FILE *f, pp_report_t *r)
         snprintf(when, sizeof(when), "?");
     }
 
-    fprintf(f, "%ssegment%s %s, created %s by pid %u (%s)%s\n",
-            pp_bold(r), pp_off(r), r->path, when, r->hdr.creator_pid,
-            r->hdr.exe, r->diff ? ", differences from the base" : "");
+    snprintf(exe, sizeof(exe), "%s", r->hdr.exe);
+    snprintf(line, sizeof(line), "%s, created %s by pid %u (%s)",
+             r->path != NULL ? r->path : "", when, r->hdr.creator_pid,
+             pp_text_clean(exe));
 
-    for (i = 0; i < 3; i++) {
-        n[i] = 0;
+    fprintf(f, "%ssegment%s", pp_bold(r), pp_off(r));
+    pp_text_wrap(f, 7, 2, pp_text_clean(line));
+
+    if (r->diff) {
+        snprintf(line, sizeof(line), "from %s; unchanged rows are left out",
+                 r->diff_base != NULL ? r->diff_base : "the base");
+        fprintf(f, "%scounts are differences%s", pp_bold(r), pp_off(r));
+        pp_text_wrap(f, 22, 2, pp_text_clean(line));
     }
+
+    n[0] = n[1] = n[2] = 0;
     for (i = 0; i < r->nprocs; i++) {
         n[r->procs[i].status < 3 ? r->procs[i].status : 0]++;
     }
 
     dur = pp_text_duration(r);
     fprintf(f, "%zu processes: %zu alive, %zu exited, %s%zu crashed%s; "
-            "recorded for %.1f s\n", r->nprocs, n[PP_STATUS_ALIVE],
+            "recorded for %.1f s", r->nprocs, n[PP_STATUS_ALIVE],
             n[PP_STATUS_EXITED], n[PP_STATUS_CRASHED] ? pp_warn(r) : "",
             n[PP_STATUS_CRASHED], n[PP_STATUS_CRASHED] ? pp_off(r) : "",
             dur);
 
-    col = fprintf(f, "processes:");
-    if (r->nprocs == 0) {
-        fputs(" none", f);
+    if (r->nwarnings != 0) {
+        fprintf(f, "; %s%zu warning%s at the end%s", pp_warn(r),
+                r->nwarnings, r->nwarnings == 1 ? "" : "s", pp_off(r));
     }
 
-    for (i = 0; i < r->nprocs; i++) {
-        p = &r->procs[i];
-        if (col > PP_TEXT_WIDTH - 30) {
-            col = fprintf(f, "\n          ");
-        }
-        col += fprintf(f, " %u %s %s%s", p->pid, pp_role_name(p->role),
-                       pp_status_name(p->status),
-                       i + 1 < r->nprocs ? "," : "");
-    }
+    fputc('\n', f);
 
-    fputs("\n\n", f);
+    pp_text_procs(f, r);
 }
 
 
 static void
-pp_text_totals(FILE *f, pp_report_t *r, const pp_totals_t *t)
+pp_text_totals(FILE *f, const pp_report_t *r, const pp_totals_t *t)
 {
     char  a[32], b[32], c[32], d[32], e[32];
 
@@ -192,12 +356,13 @@ pp_text_totals(FILE *f, pp_report_t *r, const pp_totals_t *t)
             (unsigned long long) t->noop_frees,
             pp_human(c, sizeof(c), t->unused_bytes));
 
-    fprintf(f, "  of unused: stranded %s; padding %s\n",
+    fprintf(f, "  of unused: stranded %s (in blocks nginx stopped "
+            "allocating from); padding %s\n",
             pp_human(d, sizeof(d), t->stranded_bytes),
             pp_human(e, sizeof(e), t->padding_bytes));
 
     fprintf(f, "  pools %llu created, %llu destroyed, %llu resets\n"
-            "  %llu allocations, %s requested; %llu freed\n",
+            "  %llu allocations, %s requested; %llu freed by ngx_pfree()\n",
             (unsigned long long) t->pools_created,
             (unsigned long long) t->pools_destroyed,
             (unsigned long long) t->pool_resets,
@@ -206,7 +371,7 @@ pp_text_totals(FILE *f, pp_report_t *r, const pp_totals_t *t)
             (unsigned long long) t->freed);
 
     fprintf(f, "  buffers: free-list %llu hits, %llu misses; %llu recycled, "
-            "%llu busy; chain links %llu/%llu\n\n",
+            "%llu busy; chain links %llu/%llu\n",
             (unsigned long long) t->fb_hits,
             (unsigned long long) t->fb_misses,
             (unsigned long long) t->recycled, (unsigned long long) t->busy,
@@ -216,257 +381,15 @@ pp_text_totals(FILE *f, pp_report_t *r, const pp_totals_t *t)
 
 
 static void
-pp_text_site_row(FILE *f, const pp_site_t *s, const char *name)
+pp_text_warnings(FILE *f, const pp_report_t *r)
 {
-    char  a[32], b[32], c[32];
-
-    snprintf(c, sizeof(c), "%.3g", s->pinned_byte_seconds);
-
-    fprintf(f, "  %9s %8llu %9s %9llu %9s %7llu  %s\n",
-            pp_human(a, sizeof(a), s->pinned_bytes),
-            (unsigned long long) s->noop_frees, c,
-            (unsigned long long) s->allocs,
-            pp_human(b, sizeof(b), s->alloc_bytes),
-            (unsigned long long) s->freed, name);
-}
-
-
-static void
-pp_text_sites(FILE *f, pp_report_t *r, const char *title)
-{
-    char         name[PP_NAME_BUF];
-    size_t       i;
-    pp_rsite_t  *s;
-    const char  *via;
-
-    fprintf(f, "%s%s%s\n  %9s %8s %9s %9s %9s %7s  %s\n", pp_bold(r), title,
-            pp_off(r), "PINNED", "NO-OP", "BYTE-SEC", "ALLOCS", "REQUESTED",
-            "FREED", "SITE");
-
-    for (i = 0; i < r->nsites && i < r->top; i++) {
-        s = &r->sites[i];
-        pp_text_site_row(f, &s->s,
-                         pp_text_name_w(name, sizeof(name), r, s->key, s->obj,
-                                        s->symbol, 38));
-
-        /* a site inside nginx's helpers: who called them */
-        via = pp_stacks_owner(r, s->key);
-        if (via != NULL) {
-            fprintf(f, "  %58s  via %s\n", "", via);
-        }
-    }
-
-    if (r->nsites > r->top) {
-        fprintf(f, "  ... %zu more\n", r->nsites - r->top);
-    }
-
-    fputc('\n', f);
-}
-
-
-/* --by module: the sites summed by the object file that holds them */
-static void
-pp_text_modules(FILE *f, pp_report_t *r)
-{
-    int         *done;
-    char         cut[40];
-    size_t       i, j, shown;
-    pp_site_t    sum;
-    const char  *name;
-
-    done = calloc(r->nsites + 1, sizeof(int));
-    if (done == NULL) {
-        return;
-    }
-
-    fprintf(f, "%ssites by module (object file)%s\n  %9s %8s %9s %9s %9s "
-            "%7s  %s\n", pp_bold(r), pp_off(r), "PINNED", "NO-OP",
-            "BYTE-SEC", "ALLOCS", "REQUESTED", "FREED", "MODULE");
-
-    /* sites are sorted: each module appears in the order of its worst */
-    for (i = 0, shown = 0; i < r->nsites && shown < r->top; i++) {
-        if (done[i]) {
-            continue;
-        }
-
-        memset(&sum, 0, sizeof(sum));
-
-        for (j = i; j < r->nsites; j++) {
-            if (!done[j] && r->sites[j].obj == r->sites[i].obj
-                && r->sites[j].overflow == r->sites[i].overflow)
-            {
-                pp_site_add(&sum, &r->sites[j].s);
-                done[j] = 1;
-            }
-        }
-
-        name = r->sites[i].overflow ? "(overflow)"
-               : r->sites[i].obj == PP_NO_OBJECT ? "(unknown)"
-               : r->objs[r->sites[i].obj].o.path;
-
-        /* the end of a long path says most */
-        if (strlen(name) > 38) {
-            snprintf(cut, sizeof(cut), "...%s", name + strlen(name) - 35);
-            name = cut;
-        }
-
-        pp_text_site_row(f, &sum, name);
-        shown++;
-    }
-
-    free(done);
-    fputc('\n', f);
-}
-
-
-/* the size a pool needs for used bytes: nginx rounds nothing; 1 KiB steps */
-static uint64_t
-pp_text_suggest(uint64_t used)
-{
-    /* sizeof(ngx_pool_t) on LP64: the header the pool size includes */
-    return (used + 80 + 1023) / 1024 * 1024;
-}
-
-
-static void
-pp_text_pools(FILE *f, pp_report_t *r)
-{
-    char         name[PP_NAME_BUF], a[32], b[32], c[32], d[32], e[32];
-    size_t       i;
-    uint64_t     p95, gens, want;
-    pp_rpool_t  *p;
-
-    fprintf(f, "%spool sizing by creating site%s (used bytes per pool; "
-            "SPILL: pools that needed more blocks)\n"
-            "  %8s %8s %8s %8s %8s %6s %9s  %s\n", pp_bold(r), pp_off(r),
-            "CREATED", "SIZE", "p50", "p95", "p99", "SPILL", "SIZE FOR",
-            "SITE");
-
-    for (i = 0; i < r->npools && i < r->top; i++) {
-        p = &r->pools[i];
-        p95 = pp_rhist_percentile(&p->used, 95);
-        gens = p->p.destroyed + p->p.resets;
-        want = pp_text_suggest(p95);
-
-        if (gens == 0) {
-            snprintf(e, sizeof(e), "-");
-        } else if (p->p.size >= want) {
-            snprintf(e, sizeof(e), "ok");
-        } else {
-            pp_human(e, sizeof(e), want);
-        }
-
-        fprintf(f, "  %8llu %8s %8s %8s %8s %5.1f%% %9s  %s\n",
-                (unsigned long long) p->p.created,
-                pp_human(a, sizeof(a), p->p.size),
-                pp_human(b, sizeof(b), pp_rhist_percentile(&p->used, 50)),
-                pp_human(c, sizeof(c), p95),
-                pp_human(d, sizeof(d), pp_rhist_percentile(&p->used, 99)),
-                gens ? 100.0 * (double) p->p.spilled / (double) gens : 0.0,
-                e, pp_text_name_w(name, sizeof(name), r, p->key, p->obj,
-                                  p->symbol, 32));
-    }
-
-    if (r->npools > r->top) {
-        fprintf(f, "  ... %zu more\n", r->npools - r->top);
-    }
-
-    fprintf(f, "  SIZE FOR: the pool size that holds p95 (request_pool_size, "
-            "connection_pool_size\n  or the module's ngx_create_pool()); "
-            "percentiles are bucket lower bounds (~)\n\n");
-}
-
-
-static void
-pp_text_tags(FILE *f, pp_report_t *r)
-{
-    char        name[PP_NAME_BUF];
-    size_t      i;
-    pp_rtag_t  *t;
-
-    fprintf(f, "%sbuffer reuse by tag, worst first%s\n"
-            "  %9s %9s %6s %9s %7s  %s\n", pp_bold(r), pp_off(r),
-            "HITS", "MISSES", "REUSE", "RECYCLED", "BUSY", "TAG");
-
-    for (i = 0; i < r->ntags && i < r->top; i++) {
-        t = &r->tags[i];
-        fprintf(f, "  %9llu %9llu %5.1f%% %9llu %7llu  %s\n",
-                (unsigned long long) (t->t.hits + t->t.own_hits),
-                (unsigned long long) (t->t.misses + t->t.own_misses),
-                pp_tag_reuse(&t->t) * 100,
-                (unsigned long long) t->t.recycled,
-                (unsigned long long) t->t.busy,
-                pp_text_name(name, sizeof(name), r, t->key, t->obj,
-                             t->symbol));
-    }
-
-    if (r->ntags > r->top) {
-        fprintf(f, "  ... %zu more\n", r->ntags - r->top);
-    }
-
-    fputc('\n', f);
-}
-
-
-static int
-pp_noop_cmp(const void *a, const void *b)
-{
-    const pp_rsite_t  *x, *y;
-
-    x = a;
-    y = b;
-
-    if (x->overflow != y->overflow) {
-        return x->overflow - y->overflow;
-    }
-
-    if (x->s.noop_frees != y->s.noop_frees) {
-        return x->s.noop_frees > y->s.noop_frees ? -1 : 1;
-    }
-
-    return x->key < y->key ? -1 : x->key > y->key;
-}
-
-
-/* the second view of the sites, by no-op frees, when it differs */
-static void
-pp_text_noops(FILE *f, pp_report_t *r)
-{
-    pp_rsite_t  *copy, *saved;
-
-    if (r->nsites < 2) {
-        return;
-    }
-
-    copy = malloc(r->nsites * sizeof(pp_rsite_t));
-    if (copy == NULL) {
-        return;
-    }
-
-    memcpy(copy, r->sites, r->nsites * sizeof(pp_rsite_t));
-    qsort(copy, r->nsites, sizeof(pp_rsite_t), pp_noop_cmp);
-
-    if (copy[0].s.noop_frees != 0
-        && memcmp(copy, r->sites, r->nsites * sizeof(pp_rsite_t)) != 0)
-    {
-        saved = r->sites;
-        r->sites = copy;
-        pp_text_sites(f, r, "top sites by no-op frees");
-        r->sites = saved;
-    }
-
-    free(copy);
-}
-
-
-static void
-pp_text_warnings(FILE *f, pp_report_t *r)
-{
-    size_t              i, crashed;
+    char                w[PP_ERR_LEN + 2 * PP_PATH_MAX];
+    size_t              i, crashed, n;
     const pp_totals_t  *t;
 
     t = &r->totals;
     crashed = 0;
+    n = r->nwarnings;
 
     for (i = 0; i < r->nprocs; i++) {
         crashed += r->procs[i].status == PP_STATUS_CRASHED;
@@ -511,7 +434,16 @@ pp_text_warnings(FILE *f, pp_report_t *r)
     }
 
     for (i = 0; i < r->nwarnings; i++) {
-        fprintf(f, "  %s\n", r->warnings[i]);
+        snprintf(w, sizeof(w), "%s", r->warnings[i]);
+        fputs("  ", f);
+        pp_text_wrap(f, 2, 4, pp_text_clean(w));
+    }
+
+    if (crashed + n == 0
+        && (t->foreign_frees | t->unknown_frees | t->untracked
+            | t->other_threads | t->overflow | r->hdr.hooks_failed) == 0)
+    {
+        fputs("  none\n", f);
     }
 }
 
@@ -528,7 +460,9 @@ pp_text_print(FILE *f, pp_report_t *r, unsigned top)
     }
 
     pp_text_header(f, r);
+    fputc('\n', f);
     pp_text_totals(f, r, &r->totals);
+    fputc('\n', f);
 
     switch (r->by) {
 
@@ -545,14 +479,17 @@ pp_text_print(FILE *f, pp_report_t *r, unsigned top)
         break;
 
     default:
-        pp_text_sites(f, r, "top sites by wasted (pinned) bytes");
-        if (r->sort <= 0) {
-            pp_text_noops(f, r);
-        }
+        pp_text_sites(f, r);
+        pp_text_noops(f, r);
+        fputc('\n', f);
         pp_text_pools(f, r);
+        fputc('\n', f);
         pp_text_tags(f, r);
+
+        /* it opens with its own blank line */
         pp_leaks_text(f, r, r->top);
     }
 
+    fputc('\n', f);
     pp_text_warnings(f, r);
 }

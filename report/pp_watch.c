@@ -1,10 +1,12 @@
 /*
  * --watch SECONDS: the report, again and again.  On a terminal it redraws
- * like top, with rates since the previous draw, and quits on q or
- * Ctrl-C with the terminal restored; elsewhere it prints a report every
- * SECONDS, separated by a line, until SIGINT or SIGTERM.  A segment that
- * cannot be read (nginx exited and it was removed) keeps the last data
- * on screen, with a note.
+ * like top, on the alternate screen, a screenful with rates since the
+ * previous draw, and quits on q or Ctrl-C with the terminal restored;
+ * elsewhere it prints a report every SECONDS (text: separated by a line;
+ * json: one document after another, as jq reads them) until SIGINT or
+ * SIGTERM.  A segment that cannot be read at the start is an error; one
+ * that goes away later (nginx exited and it was removed) keeps the last
+ * data, with a note.
  */
 
 #define _GNU_SOURCE
@@ -44,23 +46,58 @@ pp_watch_now(void)
 }
 
 
-/* a screenful: what fits the terminal's height, like top */
+/*
+ * a screenful from the top, like top: lines cut to the terminal's width
+ * (escape sequences and UTF-8 continuation bytes take no column), as
+ * many as fit its height
+ */
 static void
 pp_watch_draw(const char *text)
 {
-    int             rows;
-    const char     *p;
-    struct winsize  ws;
+    int              rows, cols, col, esc;
+    const char      *p;
+    struct winsize   ws;
 
-    rows = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 1
-           ? ws.ws_row - 1 : 24;
+    rows = 24;
+    cols = 80;
+
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 1) {
+        rows = ws.ws_row;
+        cols = ws.ws_col > 0 ? ws.ws_col : cols;
+    }
 
     fputs("\033[H\033[2J", stdout);
 
+    rows--;
+    col = 0;
+    esc = 0;
+
     for (p = text; *p != '\0' && rows > 0; p++) {
-        fputc(*p, stdout);
-        rows -= (*p == '\n');
+        if (*p == '\n') {
+            fputs(rows > 1 ? "\n" : "", stdout);
+            rows--;
+            col = 0;
+            continue;
+        }
+
+        if (*p == '\033') {
+            esc = 1;
+        }
+
+        if (esc || ((unsigned char) *p & 0xc0) == 0x80) {
+            fputc(*p, stdout);
+            esc = esc && !(p[0] >= '@' && p[0] <= '~' && p[0] != '[');
+            continue;
+        }
+
+        if (col < cols) {
+            fputc(*p, stdout);
+        }
+
+        col++;
     }
+
+    fputs("\033[0m", stdout);
 }
 
 
@@ -100,15 +137,39 @@ pp_watch_wait(int tty, int ms)
 }
 
 
-int
-pp_watch(const char *segment, unsigned seconds, const void *opts)
+/* events per second since the previous draw of the same segment */
+static void
+pp_watch_rates(FILE *f, const pp_totals_t *t, const pp_totals_t *prev,
+    double dt)
 {
-    int               tty, have, ok;
+    if (t->allocs < prev->allocs || t->noop_frees < prev->noop_frees
+        || t->pools_created < prev->pools_created
+        || t->fb_misses < prev->fb_misses || t->cl_misses < prev->cl_misses
+        || dt <= 0)
+    {
+        return;
+    }
+
+    fprintf(f, "\n  per second: %.0f allocations, %.0f no-op frees, %.0f "
+            "pools, %.0f buffer misses",
+            (double) (t->allocs - prev->allocs) / dt,
+            (double) (t->noop_frees - prev->noop_frees) / dt,
+            (double) (t->pools_created - prev->pools_created) / dt,
+            (double) (t->fb_misses + t->cl_misses - prev->fb_misses
+                      - prev->cl_misses) / dt);
+}
+
+
+int
+pp_watch(const char *segment, unsigned seconds, int json, const void *opts)
+{
+    int               tty, ok, rc, header, loaded;
     char             *text, *last;
     FILE             *mem;
     size_t            len;
     double            now, prev_t;
     time_t            wall;
+    uint64_t          prev_created;
     struct tm         tm;
     pp_totals_t       prev;
     pp_report_t       r;
@@ -116,6 +177,11 @@ pp_watch(const char *segment, unsigned seconds, const void *opts)
     struct sigaction  sa;
 
     tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+
+    /* the first read decides whether there is anything to watch */
+    if (pp_report_open(&r, segment, opts) != 0) {
+        return 1;
+    }
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = pp_watch_signal;
@@ -129,15 +195,23 @@ pp_watch(const char *segment, unsigned seconds, const void *opts)
         raw.c_cc[VMIN] = 0;
         raw.c_cc[VTIME] = 0;
         tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-        fputs("\033[?25l", stdout);
+
+        /* the alternate screen, cursor hidden, as top draws */
+        fputs("\033[?1049h\033[?25l", stdout);
 
     } else {
         tty = 0;
     }
 
+    /* a pipe of json gets the documents alone */
+    header = tty || !json;
+
+    rc = 0;
+    ok = 1;
+    loaded = 1;
     last = NULL;
-    have = 0;
     prev_t = 0;
+    prev_created = 0;
     memset(&prev, 0, sizeof(prev));
 
     while (!pp_stop) {
@@ -145,6 +219,7 @@ pp_watch(const char *segment, unsigned seconds, const void *opts)
         len = 0;
         mem = open_memstream(&text, &len);
         if (mem == NULL) {
+            rc = 1;
             break;
         }
 
@@ -152,39 +227,28 @@ pp_watch(const char *segment, unsigned seconds, const void *opts)
         localtime_r(&wall, &tm);
         now = pp_watch_now();
 
-        ok = pp_report_open(&r, segment, opts) == 0;
+        if (header) {
+            fprintf(mem, "poolprof-report --watch %u  %02d:%02d:%02d  %s",
+                    seconds, tm.tm_hour, tm.tm_min, tm.tm_sec, segment);
 
-        fprintf(mem, "poolprof-report --watch %u  %02d:%02d:%02d  %s", seconds,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, segment);
+            if (ok && prev_t != 0 && r.hdr.created_real_ns == prev_created) {
+                pp_watch_rates(mem, &r.totals, &prev, now - prev_t);
+            }
 
-        if (ok && have && now > prev_t) {
-            fprintf(mem, "\n  per second: %.0f allocations, %.0f no-op frees,"
-                    " %.0f pools, %.0f buffer misses",
-                    (double) (r.totals.allocs - prev.allocs) / (now - prev_t),
-                    (double) (r.totals.noop_frees - prev.noop_frees)
-                        / (now - prev_t),
-                    (double) (r.totals.pools_created - prev.pools_created)
-                        / (now - prev_t),
-                    (double) (r.totals.fb_misses + r.totals.cl_misses
-                              - prev.fb_misses - prev.cl_misses)
-                        / (now - prev_t));
+            fprintf(mem, "%s\n\n", tty ? "   (q quits)" : "");
         }
-
-        fprintf(mem, "%s\n\n", tty ? "   (q quits)" : "");
 
         if (ok) {
             pp_report_print(mem, &r, opts);
             prev = r.totals;
             prev_t = now;
-            have = 1;
+            prev_created = r.hdr.created_real_ns;
             pp_report_free(&r);
+            loaded = 0;
 
         } else if (last != NULL) {
-            fprintf(mem, "(the segment cannot be read now: the last data "
-                    "follows)\n\n%s", last);
-
-        } else {
-            fputs("(the segment cannot be read)\n", mem);
+            fprintf(mem, "(%s cannot be read now; the last data follows)\n\n"
+                    "%s", segment, last);
         }
 
         fclose(mem);
@@ -192,9 +256,9 @@ pp_watch(const char *segment, unsigned seconds, const void *opts)
         if (tty) {
             pp_watch_draw(text);
 
-        } else {
+        } else if (ok || !json) {
             fputs(text, stdout);
-            fputs("\n----\n", stdout);
+            fputs(json ? "" : "\n----\n", stdout);
         }
 
         fflush(stdout);
@@ -209,15 +273,23 @@ pp_watch(const char *segment, unsigned seconds, const void *opts)
         if (pp_watch_wait(tty, (int) seconds * 1000)) {
             break;
         }
+
+        ok = pp_report_open(&r, segment, opts) == 0;
+        loaded = ok;
+    }
+
+    /* a signal came between a read and its draw */
+    if (loaded) {
+        pp_report_free(&r);
     }
 
     free(last);
 
     if (tty) {
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-        fputs("\033[?25h\n", stdout);
+        fputs("\033[?25h\033[?1049l", stdout);
         fflush(stdout);
     }
 
-    return 0;
+    return rc;
 }

@@ -43,15 +43,25 @@ load()
     done
 }
 
-# the module's rows of the text report, byte-seconds masked
+# the text report: the header with pids and the duration masked, the
+# module's rows of each table (byte-seconds masked), the warnings, and
+# the module's row of --by module
 text()
 {
-    "$PP_REPORT" --top 1000 --color never "$SEG" 2>/dev/null \
-        | awk '/^top sites/ { sites = 1 } /^pool sizing/ { sites = 0 }
-               sites && /^  / && NR > 1 {
-                   $0 = substr($0, 1, 21) "        *" substr($0, 31) }
-               { print }' \
+    "$PP_REPORT" --top 1000 --color never "$SEG" > "$PP_TMP/full.txt" \
+        2>/dev/null
+    sed -n '/^[0-9]* processes: /{p;n;p;}' "$PP_TMP/full.txt" \
+        | sed -E 's/recorded for [0-9.]+ s/recorded for * s/;
+                  s/(master|worker) [0-9]+/\1 PID/g'
+    awk '/^top sites/ { sites = 1 } /^pool sizing/ { sites = 0 }
+         sites && /^  / { $0 = substr($0, 1, 21) "        *" substr($0, 31) }
+         { print }' "$PP_TMP/full.txt" \
         | grep -E '^(top |pool sizing|buffer reuse)|ngx_http_p(p_test|oolprof_test)'
+    sed -n '/^warnings:/,$p' "$PP_TMP/full.txt"
+    "$PP_REPORT" --by module --color never "$SEG" 2>/dev/null \
+        | grep -E '^sites by module|poolprof_test_module' \
+        | awk '/^  / { $0 = substr($0, 1, 21) "        *" substr($0, 31) }
+               { print }'
 }
 
 # the module's rows of the JSON report, what varies removed

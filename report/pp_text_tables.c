@@ -1,0 +1,430 @@
+/*
+ * The tables of the text report: sites (by wasted bytes, then by no-op
+ * frees), sites summed by module, pool sizing by creating site, buffer
+ * reuse by tag.  Each fits 100 columns; a table prints no blank line
+ * after itself, pp_text_print() places them.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp_text.h"
+
+
+/* the name column of the site tables starts at column 60 */
+#define PP_SITE_NAME    (PP_TEXT_WIDTH - 60)
+#define PP_POOL_NAME    (PP_TEXT_WIDTH - 71)
+#define PP_TAG_NAME     (PP_TEXT_WIDTH - 48)
+#define PP_VIA_NAME     (PP_TEXT_WIDTH - 66)
+
+
+static void
+pp_text_site_head(FILE *f, pp_report_t *r, const char *title,
+    const char *what)
+{
+    fprintf(f, "%s%s%s\n  %9s %8s %9s %9s %9s %7s  %s\n", pp_bold(r), title,
+            pp_off(r), "PINNED", "NO-OP", "BYTE-SEC", "ALLOCS", "REQUESTED",
+            "FREED", what);
+}
+
+
+static void
+pp_text_site_row(FILE *f, const pp_site_t *s, const char *name)
+{
+    char  a[32], b[32], c[32];
+
+    snprintf(c, sizeof(c), "%.3g", s->pinned_byte_seconds);
+
+    fprintf(f, "  %9s %8llu %9s %9llu %9s %7llu  %s\n",
+            pp_human(a, sizeof(a), s->pinned_bytes),
+            (unsigned long long) s->noop_frees, c,
+            (unsigned long long) s->allocs,
+            pp_human(b, sizeof(b), s->alloc_bytes),
+            (unsigned long long) s->freed, name);
+}
+
+
+/* one site, and who called nginx's helper when the site is inside one */
+static void
+pp_text_site(FILE *f, pp_report_t *r, const pp_rsite_t *s)
+{
+    char         name[PP_NAME_BUF], via[PP_NAME_BUF];
+    const char  *owner;
+
+    pp_text_site_row(f, &s->s, pp_text_name(name, sizeof(name), r, s->key,
+                                            s->obj, s->symbol, s->source,
+                                            PP_SITE_NAME));
+
+    owner = s->overflow ? NULL : pp_stacks_owner(r, s->key);
+
+    if (owner != NULL) {
+        snprintf(via, sizeof(via), "%s", owner);
+        pp_text_clean(via);
+        if (strlen(via) > PP_VIA_NAME) {
+            strcpy(via + PP_VIA_NAME - 3, "...");
+        }
+        fprintf(f, "  %58s  via %s\n", "", via);
+    }
+}
+
+
+void
+pp_text_sites(FILE *f, pp_report_t *r)
+{
+    char    title[80];
+    size_t  i;
+
+    if (r->sort > 0) {
+        snprintf(title, sizeof(title), "top sites by %s",
+                 pp_sort_name(PP_BY_SITE, r->sort));
+    } else {
+        snprintf(title, sizeof(title), "top sites by wasted (pinned) bytes");
+    }
+
+    pp_text_site_head(f, r, title, "SITE");
+
+    if (r->nsites == 0) {
+        fputs("  none\n", f);
+    }
+
+    for (i = 0; i < r->nsites && i < r->top; i++) {
+        pp_text_site(f, r, &r->sites[i]);
+    }
+
+    if (r->nsites > r->top) {
+        fprintf(f, "  ... %zu more\n", r->nsites - r->top);
+    }
+}
+
+
+static int
+pp_noop_cmp(const void *a, const void *b)
+{
+    const pp_rsite_t  *x, *y;
+
+    x = *(const pp_rsite_t * const *) a;
+    y = *(const pp_rsite_t * const *) b;
+
+    if (x->overflow != y->overflow) {
+        return x->overflow - y->overflow;
+    }
+
+    if (x->s.noop_frees != y->s.noop_frees) {
+        return x->s.noop_frees > y->s.noop_frees ? -1 : 1;
+    }
+
+    if (x->s.pinned_bytes != y->s.pinned_bytes) {
+        return x->s.pinned_bytes > y->s.pinned_bytes ? -1 : 1;
+    }
+
+    return x < y ? -1 : x > y;
+}
+
+
+/*
+ * The sites that made no-op frees, most first: only when the table above
+ * does not already show them in this order.  Pointers are sorted, not
+ * the rows: a full segment has 10^5 sites.
+ */
+void
+pp_text_noops(FILE *f, pp_report_t *r)
+{
+    size_t        i, n, shown;
+    pp_rsite_t  **v;
+
+    v = malloc((r->nsites + 1) * sizeof(pp_rsite_t *));
+    if (v == NULL) {
+        return;
+    }
+
+    for (i = 0, n = 0; i < r->nsites; i++) {
+        if (r->sites[i].s.noop_frees != 0) {
+            v[n++] = &r->sites[i];
+        }
+    }
+
+    qsort(v, n, sizeof(pp_rsite_t *), pp_noop_cmp);
+
+    shown = n < r->top ? n : r->top;
+
+    for (i = 0; i < shown; i++) {
+        if (v[i] != &r->sites[i]) {
+            break;
+        }
+    }
+
+    if (i < shown) {
+        fputc('\n', f);
+        pp_text_site_head(f, r, "top sites by no-op frees", "SITE");
+
+        for (i = 0; i < shown; i++) {
+            pp_text_site(f, r, v[i]);
+        }
+
+        if (n > shown) {
+            fprintf(f, "  ... %zu more\n", n - shown);
+        }
+    }
+
+    free(v);
+}
+
+
+/*
+ * "/usr/lib/nginx/modules/x.so, 12 sites"; what does not fit goes: the
+ * front of the directories, the count, the front of the file's name
+ */
+static const char *
+pp_text_module_name(char *buf, size_t len, const pp_report_t *r, int obj,
+    int overflow, size_t nsites)
+{
+    char         tail[32];
+    size_t       n, b, t, w;
+    const char  *path, *base;
+
+    path = overflow ? "(overflow)" : obj == PP_NO_OBJECT ? "(no object)"
+           : r->objs[obj].o.path;
+
+    snprintf(tail, sizeof(tail), ", %zu site%s", nsites,
+             nsites == 1 ? "" : "s");
+
+    base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+
+    n = strlen(path);
+    b = strlen(base);
+    t = strlen(tail);
+    w = PP_SITE_NAME;
+
+    if (n + t <= w) {
+        snprintf(buf, len, "%s%s", path, tail);
+
+    } else if (b + 3 + t <= w) {
+        snprintf(buf, len, "...%s%s", path + n - (w - 3 - t), tail);
+
+    } else if (b <= w) {
+        snprintf(buf, len, "%s", base);
+
+    } else {
+        snprintf(buf, len, "...%s", base + b - (w - 3));
+    }
+
+    return pp_text_clean(buf);
+}
+
+
+typedef struct {
+    pp_site_t               sum;
+    size_t                  nsites;
+    int                     obj;
+    int                     overflow;
+} pp_module_t;
+
+
+static int  pp_module_key;
+
+
+static int
+pp_module_cmp(const void *a, const void *b)
+{
+    int                 x;
+    const pp_module_t  *p, *q;
+
+    p = a;
+    q = b;
+
+    if (p->overflow != q->overflow) {
+        return p->overflow - q->overflow;
+    }
+
+    x = pp_site_order(&p->sum, &q->sum, pp_module_key);
+
+    return x != 0 ? x : p->obj - q->obj;
+}
+
+
+/* --by module: the sites summed by the object file that holds them */
+void
+pp_text_modules(FILE *f, pp_report_t *r)
+{
+    int           k;
+    char          name[PP_NAME_BUF], title[80];
+    size_t        i, n, nm;
+    pp_module_t  *m;
+
+    /* one slot per object, one for "no object", one for the overflow */
+    nm = r->nobjs + 2;
+    m = calloc(nm, sizeof(pp_module_t));
+    if (m == NULL) {
+        return;
+    }
+
+    for (i = 0; i < nm; i++) {
+        m[i].obj = (int) i - 1;
+        m[i].overflow = i == nm - 1;
+    }
+
+    for (i = 0; i < r->nsites; i++) {
+        k = r->sites[i].overflow ? (int) nm - 1 : r->sites[i].obj + 1;
+        if (k < 0 || (size_t) k >= nm) {
+            continue;
+        }
+        pp_site_add(&m[k].sum, &r->sites[i].s);
+        m[k].nsites++;
+    }
+
+    /* only the modules that hold sites */
+    for (i = 0, n = 0; i < nm; i++) {
+        if (m[i].nsites != 0) {
+            m[n++] = m[i];
+        }
+    }
+
+    pp_module_key = r->sort;
+    qsort(m, n, sizeof(pp_module_t), pp_module_cmp);
+
+    snprintf(title, sizeof(title), "sites by module (object file), by %s",
+             r->sort > 0 ? pp_sort_name(PP_BY_SITE, r->sort)
+                         : "wasted (pinned) bytes");
+    pp_text_site_head(f, r, title, "MODULE");
+
+    if (n == 0) {
+        fputs("  none\n", f);
+    }
+
+    for (i = 0; i < n && i < r->top; i++) {
+        pp_text_site_row(f, &m[i].sum,
+                         pp_text_module_name(name, sizeof(name), r, m[i].obj,
+                                             m[i].overflow, m[i].nsites));
+    }
+
+    if (n > r->top) {
+        fprintf(f, "  ... %zu more\n", n - r->top);
+    }
+
+    free(m);
+}
+
+
+/*
+ * The pool size that holds p95: the top of p95's bucket (percentiles are
+ * the lower bounds of log-linear buckets), plus the pool's header
+ * (sizeof(ngx_pool_t) on LP64), in the 1 KiB steps nginx's size
+ * directives are written in.
+ */
+static uint64_t
+pp_text_suggest(const pp_rhist_t *h)
+{
+    uint32_t  b, last;
+    uint64_t  top;
+
+    /* the last bucket reaches 2^64 - 1 (a corrupt file's counts) */
+    last = pp_hist_bucket(UINT64_MAX);
+    b = pp_hist_bucket(pp_rhist_percentile(h, 95));
+    top = b < last ? pp_hist_lower(b + 1) - 1 : UINT64_MAX;
+
+    if (top > UINT64_MAX - 80 - 1023) {
+        return UINT64_MAX;
+    }
+
+    return (top + 80 + 1023) / 1024 * 1024;
+}
+
+
+void
+pp_text_pools(FILE *f, pp_report_t *r)
+{
+    char         name[PP_NAME_BUF], a[32], b[32], c[32], d[32], e[32],
+                 g[32], s[32];
+    size_t       i;
+    uint64_t     gens, want;
+    pp_rpool_t  *p;
+
+    fprintf(f, "%spool sizing by creating site, %s first%s\n"
+            "  %7s %8s %8s %8s %8s %8s %5s %8s  %s\n", pp_bold(r),
+            r->sort > 0 ? pp_sort_name(PP_BY_POOL, r->sort) : "most unused",
+            pp_off(r), "CREATED", "SIZE", "UNUSED", "USED p50", "p95", "p99",
+            "SPILL", "SIZE FOR", "CREATED AT");
+
+    if (r->npools == 0) {
+        fputs("  none\n", f);
+    }
+
+    for (i = 0; i < r->npools && i < r->top; i++) {
+        p = &r->pools[i];
+        gens = p->p.destroyed + p->p.resets;
+        want = pp_text_suggest(&p->used);
+
+        if (gens == 0) {
+            snprintf(e, sizeof(e), "-");
+            snprintf(s, sizeof(s), "-");
+
+        } else {
+            snprintf(s, sizeof(s), "%.0f%%",
+                     100.0 * (double) p->p.spilled / (double) gens);
+
+            if (p->p.size >= want) {
+                snprintf(e, sizeof(e), "ok");
+            } else {
+                pp_human(e, sizeof(e), want);
+            }
+        }
+
+        fprintf(f, "  %7llu %8s %8s %8s %8s %8s %5s %8s  %s\n",
+                (unsigned long long) p->p.created,
+                pp_human(a, sizeof(a), p->p.size),
+                pp_human(g, sizeof(g), p->p.unused_bytes),
+                pp_human(b, sizeof(b), pp_rhist_percentile(&p->used, 50)),
+                pp_human(c, sizeof(c), pp_rhist_percentile(&p->used, 95)),
+                pp_human(d, sizeof(d), pp_rhist_percentile(&p->used, 99)),
+                s, e, pp_text_name(name, sizeof(name), r, p->key, p->obj,
+                                   p->symbol, p->source, PP_POOL_NAME));
+    }
+
+    if (r->npools > r->top) {
+        fprintf(f, "  ... %zu more\n", r->npools - r->top);
+    }
+
+    if (r->npools != 0) {
+        fputs("  USED: bytes used per pool, \xe2\x89\x88 (lower bounds of "
+              "log-linear buckets); SPILL: pools that\n  needed more than "
+              "one block; SIZE FOR: the size that holds p95, to set in\n  "
+              "request_pool_size, connection_pool_size or the module's "
+              "ngx_create_pool(); ok: large enough\n", f);
+    }
+}
+
+
+void
+pp_text_tags(FILE *f, pp_report_t *r)
+{
+    char        name[PP_NAME_BUF];
+    size_t      i;
+    pp_rtag_t  *t;
+
+    fprintf(f, "%sbuffer reuse by tag (module), %s first%s\n"
+            "  %9s %9s %6s %9s %7s  %s\n", pp_bold(r),
+            r->sort > 0 ? pp_sort_name(PP_BY_TAG, r->sort) : "worst reuse",
+            pp_off(r), "HITS", "MISSES", "REUSE", "RECYCLED", "BUSY", "TAG");
+
+    if (r->ntags == 0) {
+        fputs("  none\n", f);
+    }
+
+    for (i = 0; i < r->ntags && i < r->top; i++) {
+        t = &r->tags[i];
+        fprintf(f, "  %9llu %9llu %5.1f%% %9llu %7llu  %s\n",
+                (unsigned long long) (t->t.hits + t->t.own_hits),
+                (unsigned long long) (t->t.misses + t->t.own_misses),
+                pp_tag_reuse(&t->t) * 100,
+                (unsigned long long) t->t.recycled,
+                (unsigned long long) t->t.busy,
+                pp_text_name(name, sizeof(name), r, t->key, t->obj,
+                             t->symbol, "", PP_TAG_NAME));
+    }
+
+    if (r->ntags > r->top) {
+        fprintf(f, "  ... %zu more\n", r->ntags - r->top);
+    }
+}
