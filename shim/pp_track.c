@@ -334,14 +334,8 @@ pp_track_publish(pp_live_t *l, uint64_t bytes)
     row->site = l->site;
     row->created_mono_ns = l->created_ns;
     row->size = l->size;
-    row->allocs = l->small_allocs + l->large_allocs;
-    row->alloc_bytes = l->small_bytes + l->large_bytes;
-    row->large_allocs = l->large_allocs;
-    row->large_bytes = l->large_bytes;
-    row->blocks = l->blocks;
-    row->ll_allocs = l->ll_allocs;
-    row->ll_bytes = l->ll_bytes;
     row->flags = l->inherited ? PP_LPOOL_INHERITED : 0;
+    pp_track_flush(l);
 
     pp_live_publish(l->slot, l->key);
 }
