@@ -44,24 +44,8 @@ fi
 SEG=$SEGDIR/poolprof-bench.$$
 trap 'rm -f "$SEG"; pp_cleanup' EXIT
 
-head -c 2048 /dev/urandom | base64 > "$PP_TMP/small.txt"
-seq 1 20000 | head -c 102400 > "$PP_TMP/100k.txt"
-chmod a+r "$PP_TMP"/*.txt
-
-if [ -f "${PP_MODULE:-}" ]; then
-    PP_LOAD_MODULE=1
-    allocs="
-        location = /allocs { pp_test allocs; pp_test_size 64;
-                             pp_test_repeat 200; }"
-else
-    WORKLOADS=$(echo "$WORKLOADS" | sed 's/allocs//')
-fi
-
-PP_SERVER="
-        location = /small { alias $PP_TMP/small.txt; }
-        location = /gzip  { alias $PP_TMP/100k.txt; gzip on;
-                            gzip_min_length 1; gzip_types *; }
-        ${allocs:-}"
+. "$top_srcdir/tests/bench/workloads.sh"
+WORKLOADS=$(pp_bench_only "$WORKLOADS")
 
 # seg_used: 4 KiB pages of the segment that hold a non-zero byte, in kB
 seg_used()

@@ -36,24 +36,8 @@ CG_N1=${CG_N1:-500}
 CG_N2=${CG_N2:-2500}
 CG_WORKLOADS=${CG_WORKLOADS:-small gzip allocs}
 
-head -c 2048 /dev/urandom | base64 > "$PP_TMP/small.txt"
-seq 1 20000 | head -c 102400 > "$PP_TMP/100k.txt"
-chmod a+r "$PP_TMP"/*.txt
-
-if [ -f "${PP_MODULE:-}" ]; then
-    PP_LOAD_MODULE=1
-    allocs="
-        location = /allocs { pp_test allocs; pp_test_size 64;
-                             pp_test_repeat 200; }"
-else
-    CG_WORKLOADS=$(echo "$CG_WORKLOADS" | sed 's/allocs//')
-fi
-
-PP_SERVER="
-        location = /small { alias $PP_TMP/small.txt; }
-        location = /gzip  { alias $PP_TMP/100k.txt; gzip on;
-                            gzip_min_length 1; gzip_types *; }
-        ${allocs:-}"
+. "$top_srcdir/tests/bench/workloads.sh"
+CG_WORKLOADS=$(pp_bench_only "$CG_WORKLOADS")
 
 # every request on one connection
 PP_HTTP="    keepalive_requests 1000000;"
