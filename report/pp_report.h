@@ -246,8 +246,9 @@ void pp_leaks_json(FILE *f, const pp_report_t *r);
 #define PP_METRIC_UNUSED       4
 
 int pp_metric_parse(const char *s);
-int pp_stacks_print(FILE *f, const pp_report_t *r, int svg, int metric);
-const char *pp_stacks_owner(const pp_report_t *r, uint64_t site);
+/* both name the frames they need on demand, into r */
+int pp_stacks_print(FILE *f, pp_report_t *r, int svg, int metric);
+const char *pp_stacks_owner(pp_report_t *r, uint64_t site);
 
 /* pp_report.c: opts is the program's options */
 int pp_report_open(pp_report_t *r, const char *path, const void *opts);

@@ -136,7 +136,7 @@ pp_stacks_names(pp_report_t *r, pp_rstack_t *st)
 
 
 int
-pp_stacks_print(FILE *f, const pp_report_t *cr, int svg, int metric)
+pp_stacks_print(FILE *f, pp_report_t *r, int svg, int metric)
 {
     int               rc;
     char              root[128], sub[160];
@@ -145,15 +145,13 @@ pp_stacks_print(FILE *f, const pp_report_t *cr, int svg, int metric)
     uint64_t          v;
     const char       *frames[PP_STACK_FRAMES + 1];
     pp_flame_t       *fl;
-    pp_report_t      *r;
     pp_rstack_t      *st;
     pp_flame_opts_t   o;
 
-    r = (pp_report_t *) cr;     /* names are filled in on demand */
-
     if (r->stack_period == 0) {
         fprintf(stderr, "poolprof-report: no stacks in %s: it was recorded "
-                "with POOLPROF_STACKS=0\n", r->path != NULL ? r->path : "the segment");
+                "with POOLPROF_STACKS=0\n",
+                r->path != NULL ? r->path : "the segment");
         return -1;
     }
 
@@ -244,15 +242,13 @@ pp_helper(const char *name)
  * a helper or no stack of it was sampled.
  */
 const char *
-pp_stacks_owner(const pp_report_t *cr, uint64_t site)
+pp_stacks_owner(pp_report_t *r, uint64_t site)
 {
     size_t        i;
     uint32_t      k;
     uint64_t      best, n;
-    pp_report_t  *r;
     pp_rstack_t  *st, *top;
 
-    r = (pp_report_t *) cr;
     top = NULL;
     best = 0;
 
