@@ -10,9 +10,11 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pp_shim.h"
+#include "pp_track.h"
 #include "pp_elf.h"
 #include "pp_patch.h"
 
@@ -122,7 +124,6 @@ pp_palloc(pp_ngx_pool_t *pool, size_t size)
     p = pp_orig.palloc(pool, size);
 
     if (pp_likely(pp_tls.active) && p != NULL) {
-        pp_tls.nalloc++;
         pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
     }
 
@@ -138,7 +139,6 @@ pp_pnalloc(pp_ngx_pool_t *pool, size_t size)
     p = pp_orig.pnalloc(pool, size);
 
     if (pp_likely(pp_tls.active) && p != NULL) {
-        pp_tls.nalloc++;
         pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
     }
 
@@ -154,7 +154,6 @@ pp_pmemalign(pp_ngx_pool_t *pool, size_t size, size_t alignment)
     p = pp_orig.pmemalign(pool, size, alignment);
 
     if (pp_likely(pp_tls.active) && p != NULL) {
-        pp_tls.nalloc++;
         pp_track_alloc(pool, p, size, 0, pp_leaf_site());
     }
 
@@ -180,29 +179,38 @@ pp_pfree(pp_ngx_pool_t *pool, void *p)
 /* --- allocation: outer functions ------------------------------------- */
 
 /*
- * ngx_pcalloc() calls ngx_palloc(), which records; a build that inlined
- * ngx_palloc() into it records nothing there, so it records itself.
+ * ngx_pcalloc() calls ngx_palloc(), which records for the caller that
+ * pp_enter() saved.  In a build where it does not (ngx_palloc() inlined
+ * into it, or not hooked), pp_pcalloc_self() records instead; which of
+ * the two is installed is decided from the code, at start-up.
  */
 static void *
 pp_pcalloc(pp_ngx_pool_t *pool, size_t size)
 {
-    void      *p;
-    uint64_t   n;
+    void  *p;
 
     if (pp_unlikely(!pp_tls.active)) {
         return pp_orig.pcalloc(pool, size);
     }
 
     pp_enter();
-    n = pp_tls.nalloc;
+    p = pp_orig.pcalloc(pool, size);
+    pp_tls.depth--;
+
+    return p;
+}
+
+
+static void *
+pp_pcalloc_self(pp_ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
     p = pp_orig.pcalloc(pool, size);
 
-    if (p != NULL && pp_tls.nalloc == n) {
-        pp_tls.nalloc++;
-        pp_track_alloc(pool, p, size, size <= pool->max, pp_tls.site);
+    if (pp_likely(pp_tls.active) && p != NULL) {
+        pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
     }
-
-    pp_tls.depth--;
 
     return p;
 }
@@ -245,7 +253,6 @@ pp_create_chain_of_bufs(pp_ngx_pool_t *pool, void *bufs)
 static pp_ngx_chain_t *
 pp_alloc_chain_link(pp_ngx_pool_t *pool)
 {
-    int              hit;
     pp_site_t       *s;
     pp_ngx_chain_t  *cl;
 
@@ -253,19 +260,21 @@ pp_alloc_chain_link(pp_ngx_pool_t *pool)
         return pp_orig.alloc_chain_link(pool);
     }
 
+    if (pool->chain != NULL) {
+        /* a hit: the link comes off pool->chain, nothing is allocated */
+        s = pp_site(pp_leaf_site());
+        s->cl_hits++;
+        pp_totals.cl_hits++;
+
+        return pp_orig.alloc_chain_link(pool);
+    }
+
     pp_enter();
-    hit = (pool->chain != NULL);
     cl = pp_orig.alloc_chain_link(pool);
 
     if (cl != NULL) {
-        s = pp_site(pp_tls.site);
-        if (hit) {
-            s->cl_hits++;
-            pp_proc.totals->cl_hits++;
-        } else {
-            s->cl_misses++;
-            pp_proc.totals->cl_misses++;
-        }
+        pp_site(pp_tls.site)->cl_misses++;
+        pp_totals.cl_misses++;
     }
 
     pp_tls.depth--;
@@ -347,17 +356,81 @@ static pp_target_t  pp_targets[] = {
 };
 
 
+/* 1 if name is in POOLPROF_SKIP, a list separated by commas or spaces */
+static int
+pp_hooks_skipped(const char *skip, const char *name)
+{
+    size_t       n;
+    const char  *p;
+
+    n = strlen(name);
+
+    for (p = skip; p != NULL && *p != '\0'; /* void */) {
+        p += strspn(p, ", ");
+
+        if (strncmp(p, name, n) == 0 && (p[n] == '\0' || p[n] == ','
+                                         || p[n] == ' '))
+        {
+            return 1;
+        }
+
+        p += strcspn(p, ", ");
+    }
+
+    return 0;
+}
+
+
+/* a name in POOLPROF_SKIP that is no target is most likely a typo */
+static void
+pp_hooks_check_skip(const char *skip)
+{
+    int          found;
+    char         name[64];
+    size_t       i, n;
+    const char  *p;
+
+    for (p = skip; p != NULL && *p != '\0'; p += n) {
+        p += strspn(p, ", ");
+        n = strcspn(p, ", ");
+
+        if (n == 0) {
+            break;
+        }
+
+        found = 0;
+        for (i = 0; i < sizeof(pp_targets) / sizeof(pp_targets[0]); i++) {
+            if (strlen(pp_targets[i].name) == n
+                && strncmp(p, pp_targets[i].name, n) == 0)
+            {
+                found = 1;
+            }
+        }
+
+        if (!found) {
+            snprintf(name, sizeof(name), "%.*s", (int) (n < 60 ? n : 60), p);
+            pp_msg("POOLPROF_SKIP: %s is not a function poolprof hooks",
+                   name);
+        }
+    }
+}
+
+
 int
 pp_hooks_install(pp_elf_t *elf)
 {
     int          ok;
     char         err[160], bytes[64];
     size_t       i;
-    uintptr_t    addr;
+    uintptr_t    addr, palloc;
+    const char  *skip;
     size_t       size;
     pp_hook_t    h;
 
     ok = 0;
+    palloc = 0;
+    skip = getenv("POOLPROF_SKIP");
+    pp_hooks_check_skip(skip);
 
     for (i = 0; i < sizeof(pp_targets) / sizeof(pp_targets[0]); i++) {
 
@@ -368,10 +441,30 @@ pp_hooks_install(pp_elf_t *elf)
             continue;
         }
 
+        if (pp_hooks_skipped(skip, pp_targets[i].name)) {
+            pp_msg("not hooking %s: POOLPROF_SKIP", pp_targets[i].name);
+            continue;
+        }
+
         if (pp_elf_lookup(elf, pp_targets[i].name, &addr, &size) != 0) {
             pp_msg("not hooking %s: no such function in %s",
                    pp_targets[i].name, pp_elf_path(elf));
             continue;
+        }
+
+        if (pp_targets[i].orig == (void **) &pp_orig.pcalloc
+            && !(pp_orig.palloc != NULL
+                 && pp_patch_calls(addr, size, palloc)))
+        {
+            pp_targets[i].wrapper = (void *) pp_pcalloc_self;
+            if (pp_proc.verbose) {
+                pp_msg("ngx_pcalloc does not call a hooked ngx_palloc: "
+                       "it records its own allocations");
+            }
+        }
+
+        if (pp_targets[i].orig == (void **) &pp_orig.palloc) {
+            palloc = addr;
         }
 
         h.name = pp_targets[i].name;

@@ -501,6 +501,38 @@ pp_near_map(uintptr_t addr)
 
 
 int
+pp_patch_calls(uintptr_t addr, size_t size, uintptr_t target)
+{
+    uint32_t                 off;
+    uintptr_t                to;
+    ZydisDecoder             dec;
+    ZydisDecodedInstruction  insn;
+    ZydisDecodedOperand      ops[ZYDIS_MAX_OPERAND_COUNT];
+
+    ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+
+    for (off = 0; off < size; off += insn.length) {
+
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, (uint8_t *) addr + off,
+                                                 size - off, &insn, ops)))
+        {
+            return 0;
+        }
+
+        if ((insn.mnemonic == ZYDIS_MNEMONIC_CALL
+             || insn.mnemonic == ZYDIS_MNEMONIC_JMP)
+            && pp_branch_target(&insn, ops, addr + off, &to) == 0
+            && to == target)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
 pp_patch_check(const uint8_t *code, uintptr_t addr, size_t size, char *err,
     size_t len)
 {

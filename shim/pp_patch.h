@@ -31,6 +31,12 @@ int pp_patch_hook(pp_hook_t *h, char *err, size_t len);
 int pp_patch_check(const uint8_t *code, uintptr_t addr, size_t size,
     char *err, size_t len);
 
+/*
+ * 1 if the function at addr (size bytes, in this process) calls or
+ * jumps to target directly; 0 if not, or if a byte does not decode
+ */
+int pp_patch_calls(uintptr_t addr, size_t size, uintptr_t target);
+
 /* 1 if the process has exactly one thread (/proc/self/task) */
 int pp_patch_threads_ok(void);
 

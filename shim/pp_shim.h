@@ -86,7 +86,6 @@ typedef struct {
     uint32_t                active;     /* this thread records */
     uint32_t                depth;      /* hooked calls on the stack */
     uintptr_t               site;       /* of the outermost hooked call */
-    uint64_t                nalloc;     /* allocations recorded */
     uint64_t                countdown;  /* events to the next stack */
     uint64_t                rng;
 } pp_tls_t;
@@ -116,6 +115,9 @@ typedef struct {
 } pp_proc_t;
 
 extern pp_proc_t  pp_proc;
+
+/* this process's totals, counted privately; see pp_shm_sync() */
+extern pp_totals_t  pp_totals __attribute__((visibility("hidden")));
 
 
 /* pp_shm.c */
@@ -152,7 +154,9 @@ typedef struct {
 
 extern pp_scache_t  pp_scache[PP_SCACHE] __attribute__((visibility("hidden")));
 
-#define pp_scache_slot(key)  ((uint32_t) ((key) ^ ((key) >> 8)) & (PP_SCACHE - 1))
+/* Fibonacci hashing: the top 8 bits of key * 2^64/phi */
+#define pp_scache_slot(key)                                                  \
+    ((uint32_t) (((uint64_t) (key) * 0x9e3779b97f4a7c15ULL) >> 56))
 
 
 static inline pp_site_t *
@@ -188,8 +192,6 @@ pp_stack_sample(uintptr_t site)
 /* pp_track.c: live pools of this process */
 void pp_track_init(void);
 void pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site);
-void pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
-    uintptr_t site);
 void pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site);
 void pp_track_end(pp_ngx_pool_t *pool, int destroy);
 void pp_track_forked(void);

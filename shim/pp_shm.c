@@ -380,7 +380,7 @@ pp_shm_has_alive(pp_seg_header_t *h, pid_t pid)
  * stays hot, and copied into the shard at every pool end and at exit:
  * a live reader sees them as of the last request.
  */
-static pp_totals_t  pp_totals;
+pp_totals_t  pp_totals;
 
 
 void

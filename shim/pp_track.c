@@ -25,49 +25,12 @@ static int   pp_oom;
 
 #include <uthash.h>
 
+#include "pp_track.h"
 
-typedef struct {
-    void                   *p;
-    uint32_t                size;
-    uint32_t                freed;      /* by a no-op ngx_pfree() */
-    uint64_t                free_ns;
-    uintptr_t               free_site;
-} pp_chunk_t;
 
-typedef struct {
-    uintptr_t               key;        /* the pool */
-    uintptr_t               site;       /* that created it */
-    uint64_t                size;
-    uint64_t                created_ns;
-    uint64_t                small_allocs;
-    uint64_t                small_bytes;
-    uint64_t                large_allocs;
-    uint64_t                large_bytes;
-    uint64_t                ll_allocs;  /* made while long-lived */
-    uint64_t                ll_bytes;
-    uint64_t                created_ms; /* nginx's ngx_current_msec */
-    uint64_t                serial;     /* unique in the process */
-    pp_ngx_pool_t          *tail;       /* the last block known */
-    uint32_t                blocks;
-    int32_t                 slot;       /* in the live table, or -1 */
-    uint32_t                inherited;  /* created before fork() */
-    uint32_t                dropped;    /* counted as without a slot */
-    uint32_t                dirty;      /* its live row is behind */
-    void                   *next_spare;
-    pp_stack_t             *stack;      /* of its creation, if sampled */
-    pp_pool_t              *row;        /* of its creating site */
-    uint32_t                nfreed;     /* chunks a no-op free pinned */
-    pp_chunk_t             *log;
-    uint32_t                nlog;
-    uint32_t                cap;
-    uint32_t                truncated;  /* the log missed allocations */
-    UT_hash_handle          hh;
-} pp_live_t;
 
 
 static void pp_track_publish(pp_live_t *l, uint64_t bytes);
-static void pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size,
-    int small, uintptr_t site) __attribute__((noinline));
 static void pp_track_flush(pp_live_t *l);
 static pp_live_t *pp_track_new(void);
 static void pp_track_release(pp_live_t *l);
@@ -77,7 +40,9 @@ static void pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s,
 
 
 static pp_live_t  *pp_live;
-static pp_live_t  *pp_last;         /* most pools get runs of calls */
+/* most pools get runs of calls; never NULL, so the fast path has one test */
+static pp_live_t   pp_none = { .key = UINTPTR_MAX };
+pp_live_t         *pp_last = &pp_none;
 static uint64_t    pp_tracked;      /* chunks in every log */
 static uint64_t    pp_max_tracked = 1000000;
 static uint64_t    pp_npools;
@@ -147,12 +112,12 @@ pp_live_find(pp_ngx_pool_t *pool)
 
     key = (uintptr_t) pool;
 
-    if (pp_last != NULL && pp_last->key == key) {
+    if (pp_last->key == key) {
         return pp_last;
     }
 
     /* the live row of the pool we leave catches up */
-    if (pp_last != NULL && pp_last->dirty) {
+    if (pp_last->dirty) {
         pp_track_flush(pp_last);
     }
 
@@ -192,11 +157,11 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
         }
         HASH_DEL(pp_live, l);
         pp_npools--;
-        pp_last = NULL;
+        pp_last = &pp_none;
         pp_track_release(l);
     }
 
-    if (pp_last != NULL && pp_last->dirty) {
+    if (pp_last->dirty) {
         pp_track_flush(pp_last);
     }
 
@@ -217,6 +182,7 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     l->size = size;
     l->created_ns = pp_now();
     l->created_ms = *pp_proc.ngx_msec;
+    l->ll_ms = l->created_ms + pp_proc.long_lived_ms;
     l->serial = ++pp_serial;
     l->tail = pool;
     l->blocks = 1;
@@ -418,56 +384,8 @@ pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s, uintptr_t site)
 }
 
 
-/*
- * The common case in few instructions: a small allocation from the pool
- * of the previous call, which has grown no block, with room in its log,
- * no stack to take and the pool not long-lived.  Anything else goes the
- * whole way, below.
- */
+/* everything pp_track_alloc() leaves to the whole way */
 void
-pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
-    uintptr_t site)
-{
-    pp_live_t    *l;
-    pp_site_t    *s;
-    pp_chunk_t   *c;
-    pp_totals_t  *t;
-
-    l = pp_last;
-
-    if (pp_unlikely(l == NULL || l->key != (uintptr_t) pool || !small
-                    || pp_tls.countdown <= 1 || l->nlog == l->cap
-                    || l->tail->d.next != NULL
-                    || (intptr_t) (*pp_proc.ngx_msec - l->created_ms)
-                       >= (intptr_t) pp_proc.long_lived_ms))
-    {
-        pp_track_alloc_slow(pool, p, size, small, site);
-        return;
-    }
-
-    pp_tls.countdown--;
-
-    t = pp_proc.totals;
-    t->allocs++;
-    t->alloc_bytes += size;
-    t->small_allocs++;
-
-    s = pp_site(site);
-    s->allocs++;
-    s->alloc_bytes += size;
-
-    l->small_allocs++;
-    l->small_bytes += size;
-    l->dirty = 1;
-
-    c = &l->log[l->nlog++];
-    c->p = p;
-    c->size = (uint32_t) size;
-    c->freed = 0;
-}
-
-
-static void
 pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     uintptr_t site)
 {
@@ -731,7 +649,7 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     HASH_DEL(pp_live, l);
     pp_npools--;
     if (pp_last == l) {
-        pp_last = NULL;
+        pp_last = &pp_none;
     }
     pp_track_release(l);
 }

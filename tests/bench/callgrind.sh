@@ -23,8 +23,10 @@
 # valgrind and how many allocations each request recorded.
 #
 #   CG_N1 (default 500), CG_N2 (default 2500), CG_WORKLOADS (default
-#   "small gzip allocs"), STACKS (POOLPROF_STACKS of the sampled mode,
-#   default unset: the shim's default)
+#   "small gzip allocs"), CG_MODES (default "plain off dflt"), STACKS
+#   (POOLPROF_STACKS of the sampled mode, default unset: the shim's
+#   default), CG_KEEP (a directory: each run's callgrind output is kept
+#   there as WORKLOAD.MODE.N, for callgrind_annotate)
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -35,6 +37,7 @@ pp_need_nginx
 CG_N1=${CG_N1:-500}
 CG_N2=${CG_N2:-2500}
 CG_WORKLOADS=${CG_WORKLOADS:-small gzip allocs}
+CG_MODES=${CG_MODES:-plain off dflt}
 
 . "$top_srcdir/tests/bench/workloads.sh"
 CG_WORKLOADS=$(pp_bench_only "$CG_WORKLOADS")
@@ -127,6 +130,11 @@ cg_run()
     cg_pid=
     pp_nginx_pid=
 
+    if [ -n "${CG_KEEP:-}" ]; then
+        mkdir -p "$CG_KEEP"
+        cp "$PP_TMP/cg.out" "$CG_KEEP/${2#/}.$1.$3"
+    fi
+
     ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$PP_TMP/cg.out")
     [ -n "$ir" ] || ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' \
                              "$PP_TMP/cg.out")
@@ -162,7 +170,8 @@ for wl in $CG_WORKLOADS; do
     if [ "$wl" = gzip ]; then
         n1=$((CG_N1 / 25)) n2=$((CG_N2 / 25))
     fi
-    for mode in plain off dflt; do
+    per_plain=0 per_off=0 per_dflt=0 apr_off=0
+    for mode in $CG_MODES; do
         # shellcheck disable=SC2046  # the fields of one line
         set -- $(cg_run $mode "/$wl" "$n1")
         ir1=$1 a1=$2 p1=$3 s1=$4
@@ -188,6 +197,8 @@ for wl in $CG_WORKLOADS; do
     # shellcheck disable=SC2154
     awk -v p="$per_plain" -v o="$per_off" -v d="$per_dflt" \
         -v ao="$apr_off" -v wl="$wl" 'BEGIN {
+        if (p == 0 || o == 0 || d == 0)
+            exit
         printf "# cg %s: per request plain %d Ir, stacks off %d Ir (ratio %.3f, +%.1f%%), default sampling %d Ir (ratio %.3f, +%.1f%%)\n",
             wl, p, o, o / p, 100 * (o / p - 1), d, d / p, 100 * (d / p - 1)
         if (wl == "small")

@@ -91,6 +91,8 @@ static ngx_int_t ngx_http_pp_test_noop_common(ngx_http_request_t *r,
     size_t size) NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_allocs_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
+static ngx_int_t ngx_http_pp_test_pcallocs_handler(ngx_http_request_t *r)
+    NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_body_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_send_text(ngx_http_request_t *r,
@@ -147,6 +149,9 @@ static ngx_http_pp_test_mode_t  ngx_http_pp_test_modes[] = {
 
     { ngx_string("allocs"), ngx_http_pp_test_allocs_handler,
       ngx_string("allocs ok\n") },
+
+    { ngx_string("pcallocs"), ngx_http_pp_test_pcallocs_handler,
+      ngx_string("pcallocs ok\n") },
 
     { ngx_string("body"), ngx_http_pp_test_body_handler,
       ngx_null_string },
@@ -675,6 +680,40 @@ ngx_http_pp_test_allocs_handler(ngx_http_request_t *r)
 
         p = ngx_palloc(r->pool, lcf->size);
         if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        *p = (u_char) i;
+    }
+
+    return ngx_http_pp_test_send_ok(r);
+}
+
+
+/*
+ * The same with ngx_pcalloc(), which calls ngx_palloc().  Per request,
+ * at this function:
+ *   ngx_pcalloc(r->pool, S)   R calls
+ */
+
+static ngx_int_t
+ngx_http_pp_test_pcallocs_handler(ngx_http_request_t *r)
+{
+    u_char                       *p;
+    ngx_int_t                     i, rc;
+    ngx_http_pp_test_loc_conf_t  *lcf;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_poolprof_test_module);
+
+    for (i = 0; i < lcf->repeat; i++) {
+
+        p = ngx_pcalloc(r->pool, lcf->size);
+        if (p == NULL || *p != 0) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
