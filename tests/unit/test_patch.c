@@ -79,6 +79,7 @@ FIXTURES(WRAPPER)
 static fixture_t  fixtures[] = { FIXTURES(ENTRY) };
 
 extern int        pp_fx_counter;
+long pp_fx_helper(long a, long b);
 
 static int        testno, failed;
 static long       cells[NINPUTS][2];
@@ -331,6 +332,23 @@ check_misc(void)
     ok(pp_elf_exports("pp_fx_no_such_function") == 0
        && pp_elf_exports("ZydisDecoderInit") == 0 && pp_elf_exports("") == 0,
        "pp_elf_exports: missing and imported names");
+
+    /* which functions call which: ngx_pcalloc's wrapper is chosen so */
+    ok(pp_elf_find("pp_fx_push_mov_call", &addr, &size) == 0
+       && pp_patch_calls(addr, size, (uintptr_t) pp_fx_helper) == 1,
+       "pp_patch_calls: a call rel32 of the target");
+    ok(pp_elf_find("pp_fx_tailjmp", &addr, &size) == 0
+       && pp_patch_calls(addr, size, (uintptr_t) pp_fx_helper) == 1,
+       "pp_patch_calls: a tail jmp rel32 to the target");
+    ok(pp_elf_find("pp_fx_push_mov_call", &addr, &size) == 0
+       && pp_patch_calls(addr, size, (uintptr_t) pp_fx_riplea) == 0,
+       "pp_patch_calls: a call of another function");
+    ok(pp_elf_find("pp_fx_riplea", &addr, &size) == 0
+       && pp_patch_calls(addr, size, (uintptr_t) pp_fx_helper) == 0,
+       "pp_patch_calls: no call at all");
+    ok(pp_elf_find("pp_fx_push_mov_call", &addr, &size) == 0
+       && pp_patch_calls(addr, 4, (uintptr_t) pp_fx_helper) == 0,
+       "pp_patch_calls: a call past the given size is not seen");
 
     pp_patch_hexdump((uintptr_t) pp_fx_tiny, 3, buf, sizeof(buf));
     ok(strcmp(buf, "89 f8 c3") == 0, "pp_patch_hexdump: \"%s\"", buf);
