@@ -35,6 +35,7 @@ static void pp_track_flush(pp_live_t *l);
 static pp_live_t *pp_track_new(void);
 static void pp_track_release(pp_live_t *l);
 static void pp_track_blocks(pp_live_t *l);
+static void pp_track_tick(int all);
 static void pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s,
     uintptr_t site);
 
@@ -43,10 +44,16 @@ static pp_live_t  *pp_live;
 /* most pools get runs of calls; never NULL, so the fast path has one test */
 static pp_live_t   pp_none = { .key = UINTPTR_MAX };
 pp_live_t         *pp_last = &pp_none;
+static pp_live_t  *pp_prev = &pp_none;      /* the one before: requests
+                                               go back and forth between
+                                               their pool and c->pool */
 static uint64_t    pp_tracked;      /* chunks in every log */
 static uint64_t    pp_max_tracked = 1000000;
 static uint64_t    pp_npools;
 static uint64_t    pp_serial;       /* pools created, fork() included */
+static uint64_t    pp_pub_serial;   /* pools up to it went through a tick */
+static uintptr_t   pp_tick_ms;      /* nginx's clock at the last tick */
+static int         pp_lazy;         /* publish at ticks, not at creation */
 static pp_live_t  *pp_spare;        /* released, with their logs */
 static uint32_t    pp_nspare;
 
@@ -83,12 +90,15 @@ pp_track_init(void)
     ll = pp_proc.seg->long_lived_ns;
     pp_proc.long_lived_ms = ll == PP_LONG_LIVED_OFF ? INT64_MAX : ll / 1000000;
 
+    pp_lazy = 1;
+
     if (pp_proc.ngx_msec == NULL) {
         /* no clock: every pool is as old as it was at birth */
         pp_proc.ngx_msec = &pp_no_msec;
         if (pp_proc.long_lived_ms != 0) {
             pp_proc.long_lived_ms = INT64_MAX;
         }
+        pp_lazy = 0;
     }
 
     pp_live_init();
@@ -121,11 +131,19 @@ pp_live_find(pp_ngx_pool_t *pool)
         pp_track_flush(pp_last);
     }
 
-    HASH_FIND(hh, pp_live, &key, sizeof(uintptr_t), l);
+    if (pp_prev->key == key) {
+        l = pp_prev;
 
-    if (l != NULL) {
-        pp_last = l;
+    } else {
+        HASH_FIND(hh, pp_live, &key, sizeof(uintptr_t), l);
+
+        if (l == NULL) {
+            return NULL;
+        }
     }
+
+    pp_prev = pp_last;
+    pp_last = l;
 
     return l;
 }
@@ -158,11 +176,18 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
         HASH_DEL(pp_live, l);
         pp_npools--;
         pp_last = &pp_none;
+        if (pp_prev == l) {
+            pp_prev = &pp_none;
+        }
         pp_track_release(l);
     }
 
     if (pp_last->dirty) {
         pp_track_flush(pp_last);
+    }
+
+    if (*pp_proc.ngx_msec != pp_tick_ms) {
+        pp_track_tick(0);
     }
 
     if (pp_npools >= pp_max_pools) {
@@ -203,9 +228,46 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     }
 
     pp_npools++;
+    pp_prev = pp_last;
     pp_last = l;
 
-    pp_track_publish(l, 0);
+    if (!pp_lazy) {
+        pp_track_publish(l, 0);
+    }
+}
+
+
+/*
+ * Live pools are published lazily: a pool that ends within the
+ * millisecond of nginx's clock that created it, as most request pools
+ * do, never takes a slot.  At the first pool creation after the clock
+ * moved, the pools created since the last tick and still alive are
+ * published; they are the tail of the table's insertion order.  "all"
+ * (exit) publishes every one, whatever the clock.
+ */
+static void
+pp_track_tick(int all)
+{
+    pp_live_t        *l;
+    UT_hash_table    *tbl;
+
+    pp_tick_ms = *pp_proc.ngx_msec;
+
+    if (pp_live != NULL) {
+        tbl = pp_live->hh.tbl;
+
+        for (l = ELMT_FROM_HH(tbl, tbl->tail);
+             l != NULL && (all || l->serial > pp_pub_serial);
+             l = l->hh.prev)
+        {
+            if (l->slot < 0 && !l->dropped) {
+                pp_track_publish(l, l->blocks > 1
+                                    ? l->small_bytes + l->large_bytes : 0);
+            }
+        }
+    }
+
+    pp_pub_serial = pp_serial;
 }
 
 
@@ -227,7 +289,7 @@ pp_track_new(void)
 
     log = l->log;
     cap = l->cap;
-    memset(l, 0, sizeof(pp_live_t));
+    *l = (pp_live_t) { 0 };     /* stores inline: no call of memset() */
 
     if (pp_tracked + cap > pp_max_tracked) {
         free(log);
@@ -334,7 +396,10 @@ pp_track_blocks(pp_live_t *l)
     if (l->slot >= 0) {
         pp_proc.live[l->slot].blocks = n;
 
-    } else {
+    } else if (!pp_lazy || l->serial <= pp_pub_serial
+               || *pp_proc.ngx_msec != l->created_ms)
+    {
+        /* a pool in the millisecond that created it waits for a tick */
         pp_track_publish(l, l->small_bytes + l->large_bytes);
     }
 }
@@ -651,6 +716,9 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     if (pp_last == l) {
         pp_last = &pp_none;
     }
+    if (pp_prev == l) {
+        pp_prev = &pp_none;
+    }
     pp_track_release(l);
 }
 
@@ -675,6 +743,8 @@ pp_track_forked(void)
         l->stack = NULL;
         pp_track_publish(l, 0);
     }
+
+    pp_pub_serial = pp_serial;
 }
 
 
@@ -683,6 +753,8 @@ void
 pp_track_exit(void)
 {
     pp_live_t  *l, *tmp;
+
+    pp_track_tick(1);
 
     HASH_ITER(hh, pp_live, l, tmp) {
         pp_track_flush(l);
