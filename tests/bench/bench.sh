@@ -15,7 +15,9 @@
 #   SEGDIR (where the segment lives, default /dev/shm as in production),
 #   PIN (default 1: the worker on CPU 0 (worker_cpu_affinity), wrk on
 #   CPU 1 (taskset); on this 2-vCPU guest unpinned runs of the same
-#   configuration vary by up to 40%, pinned ones by about 10%)
+#   configuration vary by up to 40%, pinned ones by about 10%), WARMUP
+#   (default 1: one plain and one shim run per workload before the
+#   rounds, not counted; the first runs on a cold guest are slow)
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -29,6 +31,7 @@ CONNS=${CONNS:-16}
 WORKLOADS=${WORKLOADS:-small gzip allocs}
 SEGDIR=${SEGDIR:-/dev/shm}
 PIN=${PIN:-1}
+WARMUP=${WARMUP:-1}
 
 WRK=wrk
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null
@@ -142,6 +145,10 @@ echo "# other load before: $(busy) of all CPUs busy, load average" \
 
 for wl in $WORKLOADS; do
     : > "$PP_TMP/r.$wl"
+    if [ "$WARMUP" = 1 ]; then
+        run plain "/$wl" >/dev/null
+        run off "/$wl" >/dev/null
+    fi
     i=0
     while [ $i -lt "$PAIRS" ]; do
         # shellcheck disable=SC2046  # the fields of one line

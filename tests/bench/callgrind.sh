@@ -26,7 +26,8 @@
 #   "small gzip allocs"), CG_MODES (default "plain off dflt"), STACKS
 #   (POOLPROF_STACKS of the sampled mode, default unset: the shim's
 #   default), CG_KEEP (a directory: each run's callgrind output is kept
-#   there as WORKLOAD.MODE.N, for callgrind_annotate)
+#   there as WORKLOAD.MODE.N, for callgrind_annotate), CG_ARGS (more
+#   options for valgrind, such as --cache-sim=yes)
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -76,7 +77,7 @@ cg_run()
         rm -f "$CG_SEG" "$pp__p/nginx.pid" "$PP_TMP/cg.out"
 
         # shellcheck disable=SC2086
-        env $env valgrind --tool=callgrind --trace-children=no \
+        env $env valgrind --tool=callgrind --trace-children=no ${CG_ARGS:-} \
             --callgrind-out-file="$PP_TMP/cg.out" \
             "$NGINX" -p "$pp__p/" -c "$pp__p/conf/nginx.conf" \
             2>"$PP_TMP/cg.stderr" &
