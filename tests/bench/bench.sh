@@ -17,7 +17,9 @@
 #   CPU 1 (taskset); on this 2-vCPU guest unpinned runs of the same
 #   configuration vary by up to 40%, pinned ones by about 10%), WARMUP
 #   (default 1: one plain and one shim run per workload before the
-#   rounds, not counted; the first runs on a cold guest are slow)
+#   rounds, not counted; the first runs on a cold guest are slow),
+#   SHIM_ENV (more environment for both shim runs, such as
+#   POOLPROF_SKIP=...: what part of the cost a group of hooks makes)
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -65,9 +67,9 @@ run()
     case $1 in
         plain) PP_PRELOAD='' PP_ENV='' ;;
         off)   PP_PRELOAD=$PP_SHIM
-               PP_ENV="POOLPROF_SEGMENT=$SEG POOLPROF_STACKS=0" ;;
+               PP_ENV="POOLPROF_SEGMENT=$SEG POOLPROF_STACKS=0 ${SHIM_ENV:-}" ;;
         dflt)  PP_PRELOAD=$PP_SHIM
-               PP_ENV="POOLPROF_SEGMENT=$SEG ${STACKS:+POOLPROF_STACKS=$STACKS}" ;;
+               PP_ENV="POOLPROF_SEGMENT=$SEG ${STACKS:+POOLPROF_STACKS=$STACKS} ${SHIM_ENV:-}" ;;
     esac
 
     rm -f "$SEG"
@@ -138,7 +140,8 @@ echo "# machine: $(nproc) cores, $(sed -n 's/model name.*: //p' /proc/cpuinfo | 
      "kernel $(uname -r)"
 echo "# nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //')  rounds: $PAIRS" \
      "(plain, stacks off, stacks ${STACKS:-default})  duration: ${DURATION}s" \
-     " connections: $CONNS  segment: $SEGDIR  pinned: $PIN"
+     " connections: $CONNS  segment: $SEGDIR  pinned: $PIN" \
+     "${SHIM_ENV:+ shim runs with: $SHIM_ENV}"
 
 echo "# other load before: $(busy) of all CPUs busy, load average" \
      "$(cut -d' ' -f1-3 /proc/loadavg)"
