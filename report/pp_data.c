@@ -141,6 +141,40 @@ pp_status_name(uint32_t status)
 
 
 
+/*
+ * Each warning reaches stderr once per run of the program, although
+ * --watch and --diff read the segment, and so warn, again and again;
+ * the report's own list (the JSON's "warnings") keeps them all.
+ */
+static void
+pp_report_warn_print(const char *s)
+{
+    char           **p;
+    size_t           i;
+    static char    **printed;
+    static size_t    nprinted;
+
+    for (i = 0; i < nprinted; i++) {
+        if (strcmp(printed[i], s) == 0) {
+            return;
+        }
+    }
+
+    fprintf(stderr, "poolprof-report: warning: %s\n", s);
+
+    p = realloc(printed, (nprinted + 1) * sizeof(char *));
+    if (p == NULL) {
+        return;
+    }
+
+    printed = p;
+    printed[nprinted] = strdup(s);
+    if (printed[nprinted] != NULL) {
+        nprinted++;
+    }
+}
+
+
 void
 pp_report_warn(pp_report_t *r, const char *fmt, ...)
 {
@@ -166,7 +200,7 @@ pp_report_warn(pp_report_t *r, const char *fmt, ...)
         }
     }
 
-    fprintf(stderr, "poolprof-report: warning: %s\n", s);
+    pp_report_warn_print(s);
 
     w = realloc(r->warnings, (r->nwarnings + 1) * sizeof(char *));
     if (w == NULL) {

@@ -20,7 +20,7 @@ pp_need timeout
 R=$PP_REPORT
 T=$PP_TMP
 
-N=43
+N=45
 pp_plan $N
 
 # bad DESC RC PATTERN ARGS...: poolprof-report ARGS exits RC within 20 s,
@@ -185,6 +185,13 @@ pp_is "$?:$(jq '[.warnings[] | select(test("cannot read .*showing offsets"))]
 "$R" --color never --top 1000 "$SEG" > "$T/gone.txt" 2>&1
 pp_ok "the module deleted: its sites as object+offset" \
     grep -q "ngx_http_poolprof_test_module.so+0x" "$T/gone.txt"
+# without a terminal --watch prints a report every second: the warning
+# goes to stderr once, not once a report
+timeout 3.5 "$R" --watch 1 "$SEG" > "$T/watch.out" 2> "$T/watch.err"
+pp_ok "the module deleted, --watch 1 for 3.5 s: more than one report" \
+    test "$(grep -c 'top sites' "$T/watch.out")" -ge 2
+pp_is "$(grep -c '^poolprof-report: warning: cannot read' "$T/watch.err")" 1 \
+    "the module deleted, --watch: the warning once, not once a report"
 
 cp "$PP_SHIM" "$PP_MODULE"
 "$R" --format json "$SEG" > "$T/other.json" 2> "$T/err"
