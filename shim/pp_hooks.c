@@ -264,7 +264,7 @@ pp_alloc_chain_link(pp_ngx_pool_t *pool)
         /* a hit: the link comes off pool->chain, nothing is allocated */
         s = pp_site(pp_leaf_site());
         s->cl_hits++;
-        pp_totals.cl_hits++;
+        pp_proc.totals->cl_hits++;
 
         return pp_orig.alloc_chain_link(pool);
     }
@@ -274,7 +274,7 @@ pp_alloc_chain_link(pp_ngx_pool_t *pool)
 
     if (cl != NULL) {
         pp_site(pp_tls.site)->cl_misses++;
-        pp_totals.cl_misses++;
+        pp_proc.totals->cl_misses++;
     }
 
     pp_tls.depth--;

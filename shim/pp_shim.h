@@ -98,7 +98,7 @@ typedef struct {
     pp_seg_header_t        *seg;
     size_t                  seg_size;
     pp_shard_t             *shard;
-    pp_totals_t            *totals;         /* private; see pp_shm_sync() */
+    pp_totals_t            *totals;         /* in the shard */
     pp_site_t              *sites;
     pp_pool_t              *pools;
     pp_tag_t               *tags;
@@ -116,15 +116,11 @@ typedef struct {
 
 extern pp_proc_t  pp_proc;
 
-/* this process's totals, counted privately; see pp_shm_sync() */
-extern pp_totals_t  pp_totals __attribute__((visibility("hidden")));
-
 
 /* pp_shm.c */
 int pp_shm_create(const char *path, size_t size, char *err, size_t len);
 int pp_shm_claim(void);
 void pp_shm_exit(int code);
-void pp_shm_sync(void);
 void pp_shm_objects(void);
 
 /* pp_table.c */

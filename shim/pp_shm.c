@@ -375,21 +375,6 @@ pp_shm_has_alive(pp_seg_header_t *h, pid_t pid)
 }
 
 
-/*
- * The totals are counted in private memory, one cache line set that
- * stays hot, and copied into the shard at every pool end and at exit:
- * a live reader sees them as of the last request.
- */
-pp_totals_t  pp_totals;
-
-
-void
-pp_shm_sync(void)
-{
-    memcpy(&pp_proc.shard->totals, &pp_totals, sizeof(pp_totals_t));
-}
-
-
 /* claims a free shard for this process (or the one an exec left us) */
 int
 pp_shm_claim(void)
@@ -442,8 +427,9 @@ pp_shm_claim(void)
     mine->start_mono_ns = pp_now();
     mine->proc_starttime = pp_proc_starttime(pid);
 
-    memset(&pp_totals, 0, sizeof(pp_totals_t));
-    pp_proc.totals = &pp_totals;
+    /* counted in place: a live reader sees them as they change */
+    memset(&mine->totals, 0, sizeof(pp_totals_t));
+    pp_proc.totals = &mine->totals;
     pp_proc.shard = mine;
     pp_proc.pid = pid;
     pp_proc.sites = (pp_site_t *) ((char *) mine + h->sites_off);
@@ -485,7 +471,6 @@ pp_shm_exit(int code)
         sh->role = (uint32_t) *pp_proc.ngx_process;
     }
 
-    pp_shm_sync();
     sh->exit_code = (uint32_t) code;
     sh->end_mono_ns = pp_now();
     __atomic_store_n(&sh->state, PP_SHARD_EXITED, __ATOMIC_RELEASE);

@@ -654,8 +654,6 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         t->pool_resets++;
     }
 
-    pp_shm_sync();
-
     l = pp_live_find(pool);
     if (l == NULL) {
         return;

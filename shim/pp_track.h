@@ -71,6 +71,7 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     pp_live_t    *l;
     pp_site_t    *s;
     pp_chunk_t   *c;
+    pp_totals_t  *t;
 
     l = pp_last;
 
@@ -85,9 +86,10 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
 
     pp_tls.countdown--;
 
-    pp_totals.allocs++;
-    pp_totals.alloc_bytes += size;
-    pp_totals.small_allocs++;
+    t = pp_proc.totals;
+    t->allocs++;
+    t->alloc_bytes += size;
+    t->small_allocs++;
 
     s = pp_site(site);
     s->allocs++;

@@ -35,7 +35,7 @@ noop()
          | .noop_frees] | add // 0" "$1"
 }
 
-pp_plan 23
+pp_plan 25
 
 pp_nginx_start || pp_done
 pp_ok "warm-up requests" pp_requests 5 /child
@@ -53,6 +53,16 @@ pp_is "$(jq '[.pools[] | select(.symbol == "ngx_http_pp_test_child_pool_handler"
     "diff: no child pools between"
 pp_is "$(jq '.warnings | length' "$PP_TMP/diff.json")" 0 \
     "diff: a base that is an earlier copy gives no warning"
+# the totals are counted in place, like the rows: a live read agrees
+"$R" --format json "$PP_TMP/b.seg" > "$PP_TMP/b.json" 2> "$PP_TMP/err" \
+    || pp_diag "$(cat "$PP_TMP/err")"
+pp_is "$(jq '"\(.totals.allocs) \(.totals.alloc_bytes)"' "$PP_TMP/b.json")" \
+    "$(jq '"\([.sites[].allocs] | add) \([.sites[].alloc_bytes] | add)"' \
+          "$PP_TMP/b.json")" \
+    "live: total allocations and bytes equal the sums of the sites' rows"
+pp_is "$(jq '.totals.noop_frees' "$PP_TMP/b.json")" \
+    "$(jq '[.sites[].noop_frees] | add' "$PP_TMP/b.json")" \
+    "live: total no-op frees equal the sum of the sites' rows"
 "$R" --diff "$PP_TMP/b.seg" "$PP_TMP/a.seg" > /dev/null 2> "$PP_TMP/err"
 pp_ok "diff: a later base is named as such" \
     grep -q "not an earlier copy" "$PP_TMP/err"
