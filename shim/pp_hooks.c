@@ -356,25 +356,45 @@ static pp_target_t  pp_targets[] = {
 };
 
 
-/* 1 if name is in POOLPROF_SKIP, a list separated by commas or spaces */
+/*
+ * The next name in POOLPROF_SKIP, a list separated by commas or spaces:
+ * *tok and *n; 0 at the end
+ */
+static int
+pp_hooks_next(const char **p, const char **tok, size_t *n)
+{
+    if (*p == NULL) {
+        return 0;
+    }
+
+    *p += strspn(*p, ", ");
+    *tok = *p;
+    *n = strcspn(*p, ", ");
+    *p += *n;
+
+    return *n != 0;
+}
+
+
+/* 1 if name is the n bytes at tok */
+static int
+pp_hooks_is(const char *name, const char *tok, size_t n)
+{
+    return strlen(name) == n && strncmp(tok, name, n) == 0;
+}
+
+
+/* 1 if name is in POOLPROF_SKIP */
 static int
 pp_hooks_skipped(const char *skip, const char *name)
 {
     size_t       n;
-    const char  *p;
+    const char  *tok;
 
-    n = strlen(name);
-
-    for (p = skip; p != NULL && *p != '\0'; /* void */) {
-        p += strspn(p, ", ");
-
-        if (strncmp(p, name, n) == 0 && (p[n] == '\0' || p[n] == ','
-                                         || p[n] == ' '))
-        {
+    while (pp_hooks_next(&skip, &tok, &n)) {
+        if (pp_hooks_is(name, tok, n)) {
             return 1;
         }
-
-        p += strcspn(p, ", ");
     }
 
     return 0;
@@ -385,32 +405,19 @@ pp_hooks_skipped(const char *skip, const char *name)
 static void
 pp_hooks_check_skip(const char *skip)
 {
-    int          found;
-    char         name[64];
     size_t       i, n;
-    const char  *p;
+    const char  *tok;
 
-    for (p = skip; p != NULL && *p != '\0'; p += n) {
-        p += strspn(p, ", ");
-        n = strcspn(p, ", ");
-
-        if (n == 0) {
-            break;
-        }
-
-        found = 0;
+    while (pp_hooks_next(&skip, &tok, &n)) {
         for (i = 0; i < sizeof(pp_targets) / sizeof(pp_targets[0]); i++) {
-            if (strlen(pp_targets[i].name) == n
-                && strncmp(p, pp_targets[i].name, n) == 0)
-            {
-                found = 1;
+            if (pp_hooks_is(pp_targets[i].name, tok, n)) {
+                break;
             }
         }
 
-        if (!found) {
-            snprintf(name, sizeof(name), "%.*s", (int) (n < 60 ? n : 60), p);
-            pp_msg("POOLPROF_SKIP: %s is not a function poolprof hooks",
-                   name);
+        if (i == sizeof(pp_targets) / sizeof(pp_targets[0])) {
+            pp_msg("POOLPROF_SKIP: %.*s is not a function poolprof hooks",
+                   (int) (n < 60 ? n : 60), tok);
         }
     }
 }
