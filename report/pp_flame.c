@@ -75,6 +75,7 @@ static void pp_svg_head(pp_svg_t *s, const pp_flame_opts_t *o,
 static void pp_svg_node(pp_svg_t *s, const pp_fnode_t *n, const char *name,
     double x, unsigned depth);
 static void pp_flame_free_node(pp_fnode_t *n);
+static uint64_t pp_flame_sum(uint64_t a, uint64_t b);
 
 
 /*
@@ -225,6 +226,13 @@ pp_flame_node(pp_fnode_t *n, const char *name, int create)
 }
 
 
+static uint64_t
+pp_flame_sum(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+
 int
 pp_flame_add(pp_flame_t *f, const char *const *frames, size_t n,
     uint64_t value)
@@ -260,16 +268,20 @@ pp_flame_add(pp_flame_t *f, const char *const *frames, size_t n,
         }
     }
 
+    /*
+     * Sums saturate: hostile counts that wrapped would leave a parent
+     * smaller than its child, and the child's box wider than the image.
+     */
     node = &f->root;
-    node->total += value;
+    node->total = pp_flame_sum(node->total, value);
 
     for (i = 0; i < n; i++) {
         node = pp_flame_node(node, frames[i] != NULL ? frames[i]
                                                      : "[unknown]", 0);
-        node->total += value;
+        node->total = pp_flame_sum(node->total, value);
     }
 
-    node->self += value;
+    node->self = pp_flame_sum(node->self, value);
 
     if (n > f->depth) {
         f->depth = (unsigned) n;

@@ -107,6 +107,29 @@ pp_count(const char *s, const char *what)
 }
 
 
+/* the widest rect of an SVG */
+static double
+pp_max_width(const char *s)
+{
+    double  w, max;
+
+    max = 0;
+
+    while ((s = strstr(s, "<rect ")) != NULL) {
+        s = strstr(s, " width=\"");
+        if (s == NULL) {
+            break;
+        }
+
+        s += sizeof(" width=\"") - 1;
+        w = strtod(s, NULL);
+        max = w > max ? w : max;
+    }
+
+    return max;
+}
+
+
 /* 1 valid, 0 invalid, -1 no xmllint */
 static int
 pp_xmllint(const char *doc)
@@ -346,6 +369,20 @@ main(int argc, char **argv)
     rc = pp_render(&a, f, 0, NULL);
     pp_ok(rc == 0 && strcmp(a.buf, "[unknown] 2\nm;[unknown] 3\n") == 0,
           "no frames or a NULL name: [unknown]; a zero value: nothing");
+    free(a.buf);
+    pp_flame_free(f);
+
+    /* counts that would wrap: the sums saturate, no box outgrows the image */
+
+    f = pp_flame_new();
+    pp_add(f, "main;a", UINT64_MAX - 5);
+    pp_add(f, "main;b", 10);
+    rc = pp_render(&a, f, 1, NULL);
+    pp_ok(rc == 0 && strstr(a.buf, "<title>all (18446744073709551615, "
+                                   "100.00%)</title>") != NULL
+          && pp_max_width(a.buf) <= 1200.0,
+          "sums that would wrap saturate; widest box %.2f of 1200",
+          rc == 0 ? pp_max_width(a.buf) : -1.0);
     free(a.buf);
     pp_flame_free(f);
 
