@@ -144,15 +144,18 @@ pp_status_name(uint32_t status)
 /*
  * Each warning reaches stderr once per run of the program, although
  * --watch and --diff read the segment, and so warn, again and again;
- * the report's own list (the JSON's "warnings") keeps them all.
+ * the report's own list (the JSON's "warnings") keeps them all.  The
+ * first PP_WARN_KEEP are remembered: a program that reads many bad
+ * segments (the fuzz target) must not grow without bound.
  */
+#define PP_WARN_KEEP  64
+
 static void
 pp_report_warn_print(const char *s)
 {
-    char           **p;
-    size_t           i;
-    static char    **printed;
-    static size_t    nprinted;
+    size_t         i;
+    static char   *printed[PP_WARN_KEEP];
+    static size_t  nprinted;
 
     for (i = 0; i < nprinted; i++) {
         if (strcmp(printed[i], s) == 0) {
@@ -162,15 +165,9 @@ pp_report_warn_print(const char *s)
 
     fprintf(stderr, "poolprof-report: warning: %s\n", s);
 
-    p = realloc(printed, (nprinted + 1) * sizeof(char *));
-    if (p == NULL) {
-        return;
-    }
-
-    printed = p;
-    printed[nprinted] = strdup(s);
-    if (printed[nprinted] != NULL) {
-        nprinted++;
+    if (nprinted < PP_WARN_KEEP) {
+        printed[nprinted] = strdup(s);
+        nprinted += (printed[nprinted] != NULL);
     }
 }
 
