@@ -15,6 +15,7 @@
 
 #include "pp_shim.h"
 #include "pp_track.h"
+#include "pp_small.h"
 #include "pp_elf.h"
 #include "pp_patch.h"
 
@@ -216,6 +217,62 @@ pp_pcalloc_self(pp_ngx_pool_t *pool, size_t size)
 }
 
 
+/*
+ * The same three, for an nginx whose functions pp_small_verify() found
+ * to allocate as pp_small() does: the common case never leaves the
+ * wrapper, anything else goes the way above.
+ */
+static void *(*pp_pcalloc_rest)(pp_ngx_pool_t *pool, size_t size)
+    = pp_pcalloc;
+
+
+static void *
+pp_palloc_small(pp_ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    if (pp_likely(pp_tls.active) && pp_likely(size <= pool->max)
+        && pp_likely((p = pp_small(pool, size, 1)) != NULL))
+    {
+        return pp_track_alloc(pool, p, size, 1, pp_leaf_site());
+    }
+
+    return pp_palloc(pool, size);
+}
+
+
+static void *
+pp_pnalloc_small(pp_ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    if (pp_likely(pp_tls.active) && pp_likely(size <= pool->max)
+        && pp_likely((p = pp_small(pool, size, 0)) != NULL))
+    {
+        return pp_track_alloc(pool, p, size, 1, pp_leaf_site());
+    }
+
+    return pp_pnalloc(pool, size);
+}
+
+
+static void *
+pp_pcalloc_small(pp_ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    if (pp_likely(pp_tls.active) && pp_likely(size <= pool->max)
+        && pp_likely((p = pp_small(pool, size, 1)) != NULL))
+    {
+        /* recorded first, so that the zeroing ends the call */
+        pp_track_alloc(pool, p, size, 1, pp_leaf_site());
+        return memset(p, 0, size);
+    }
+
+    return pp_pcalloc_rest(pool, size);
+}
+
+
 #define pp_outer(name, type, call)                                           \
     if (pp_unlikely(!pp_tls.active)) {                                       \
         return pp_orig.name call;                                            \
@@ -331,20 +388,26 @@ typedef struct {
     const char             *name;
     void                   *wrapper;
     void                  **orig;
+    void                   *small;      /* if pp_small_verify() says so */
+    int                     how;        /* PP_SMALL_*, for it */
 } pp_target_t;
 
 
 #define pp_target(fn, field)                                                 \
-    { "ngx_" #fn, (void *) pp_##field, (void **) &pp_orig.field }
+    { "ngx_" #fn, (void *) pp_##field, (void **) &pp_orig.field, NULL, 0 }
+
+#define pp_target_small(fn, how)                                             \
+    { "ngx_" #fn, (void *) pp_##fn, (void **) &pp_orig.fn,                   \
+      (void *) pp_##fn##_small, how }
 
 /* ngx_destroy_pool first: without it, no lifetime is hooked */
 static pp_target_t  pp_targets[] = {
     pp_target(destroy_pool, destroy_pool),
     pp_target(create_pool, create_pool),
     pp_target(reset_pool, reset_pool),
-    pp_target(palloc, palloc),
-    pp_target(pnalloc, pnalloc),
-    pp_target(pcalloc, pcalloc),
+    pp_target_small(palloc, PP_SMALL_ALIGN),
+    pp_target_small(pnalloc, PP_SMALL_RAW),
+    pp_target_small(pcalloc, PP_SMALL_ZERO),
     pp_target(pmemalign, pmemalign),
     pp_target(pfree, pfree),
     pp_target(pool_cleanup_add, cleanup_add),
@@ -354,6 +417,38 @@ static pp_target_t  pp_targets[] = {
     pp_target(chain_get_free_buf, get_free_buf),
     pp_target(chain_update_chains, update_chains),
 };
+
+
+/*
+ * The wrapper that allocates small blocks itself, if nginx's function
+ * (its original, orig) does exactly what it would do
+ */
+static void *
+pp_hooks_choose(pp_hook_t *h, void *orig)
+{
+    pp_target_t  *t;
+
+    t = h->data;
+
+    if (!pp_small_verify((uintptr_t) orig, t->how)) {
+        if (pp_proc.verbose) {
+            pp_msg("%s allocates otherwise than expected: its small "
+                   "allocations go through it", t->name);
+        }
+
+        return NULL;
+    }
+
+    if (t->orig == (void **) &pp_orig.pcalloc) {
+        pp_pcalloc_rest = h->wrapper;
+    }
+
+    if (pp_proc.verbose) {
+        pp_msg("%s: small allocations made in the wrapper", t->name);
+    }
+
+    return t->small;
+}
 
 
 /*
@@ -426,11 +521,11 @@ pp_hooks_check_skip(const char *skip)
 int
 pp_hooks_install(pp_elf_t *elf)
 {
-    int          ok;
+    int          ok, small;
     char         err[160], bytes[64];
     size_t       i;
     uintptr_t    addr, palloc;
-    const char  *skip;
+    const char  *skip, *s;
     size_t       size;
     pp_hook_t    h;
 
@@ -438,6 +533,9 @@ pp_hooks_install(pp_elf_t *elf)
     palloc = 0;
     skip = getenv("POOLPROF_SKIP");
     pp_hooks_check_skip(skip);
+
+    s = getenv("POOLPROF_SMALL");
+    small = (s == NULL || strcmp(s, "0") != 0);
 
     for (i = 0; i < sizeof(pp_targets) / sizeof(pp_targets[0]); i++) {
 
@@ -479,6 +577,9 @@ pp_hooks_install(pp_elf_t *elf)
         h.size = size;
         h.wrapper = pp_targets[i].wrapper;
         h.orig = pp_targets[i].orig;
+        h.choose = (pp_targets[i].small != NULL && small) ? pp_hooks_choose
+                                                            : NULL;
+        h.data = &pp_targets[i];
 
         if (pp_patch_hook(&h, err, sizeof(err)) != 0) {
             pp_patch_hexdump(addr, 12, bytes, sizeof(bytes));

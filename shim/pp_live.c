@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "pp_shim.h"
+#include "pp_clock.h"
 
 
 static uint32_t   *pp_free;         /* free slots, a stack */
@@ -84,7 +85,8 @@ pp_live_take(int32_t *owner, uint64_t bytes)
         row = &pp_proc.live[i];
 
         if (row->alloc_bytes < least
-            && now - row->created_mono_ns < pp_proc.seg->long_lived_ns)
+            && pp_clock_since(now, row->created_mono_ns)
+               < pp_proc.seg->long_lived_ns)
         {
             least = row->alloc_bytes;
             victim = i;

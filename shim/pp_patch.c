@@ -553,6 +553,7 @@ pp_patch_check(const uint8_t *code, uintptr_t addr, size_t size, char *err,
 int
 pp_patch_hook(pp_hook_t *h, char *err, size_t len)
 {
+    void       *wrapper, *w;
     size_t      n, i;
     uint8_t    *slot, *relay, *tramp, patch[32];
     uintptr_t   at, page, end;
@@ -594,6 +595,29 @@ pp_patch_hook(pp_hook_t *h, char *err, size_t len)
         goto failed;
     }
 
+    wrapper = h->wrapper;
+
+    if (h->choose != NULL) {
+        if (mprotect(np->base, PP_NEAR_SIZE, PROT_READ | PROT_EXEC) != 0) {
+            snprintf(err, len, "mprotect of the relay page: %s",
+                     strerror(errno));
+            goto failed;
+        }
+
+        __builtin___clear_cache((char *) slot, (char *) slot + PP_SLOT_SIZE);
+
+        w = h->choose(h, tramp);
+        if (w != NULL) {
+            wrapper = w;
+        }
+
+        if (mprotect(np->base, PP_NEAR_SIZE, PROT_READ | PROT_WRITE) != 0) {
+            snprintf(err, len, "mprotect of the relay page: %s",
+                     strerror(errno));
+            goto failed;
+        }
+    }
+
     /* relay: [endbr64] jmp *0(%rip); .quad wrapper */
     i = 0;
     if (p.endbr) {
@@ -603,7 +627,7 @@ pp_patch_hook(pp_hook_t *h, char *err, size_t len)
     relay[i] = 0xff;
     relay[i + 1] = 0x25;
     memset(relay + i + 2, 0, 4);
-    memcpy(relay + i + 6, &h->wrapper, sizeof(void *));
+    memcpy(relay + i + 6, &wrapper, sizeof(void *));
 
     if (mprotect(np->base, PP_NEAR_SIZE, PROT_READ | PROT_EXEC) != 0) {
         snprintf(err, len, "mprotect of the relay page: %s", strerror(errno));

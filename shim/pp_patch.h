@@ -12,13 +12,24 @@
 #include <stdint.h>
 
 
-typedef struct {
+typedef struct pp_hook_s  pp_hook_t;
+
+struct pp_hook_s {
     const char             *name;       /* for messages */
     uintptr_t               addr;       /* function entry */
     size_t                  size;       /* st_size; 0 = unknown: refused */
     void                   *wrapper;    /* where calls go */
     void                  **orig;       /* out: the original, callable */
-} pp_hook_t;
+
+    /*
+     * optional: called with the original, callable, before any call is
+     * diverted; a result other than NULL is where calls go instead of
+     * wrapper.  The original can be tried here without its entry ever
+     * running unpatched (valgrind would keep that translation).
+     */
+    void                 *(*choose)(pp_hook_t *h, void *orig);
+    void                   *data;       /* for choose */
+};
 
 
 /* 0 when hooked (*h->orig set); else -1, a one-line reason in err */

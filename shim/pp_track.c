@@ -26,6 +26,7 @@ static int   pp_oom;
 #include <uthash.h>
 
 #include "pp_track.h"
+#include "pp_clock.h"
 
 
 
@@ -205,7 +206,7 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     l->row = row;
     l->site = site;
     l->size = size;
-    l->created_ns = pp_now();
+    l->created_ns = pp_clock();
     l->created_ms = *pp_proc.ngx_msec;
     l->ll_ms = l->created_ms + pp_proc.long_lived_ms;
     l->serial = ++pp_serial;
@@ -449,8 +450,8 @@ pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s, uintptr_t site)
 }
 
 
-/* everything pp_track_alloc() leaves to the whole way */
-void
+/* everything pp_track_alloc() leaves to the whole way; returns p */
+void *
 pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     uintptr_t site)
 {
@@ -494,14 +495,14 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
             l->large_allocs++;
             l->large_bytes += size;
         }
-        return;
+        return p;
     }
 
     t->small_allocs++;
 
     if (l == NULL) {
         t->untracked++;
-        return;
+        return p;
     }
 
     l->small_allocs++;
@@ -516,13 +517,13 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
 
         if (l->truncated || pp_tracked + (cap - l->cap) > pp_max_tracked) {
             l->truncated = 1;
-            return;
+            return p;
         }
 
         log = realloc(l->log, (size_t) cap * sizeof(pp_chunk_t));
         if (log == NULL) {
             l->truncated = 1;
-            return;
+            return p;
         }
 
         pp_tracked += cap - l->cap;
@@ -534,6 +535,8 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     log->p = p;
     log->size = (uint32_t) size;
     log->freed = 0;
+
+    return p;
 }
 
 
@@ -579,7 +582,7 @@ pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
             if (!c->freed) {
                 l->nfreed++;
                 c->freed = 1;
-                c->free_ns = pp_now();
+                c->free_ns = pp_clock();
                 c->free_site = site;
                 t->pinned_bytes += c->size;
                 s->pinned_bytes += c->size;
@@ -620,7 +623,7 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     unsigned char  *start;
 
     t = pp_proc.totals;
-    now = pp_now();
+    now = pp_clock();
 
     unused = stranded = used = blocks = 0;
     retired = (pool->current != pool);
@@ -683,7 +686,8 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         c = &l->log[i];
         if (c->freed) {
             pp_site(c->free_site)->pinned_byte_seconds +=
-                (double) c->size * (double) (now - c->free_ns) / 1e9;
+                (double) c->size * (double) pp_clock_since(now, c->free_ns)
+                / 1e9;
         }
     }
 
@@ -704,7 +708,7 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         pp_live_put(l->slot);
     }
 
-    life = now - l->created_ns;
+    life = pp_clock_since(now, l->created_ns);
     row->destroyed++;
     row->lifetime_ns += life;
     row->lifetime.count[pp_hist_bucket(life)]++;

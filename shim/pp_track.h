@@ -54,17 +54,20 @@ typedef struct {
 /* the pool of the previous call; a sentinel that matches no pool if none */
 extern pp_live_t  *pp_last __attribute__((visibility("hidden")));
 
-void pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size,
+void *pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size,
     int small, uintptr_t site) __attribute__((noinline));
 
 
 /*
  * The common case in few instructions: a small allocation from the pool
  * of the previous call, which has grown no block, with room in its log,
- * no stack to take and the pool not long-lived.  Anything else goes the
- * whole way, in pp_track_alloc_slow().
+ * by a site in the site cache, no stack to take and the pool not
+ * long-lived.  Anything else goes the
+ * whole way, in pp_track_alloc_slow().  Returns p, so that a wrapper
+ * can end in it without keeping p: the common case needs no registers
+ * saved.
  */
-static inline void
+static inline void *
 pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     uintptr_t site)
 {
@@ -72,16 +75,17 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     pp_site_t    *s;
     pp_chunk_t   *c;
     pp_totals_t  *t;
+    pp_scache_t  *e;
 
     l = pp_last;
+    e = &pp_scache[pp_scache_slot(site)];
 
-    if (pp_unlikely(l->key != (uintptr_t) pool || !small
+    if (pp_unlikely(l->key != (uintptr_t) pool || !small || e->key != site
                     || pp_tls.countdown <= 1 || l->nlog == l->cap
                     || l->tail->d.next != NULL
                     || (intptr_t) (*pp_proc.ngx_msec - l->ll_ms) >= 0))
     {
-        pp_track_alloc_slow(pool, p, size, small, site);
-        return;
+        return pp_track_alloc_slow(pool, p, size, small, site);
     }
 
     pp_tls.countdown--;
@@ -91,7 +95,7 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     t->alloc_bytes += size;
     t->small_allocs++;
 
-    s = pp_site(site);
+    s = e->row;
     s->allocs++;
     s->alloc_bytes += size;
 
@@ -103,6 +107,8 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     c->p = p;
     c->size = (uint32_t) size;
     c->freed = 0;
+
+    return p;
 }
 
 

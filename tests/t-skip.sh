@@ -1,5 +1,9 @@
 #!/bin/sh
-# Covers POOLPROF_SKIP and the choice of ngx_pcalloc's wrapper.  Debian's
+# Covers POOLPROF_SKIP, POOLPROF_SMALL and the choice of the allocators'
+# wrappers.  Debian's ngx_palloc, ngx_pnalloc and ngx_pcalloc pass the
+# start-up check, so their wrappers make small allocations themselves;
+# POOLPROF_SMALL=0 sends every allocation through nginx's functions, with
+# the same figures.  Debian's
 # ngx_pcalloc calls ngx_palloc, so its wrapper only marks the caller and
 # ngx_palloc's records; with ngx_palloc left unhooked (POOLPROF_SKIP) the
 # shim installs the wrapper that records by itself.  Either way N
@@ -34,10 +38,18 @@ site()
         "$PP_TMP/report.json"
 }
 
-# run NAME SKIP: N requests to each location with POOLPROF_SKIP=SKIP
+# the totals but the sampled stacks, and each site's allocations and bytes
+figures()
+{
+    jq -c '[(.totals | del(.stack_samples)),
+            [.sites[] | [.symbol, .allocs, .alloc_bytes]]]' \
+        "$PP_TMP/report.json"
+}
+
+# run NAME SKIP [ENV]: N requests to each location with POOLPROF_SKIP=SKIP
 run()
 {
-    PP_ENV="POOLPROF_VERBOSE=1 POOLPROF_SEGMENT=$PP_TMP/seg.$1"
+    PP_ENV="POOLPROF_VERBOSE=1 POOLPROF_SEGMENT=$PP_TMP/seg.$1 ${3:-}"
     [ -n "$2" ] && PP_ENV="$PP_ENV POOLPROF_SKIP=$2"
     pp_nginx_start || return 1
     pp_requests $N /pcallocs && pp_requests $N /allocs
@@ -49,7 +61,7 @@ run()
     return $pp__rc
 }
 
-pp_plan 19
+pp_plan 27
 
 # every hook: ngx_pcalloc marks its caller, ngx_palloc records
 pp_ok "all hooks: nginx serves $N requests to each location" run all ""
@@ -63,6 +75,26 @@ pp_is "$(site alloc_bytes ${h}_pcallocs_handler)" $((N * R * S)) \
     "all hooks: N*R*S bytes at the ngx_pcalloc caller"
 pp_is "$(site allocs ${h}_allocs_handler)" $((N * R)) \
     "all hooks: N*R allocations at the ngx_palloc caller"
+pp_is "$(grep -c 'small allocations made in the wrapper' \
+         "$PP_TMP/stderr.all")" 3 \
+    "all hooks: ngx_palloc, ngx_pnalloc and ngx_pcalloc pass the check"
+all_json=$(figures)
+
+# every allocation through nginx's functions: the same figures
+pp_ok "POOLPROF_SMALL=0: nginx serves" run nosmall "" POOLPROF_SMALL=0
+pp_is "$(grep -c 'small allocations made in the wrapper' \
+         "$PP_TMP/stderr.nosmall")" 0 \
+    "POOLPROF_SMALL=0: no wrapper allocates"
+pp_is "$(grep -c 'not hooking' "$PP_TMP/stderr.nosmall")" 0 \
+    "POOLPROF_SMALL=0: no hook refused"
+pp_is "$(site allocs ${h}_pcallocs_handler)" $((N * R)) \
+    "POOLPROF_SMALL=0: N*R allocations at the ngx_pcalloc caller"
+pp_is "$(site alloc_bytes ${h}_pcallocs_handler)" $((N * R * S)) \
+    "POOLPROF_SMALL=0: N*R*S bytes at the ngx_pcalloc caller"
+pp_is "$(site allocs ${h}_allocs_handler)" $((N * R)) \
+    "POOLPROF_SMALL=0: N*R allocations at the ngx_palloc caller"
+pp_is "$(figures)" "$all_json" \
+    "POOLPROF_SMALL=0: the same totals and sites as with every hook"
 
 # ngx_palloc skipped: ngx_pcalloc records by itself
 pp_ok "ngx_palloc skipped: nginx serves" run nopalloc ngx_palloc

@@ -172,6 +172,7 @@ check(const fixture_t *f)
         return;
     }
 
+    memset(&h, 0, sizeof(h));
     h.name = f->name;
     h.addr = addr;
     h.size = size;
@@ -268,6 +269,7 @@ check_threads(void)
 
     memcpy(before, (void *) pp_fx_cmp_jae, sizeof(before));
     orig = NULL;
+    memset(&h, 0, sizeof(h));
     h.name = "pp_fx_cmp_jae";
     h.addr = (uintptr_t) pp_fx_cmp_jae;
     h.size = 32;
