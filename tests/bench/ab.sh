@@ -19,7 +19,8 @@
 #
 #   ROUNDS (default 7), DURATION (s, default 4), CONNS (per server,
 #   default 8), WORKLOADS (default "small"), STACKS (POOLPROF_STACKS of
-#   the shim, default 0: stacks off), SHIM_ENV (more environment for the
+#   the shim, default 0: stacks off; "default": the shim's default
+#   sampling), SHIM_ENV (more environment for the
 #   shim), A_SHIM (default none: plain nginx)
 
 . "$top_srcdir/tests/lib.sh"
@@ -66,7 +67,8 @@ ab_start()
     fi
     PP_ENV=
     if [ -n "$PP_PRELOAD" ]; then
-        PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg POOLPROF_STACKS=$STACKS ${SHIM_ENV:-}"
+        PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg ${SHIM_ENV:-}"
+        [ "$STACKS" = default ] || PP_ENV="$PP_ENV POOLPROF_STACKS=$STACKS"
     fi
     pp_nginx_start >/dev/null || return 1
     ab_pids="$ab_pids $pp_nginx_pid"
