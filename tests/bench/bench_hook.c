@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "pp_elf.h"
@@ -89,6 +90,7 @@ main(void)
     }
     pp_elf_close(&elf);
 
+    memset(&h, 0, sizeof(h));
     h.name = "pp_fx_cmp_jae";
     h.addr = addr;
     h.size = size;

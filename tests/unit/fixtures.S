@@ -17,6 +17,16 @@ pp_fx_endbr:
         ret
         .size   pp_fx_endbr, .-pp_fx_endbr
 
+/* ordinary instructions, hooked with a choose callback */
+        .globl  pp_fx_choose
+        .type   pp_fx_choose, @function
+pp_fx_choose:
+        lea     (%rdi,%rsi), %rax
+        add     $11, %rax
+        imul    %rsi, %rax
+        ret
+        .size   pp_fx_choose, .-pp_fx_choose
+
 /* like Debian's ngx_palloc: cmp with memory, jae rel8 out of the patch */
         .globl  pp_fx_cmp_jae
         .type   pp_fx_cmp_jae, @function

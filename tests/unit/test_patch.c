@@ -361,6 +361,7 @@ check_misc(void)
     /* size 0 (unknown) is refused, whatever the code */
     memcpy(before, (void *) pp_fx_riplea, sizeof(before));
     orig = NULL;
+    memset(&h, 0, sizeof(h));
     h.name = "pp_fx_riplea";
     h.addr = (uintptr_t) pp_fx_riplea;
     h.size = 0;
@@ -380,6 +381,68 @@ check_misc(void)
 }
 
 
+/* --- choose: the original tried before calls are diverted ------------ */
+
+long pp_fx_choose(long a, long b);
+
+static pp_fx_pt  choose_orig;
+static long      choose_calls, choose_alt_calls, choose_tried;
+
+static long
+choose_wrap(long a, long b)
+{
+    choose_calls++;
+    return choose_orig(a, b);
+}
+
+static long
+choose_alt(long a, long b)
+{
+    choose_alt_calls++;
+    return choose_orig(a, b) + 1;
+}
+
+static void *
+choose_fn(pp_hook_t *h, void *orig)
+{
+    /* the original runs, and the entry still does what it did */
+    choose_tried = ((pp_fx_pt) orig)(2, 3) == (2 + 3 + 11) * 3
+                   && pp_fx_choose(2, 3) == (2 + 3 + 11) * 3
+                   && choose_calls == 0;
+
+    return h->data;
+}
+
+static void
+test_choose(void)
+{
+    char       err[160];
+    size_t     size;
+    uintptr_t  addr;
+    pp_hook_t  h;
+
+    if (pp_elf_find("pp_fx_choose", &addr, &size) != 0) {
+        ok(0, "choose: pp_fx_choose found in .dynsym");
+        return;
+    }
+
+    memset(&h, 0, sizeof(h));
+    h.name = "pp_fx_choose";
+    h.addr = addr;
+    h.size = size;
+    h.wrapper = (void *) choose_wrap;
+    h.orig = (void **) &choose_orig;
+    h.choose = choose_fn;
+    h.data = (void *) choose_alt;
+
+    ok(pp_patch_hook(&h, err, sizeof(err)) == 0, "choose: hooked (%s)", err);
+    ok(choose_tried, "choose: called with the original, callable, before "
+       "any call was diverted");
+    ok(pp_fx_choose(4, 5) == (4 + 5 + 11) * 5 + 1 && choose_alt_calls == 1
+       && choose_calls == 0, "choose: calls go where it said");
+}
+
+
 int
 main(void)
 {
@@ -389,6 +452,7 @@ main(void)
 
     check_misc();
     check_threads();
+    test_choose();
 
     for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
         check(&fixtures[i]);
