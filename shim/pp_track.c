@@ -36,6 +36,7 @@ static void pp_track_flush(pp_live_t *l);
 static pp_live_t *pp_track_new(void);
 static void pp_track_release(pp_live_t *l);
 static void pp_track_blocks(pp_live_t *l);
+static void pp_track_pin(pp_live_t *l, uint64_t size, uintptr_t site);
 static void pp_track_tick(int all);
 static void pp_track_grow(pp_live_t *l, size_t size, pp_site_t *s,
     uintptr_t site);
@@ -276,7 +277,8 @@ pp_track_tick(int all)
 static pp_live_t *
 pp_track_new(void)
 {
-    uint32_t     cap;
+    uint32_t     cap, pins_cap;
+    pp_pin_t    *pins;
     pp_live_t   *l;
     pp_chunk_t  *log;
 
@@ -290,7 +292,12 @@ pp_track_new(void)
 
     log = l->log;
     cap = l->cap;
+    pins = l->pins;
+    pins_cap = l->pins_cap;
     *l = (pp_live_t) { 0 };     /* stores inline: no call of memset() */
+
+    l->pins = pins;
+    l->pins_cap = pins_cap;
 
     if (pp_tracked + cap > pp_max_tracked) {
         free(log);
@@ -317,6 +324,7 @@ pp_track_release(pp_live_t *l)
         return;
     }
 
+    free(l->pins);
     free(l->log);
     free(l);
 }
@@ -540,6 +548,37 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
 }
 
 
+/*
+ * Remembers when and where a chunk was pinned, for its byte-seconds at
+ * the pool's end.  There are never more pins than logged chunks.  Should
+ * the room not grow, that one pin's byte-seconds are lost; its bytes are
+ * counted all the same.
+ */
+static void
+pp_track_pin(pp_live_t *l, uint64_t size, uintptr_t site)
+{
+    uint32_t   cap;
+    pp_pin_t  *pins, *pin;
+
+    if (l->npins == l->pins_cap) {
+        cap = l->pins_cap ? l->pins_cap * 2 : 4;
+
+        pins = realloc(l->pins, (size_t) cap * sizeof(pp_pin_t));
+        if (pins == NULL) {
+            return;
+        }
+
+        l->pins = pins;
+        l->pins_cap = cap;
+    }
+
+    pin = &l->pins[l->npins++];
+    pin->size = size;
+    pin->ns = pp_clock();
+    pin->site = site;
+}
+
+
 void
 pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
 {
@@ -580,12 +619,10 @@ pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
             }
 
             if (!c->freed) {
-                l->nfreed++;
                 c->freed = 1;
-                c->free_ns = pp_clock();
-                c->free_site = site;
                 t->pinned_bytes += c->size;
                 s->pinned_bytes += c->size;
+                pp_track_pin(l, c->size, site);
             }
 
             return;
@@ -616,8 +653,8 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
     uint32_t        i, retired;
     uint64_t        now, unused, stranded, used, padding, blocks, life;
     pp_live_t      *l;
+    pp_pin_t       *pin;
     pp_pool_t      *row;
-    pp_chunk_t     *c;
     pp_totals_t    *t;
     pp_ngx_pool_t  *b;
     unsigned char  *start;
@@ -682,20 +719,17 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         l->stack->unused_bytes += unused;
     }
 
-    for (i = 0; l->nfreed != 0 && i < l->nlog; i++) {
-        c = &l->log[i];
-        if (c->freed) {
-            pp_site(c->free_site)->pinned_byte_seconds +=
-                (double) c->size * (double) pp_clock_since(now, c->free_ns)
-                / 1e9;
-        }
+    for (i = 0; i < l->npins; i++) {
+        pin = &l->pins[i];
+        pp_site(pin->site)->pinned_byte_seconds +=
+            (double) pin->size * (double) pp_clock_since(now, pin->ns) / 1e9;
     }
 
     if (!destroy) {
         /* the log keeps its capacity for the next generation */
         row->resets++;
         l->nlog = 0;
-        l->nfreed = 0;
+        l->npins = 0;
         l->truncated = 0;
         l->small_allocs = l->small_bytes = 0;
         l->large_allocs = l->large_bytes = 0;

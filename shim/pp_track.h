@@ -11,13 +11,19 @@
 #include <uthash.h>
 
 
+/* an entry of the log: 16 bytes, four to a cache line */
 typedef struct {
     void                   *p;
     uint32_t                size;
     uint32_t                freed;      /* by a no-op ngx_pfree() */
-    uint64_t                free_ns;
-    uintptr_t               free_site;
 } pp_chunk_t;
+
+/* a chunk a no-op free pinned, until its pool ends */
+typedef struct {
+    uint64_t                size;
+    uint64_t                ns;         /* when it was freed */
+    uintptr_t               site;       /* that freed it */
+} pp_pin_t;
 
 typedef struct {
     uintptr_t               key;        /* the pool */
@@ -42,7 +48,9 @@ typedef struct {
     void                   *next_spare;
     pp_stack_t             *stack;      /* of its creation, if sampled */
     pp_pool_t              *row;        /* of its creating site */
-    uint32_t                nfreed;     /* chunks a no-op free pinned */
+    uint32_t                npins;
+    uint32_t                pins_cap;
+    pp_pin_t               *pins;       /* the chunks no-op frees pinned */
     pp_chunk_t             *log;
     uint32_t                nlog;
     uint32_t                cap;

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Covers pool accounting on Debian's nginx with the test module, exact
-# counts: N requests to the seed-000 "incorrect" location give N no-op
-# frees and N*S pinned bytes at its handler; the "correct" one none;
+# counts: N requests to the seed-000 "incorrect" location, R no-op frees
+# each, give N*R no-op frees and N*R*S pinned bytes at its handler (R
+# pins in one pool: the pool's record of them grows); the "correct" one
+# none; the pinned bytes' byte-seconds, more than 0 and at most N*R*S
+# times the run's length, go to the freeing site;
 # large frees are real frees; foreign frees are counted; child pools are
 # created and destroyed at the module's site.  Once with 1 worker and
 # once with 4 (the reporter merges the shards).  With 1 worker, the
@@ -14,12 +17,14 @@ pp_need jq
 [ -f "$PP_SHIM" ] && [ -x "$PP_REPORT" ] || pp_skip_all "poolprof not built"
 
 N=25
+R=10
 S=512
 L=8192
 
 PP_PRELOAD=$PP_SHIM
 PP_SERVER="
-        location /noop    { pp_test noop_free;    pp_test_size $S; }
+        location /noop    { pp_test noop_free;    pp_test_size $S;
+                            pp_test_repeat $R; }
         location /reuse   { pp_test reuse;        pp_test_size $S;
                             pp_test_repeat 4; }
         location /large   { pp_test large_free;   pp_test_size $L; }
@@ -60,7 +65,7 @@ load()
 }
 
 h=ngx_http_pp_test
-pp_plan 40
+pp_plan 42
 
 for workers in 1 4; do
     PP_WORKERS=$workers
@@ -71,9 +76,11 @@ for workers in 1 4; do
         PP_ERROR_LEVEL=notice
     fi
 
+    t0=$(date +%s)
     pp_nginx_start || pp_done
     pp_ok "$workers worker(s): $N requests to each location" load
     pp_ok "$workers worker(s): nginx stops gracefully" pp_nginx_stop
+    secs=$(( $(date +%s) - t0 + 1 ))
 
     if ! "$PP_REPORT" --format json "$PP_TMP/seg.$workers" \
         > "$PP_TMP/report.json" 2> "$PP_TMP/report.err"
@@ -84,11 +91,16 @@ for workers in 1 4; do
         pp_quiet jq -e .totals "$PP_TMP/report.json"
 
     w="$workers worker(s):"
-    pp_is "$(site noop_frees ${h}_noop_free_handler)" $N "$w N no-op frees"
-    pp_is "$(site pinned_bytes ${h}_noop_free_handler)" $((N * S)) \
-        "$w N*S pinned bytes"
-    pp_is "$(site allocs ${h}_noop_free_handler)" $((2 * N)) \
-        "$w 2N allocations at the no-op site"
+    pp_is "$(site noop_frees ${h}_noop_free_handler)" $((N * R)) \
+        "$w N*R no-op frees"
+    pp_is "$(site pinned_bytes ${h}_noop_free_handler)" $((N * R * S)) \
+        "$w N*R*S pinned bytes"
+    pbs=$(site pinned_byte_seconds ${h}_noop_free_handler)
+    pp_ok "$w pinned byte-seconds at the freeing site: 0 < $pbs <= $((N * R * S)) * $secs" \
+        awk -v v="$pbs" -v max=$((N * R * S * secs)) \
+            'BEGIN { exit !(v > 0 && v <= max) }'
+    pp_is "$(site allocs ${h}_noop_free_handler)" $((2 * N * R)) \
+        "$w 2NR allocations at the no-op site"
     pp_is "$(site freed ${h}_noop_free_handler)" 0 "$w nothing freed there"
     pp_is "$(site noop_frees ${h}_reuse_handler)" 0 "$w reuse: no no-op frees"
     pp_is "$(site allocs ${h}_reuse_handler)" $N "$w reuse: N allocations"
@@ -103,7 +115,7 @@ for workers in 1 4; do
     pp_is "$(pool destroyed ${h}_child_pool_handler)" $((2 * N)) \
         "$w 2N child pools destroyed"
     pp_ok "$w the pinned bytes are in the totals" \
-        test "$(total pinned_bytes)" -ge $((N * S))
+        test "$(total pinned_bytes)" -ge $((N * R * S))
     pp_is "$(total wasted_bytes)" \
         "$(( $(total pinned_bytes) + $(total unused_bytes) ))" \
         "$w wasted = pinned + unused"
