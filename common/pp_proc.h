@@ -43,9 +43,12 @@ pp_proc_read(const char *path, char *buf, size_t len)
 }
 
 
-/* 0 when the process is gone */
-static inline uint64_t
-pp_proc_starttime(uint32_t pid)
+/*
+ * Field 3 (the state letter) and field 22 (the start time) of
+ * /proc/PID/stat; -1 when the process is gone.
+ */
+static inline int
+pp_proc_stat(uint32_t pid, char *state, uint64_t *starttime)
 {
     int                 field;
     char                buf[1024], path[64], *p;
@@ -54,14 +57,16 @@ pp_proc_starttime(uint32_t pid)
     snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 
     if (pp_proc_read(path, buf, sizeof(buf)) == 0) {
-        return 0;
+        return -1;
     }
 
     /* the command may hold spaces and parentheses: count after the last ')' */
     p = strrchr(buf, ')');
-    if (p == NULL) {
-        return 0;
+    if (p == NULL || p[1] != ' ' || p[2] == '\0') {
+        return -1;
     }
+
+    *state = p[2];
 
     for (field = 2; *p != '\0' && field < 22; p++) {
         if (*p == ' ') {
@@ -69,7 +74,44 @@ pp_proc_starttime(uint32_t pid)
         }
     }
 
-    return sscanf(p, "%llu", &v) == 1 ? (uint64_t) v : 0;
+    if (sscanf(p, "%llu", &v) != 1) {
+        return -1;
+    }
+
+    *starttime = (uint64_t) v;
+
+    return 0;
+}
+
+
+/* 0 when the process is gone */
+static inline uint64_t
+pp_proc_starttime(uint32_t pid)
+{
+    char      state;
+    uint64_t  start;
+
+    return pp_proc_stat(pid, &state, &start) == 0 ? start : 0;
+}
+
+
+/*
+ * 1 while the process that started at starttime runs: not gone, not a
+ * zombie, its pid not reused by another
+ */
+static inline int
+pp_proc_running(uint32_t pid, uint64_t starttime)
+{
+    char      state;
+    uint64_t  start;
+
+    if (pid == 0 || pid > 0x7fffffff
+        || pp_proc_stat(pid, &state, &start) != 0)
+    {
+        return 0;
+    }
+
+    return start == starttime && state != 'Z' && state != 'X';
 }
 
 

@@ -1,5 +1,5 @@
 /*
- * poolprof segment format, version 2.
+ * poolprof segment format, version 3 (readers also take version 2).
  *
  * The only contract between the shim (the writer, inside nginx) and
  * poolprof-report (the reader).  poolprof-segment(5) describes it in
@@ -9,7 +9,9 @@
  *   pp_seg_header_t                      at 0, PP_SEG_HEADER_SIZE bytes
  *   shard 0 .. nshards-1                 at shard_off + i * shard_size
  *
- * A shard belongs to one process, its only writer.  A shard is:
+ * A shard belongs to one process, its only writer.  Shard 0 is the
+ * retired aggregate (version 3): the figures of processes that have
+ * ended, folded in so that their shards can be reused.  A shard is:
  *
  *   pp_shard_t                           at 0 of the shard
  *   pp_site_t    sites[nsites + 1]       at sites_off   (last = overflow)
@@ -35,7 +37,8 @@
 
 
 #define PP_SEG_MAGIC          "POOLPROF"
-#define PP_SEG_VERSION        2
+#define PP_SEG_VERSION        3
+#define PP_SEG_VERSION_MIN    2     /* the oldest version readers take */
 #define PP_SEG_HEADER_SIZE    4096
 #define PP_SEG_MIN_SIZE       (PP_SEG_HEADER_SIZE + 64 * 1024)
 
@@ -48,6 +51,12 @@
 #define PP_SHARD_FREE         0
 #define PP_SHARD_ALIVE        1
 #define PP_SHARD_EXITED       2     /* ran its exit handlers */
+#define PP_SHARD_RETIRED      3     /* shard 0: ended processes, folded */
+#define PP_SHARD_FOLDING      4     /* being folded into shard 0 */
+
+/* the byte ranges of the segment file that locks cover (F_OFD_SETLK) */
+#define PP_LOCK_MAPPED        0     /* read-locked by every mapper */
+#define PP_LOCK_FOLD          1     /* write-locked while folding */
 
 /*
  * pp_shard_t.role: nginx's own ngx_process values, plus the kinds the
@@ -95,7 +104,20 @@ typedef struct {
     uint32_t        stack_period;   /* 1 in N events sampled; 0 = off */
     uint32_t        stack_depth;    /* frames kept, <= PP_STACK_FRAMES */
     uint64_t        long_lived_ns;  /* POOLPROF_LONG_LIVED; ~0 = off */
+
+    /* version 3 */
+    uint32_t        claims_failed;  /* processes that found no shard */
+    uint32_t        retired;        /* processes folded into shard 0 */
+    uint32_t        retired_crashed;    /* of them, ended on a signal */
+    uint32_t        objects_dropped;    /* objects no table had room for */
+    uint32_t        flags;          /* PP_SEG_KEEP */
+    uint32_t        reserved3;
 } pp_seg_header_t;
+
+/* pp_seg_header_t.flags */
+#define PP_SEG_KEEP           1     /* not removed when its nginx exits */
+
+
 
 
 typedef struct {
@@ -308,6 +330,21 @@ typedef struct {
     uint32_t        flags;          /* PP_LPOOL_* */
     uint32_t        reserved;
 } pp_lpool_t;
+
+
+/* the sizes of the format's records: a change is a new format version */
+_Static_assert(sizeof(pp_seg_header_t) == 424, "header size");
+_Static_assert(sizeof(pp_seg_header_t) <= PP_SEG_HEADER_SIZE, "header page");
+_Static_assert(sizeof(pp_totals_t) == 256, "pp_totals_t size");
+_Static_assert(sizeof(pp_totals_t) % 8 == 0, "pp_totals_t: 64-bit counters");
+_Static_assert(sizeof(pp_shard_t) == 312, "pp_shard_t size");
+_Static_assert(sizeof(pp_site_t) == 128, "pp_site_t size");
+_Static_assert(sizeof(pp_pool_t) == 2192, "pp_pool_t size");
+_Static_assert(sizeof(pp_tag_t) == 64, "pp_tag_t size");
+_Static_assert(sizeof(pp_object_t) == 352, "pp_object_t size");
+_Static_assert(sizeof(pp_stack_t) == 256, "pp_stack_t size");
+_Static_assert(sizeof(pp_growth_t) == 80, "pp_growth_t size");
+_Static_assert(sizeof(pp_lpool_t) == 96, "pp_lpool_t size");
 
 
 static inline uint32_t

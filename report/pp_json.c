@@ -214,8 +214,12 @@ pp_json_segment(FILE *f, pp_report_t *r)
         fputs(" }", f);
     }
 
-    fprintf(f, "%s],\n    \"overflow\": %llu },\n", r->nprocs ? "\n    " : "",
-            (unsigned long long) r->totals.overflow);
+    fprintf(f, "%s],\n    \"retired\": { \"processes\": %u, \"crashed\": %u, ",
+            r->nprocs ? "\n    " : "", r->hdr.retired, r->hdr.retired_crashed);
+    pp_json_totals(f, &r->retired);
+    fprintf(f, " },\n    \"claims_failed\": %u, \"objects_dropped\": %u, "
+            "\"overflow\": %llu },\n", r->hdr.claims_failed,
+            r->hdr.objects_dropped, (unsigned long long) r->totals.overflow);
 }
 
 

@@ -381,6 +381,13 @@ pp_merge_procs(pp_report_t *r, pp_merge_t *m, int check_procs)
     for (s = 0; s < m->nused; s++) {
         memcpy(&sh, pp_shard_at(m, s), sizeof(pp_shard_t));
 
+        if (sh.state == PP_SHARD_RETIRED) {
+            /* processes that ended: their sum, no process of its own */
+            r->retired = sh.totals;
+            pp_totals_add(&r->totals, &sh.totals);
+            continue;
+        }
+
         p = &r->procs[r->nprocs++];
         p->shard = m->used[s];
         p->pid = sh.pid;
@@ -422,6 +429,12 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     m.buf = buf;
     memcpy(&m.h, buf, sizeof(pp_seg_header_t));
     r->hdr = m.h;
+    if (m.h.version < 3) {
+        r->hdr.claims_failed = 0;
+        r->hdr.retired = 0;
+        r->hdr.retired_crashed = 0;
+        r->hdr.objects_dropped = 0;
+    }
     r->long_lived_ns = m.h.long_lived_ns;
     r->stack_period = m.h.stack_period;
     r->stack_depth = m.h.stack_depth;
@@ -438,7 +451,12 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
         memcpy(&pid, buf + m.h.shard_off + (uint64_t) i * m.h.shard_size
                      + offsetof(pp_shard_t, pid), sizeof(uint32_t));
 
-        if (state != PP_SHARD_FREE && (pp_only_pid == 0 || pid == pp_only_pid))
+        if (state == PP_SHARD_FREE || state == PP_SHARD_FOLDING
+            || (pp_only_pid != 0 && pid != pp_only_pid))
+        {
+            continue;
+        }
+
         {
             m.used[m.nused++] = i;
         }

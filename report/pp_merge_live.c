@@ -130,6 +130,22 @@ pp_merge_growth(pp_report_t *r, pp_merge_t *m)
 }
 
 
+/* the status of the process of shard i (the retired shard has none) */
+static int
+pp_merge_status(const pp_report_t *r, uint32_t shard)
+{
+    size_t  k;
+
+    for (k = 0; k < r->nprocs; k++) {
+        if (r->procs[k].shard == shard) {
+            return r->procs[k].status;
+        }
+    }
+
+    return PP_STATUS_EXITED;
+}
+
+
 int
 pp_merge_live(pp_report_t *r, pp_merge_t *m)
 {
@@ -170,7 +186,7 @@ pp_merge_live(pp_report_t *r, pp_merge_t *m)
             l = &r->live[n++];
             l->l = row;
             l->pid = sh.pid;
-            l->status = s < r->nprocs ? r->procs[s].status : PP_STATUS_ALIVE;
+            l->status = pp_merge_status(r, m->used[s]);
             l->age_ns = end > row.created_mono_ns ? end - row.created_mono_ns
                                                   : 0;
             l->obj = pp_obj_find(m, s, row.site);

@@ -83,11 +83,14 @@ pp_shard_check(const unsigned char *shard, const pp_seg_header_t *h,
 
     memcpy(&sh, shard, sizeof(pp_shard_t));
 
-    if (sh.state > PP_SHARD_EXITED) {
+    if (sh.state > PP_SHARD_FOLDING
+        || (h->version < 3 && sh.state > PP_SHARD_EXITED)
+        || ((sh.state == PP_SHARD_RETIRED) != (i == 0 && h->version >= 3)))
+    {
         return pp_fail(err, errlen, "shard %u: bad state %u", i, sh.state);
     }
 
-    if (sh.state == PP_SHARD_FREE) {
+    if (sh.state == PP_SHARD_FREE || sh.state == PP_SHARD_FOLDING) {
         return 0;
     }
 
@@ -142,10 +145,19 @@ pp_seg_validate(const unsigned char *buf, size_t len, char *err,
 
     memcpy(&h, buf, sizeof(pp_seg_header_t));
 
-    if (h.version != PP_SEG_VERSION) {
+    if (h.version < PP_SEG_VERSION_MIN || h.version > PP_SEG_VERSION) {
         return pp_fail(err, errlen,
                        "unsupported segment version %u (this poolprof "
-                       "reads %d)", h.version, PP_SEG_VERSION);
+                       "reads %d to %d)", h.version, PP_SEG_VERSION_MIN,
+                       PP_SEG_VERSION);
+    }
+
+    if (h.version < 3) {
+        /* version 2 had no counters of retired processes */
+        h.claims_failed = 0;
+        h.retired = 0;
+        h.retired_crashed = 0;
+        h.objects_dropped = 0;
     }
 
     if (h.header_size != PP_SEG_HEADER_SIZE) {
@@ -353,6 +365,8 @@ pp_report_load(pp_report_t *r, const char *path, char *err, size_t errlen)
     if (r->path == NULL) {
         return pp_fail(err, errlen, "failed to allocate memory");
     }
+
+    pp_report_missing(r, path);
 
     return 0;
 }

@@ -140,6 +140,7 @@ typedef struct {
 
     pp_rproc_t             *procs;
     size_t                  nprocs;
+    pp_totals_t             retired;    /* of processes folded into shard 0 */
     pp_robj_t              *objs;
     size_t                  nobjs;
     pp_rsite_t             *sites;
@@ -194,6 +195,7 @@ int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
 void pp_merge_pid(uint32_t pid);
 int pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     int check_procs, char *err, size_t errlen);
+void pp_report_missing(pp_report_t *r, const char *seg);
 
 /* pp_data.c */
 void pp_site_add(pp_site_t *d, const pp_site_t *s);

@@ -332,6 +332,11 @@ pp_text_header(FILE *f, const pp_report_t *r)
             n[PP_STATUS_CRASHED], n[PP_STATUS_CRASHED] ? pp_off(r) : "",
             dur);
 
+    if (r->hdr.retired != 0) {
+        fprintf(f, "; %u ended and retired (%u crashed)", r->hdr.retired,
+                r->hdr.retired_crashed);
+    }
+
     if (r->nwarnings != 0) {
         fprintf(f, "; %s%zu warning%s at the end%s", pp_warn(r),
                 r->nwarnings, r->nwarnings == 1 ? "" : "s", pp_off(r));

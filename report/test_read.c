@@ -145,8 +145,9 @@ t_build(t_seg_t *s)
     s->buf = calloc(1, s->len);
     s->h = h = (pp_seg_header_t *) s->buf;
 
+    /* version 2: every shard is a process's (t_v3 makes shard 0 retired) */
     memcpy(h->magic, PP_SEG_MAGIC, 8);
-    h->version = PP_SEG_VERSION;
+    h->version = 2;
     h->header_size = PP_SEG_HEADER_SIZE;
     h->size = s->len;
     h->nshards = T_NSHARDS;
@@ -442,8 +443,11 @@ t_corruptions(void)
 
     t_corrupt("wrong magic", "bad magic", s.buf[0] = 'X');
     t_corrupt("wrong version",
-              "unsupported segment version 3 (this poolprof reads 2)",
-              s.h->version = 3);
+              "unsupported segment version 4 (this poolprof reads 2 to 3)",
+              s.h->version = 4);
+    t_corrupt("an old version",
+              "unsupported segment version 1 (this poolprof reads 2 to 3)",
+              s.h->version = 1);
     t_corrupt("header size", "bad header size", s.h->header_size = 64);
     t_corrupt("not ready", "not ready", s.h->ready = 0);
     t_corrupt("truncated", "truncated segment: header says", s.len -= 4096);
@@ -726,6 +730,60 @@ t_misc(void)
 }
 
 
+/*
+ * version 3: shard 0 is the retired aggregate, counted in the totals but
+ * not a process; the header counts retired processes and failed claims
+ */
+static void
+t_v3(void)
+{
+    int          rc;
+    char         err[PP_ERR_LEN];
+    t_seg_t      s;
+    pp_report_t  r;
+
+    t_corrupt("v3: shard 0 not retired", "shard 0: bad state",
+              s.h->version = 3);
+    t_corrupt("v3: a retired shard past 0", "shard 1: bad state",
+              (s.h->version = 3, t_sh(&s, 0)->state = PP_SHARD_RETIRED,
+               t_sh(&s, 1)->state = PP_SHARD_RETIRED));
+    t_corrupt("v2: a retired shard", "shard 0: bad state",
+              t_sh(&s, 0)->state = PP_SHARD_RETIRED);
+
+    t_build(&s);
+    s.h->version = 3;
+    s.h->retired = 7;
+    s.h->retired_crashed = 2;
+    s.h->claims_failed = 3;
+    t_sh(&s, 0)->state = PP_SHARD_RETIRED;
+    t_sh(&s, 0)->pid = 0;
+
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    t_ok(rc == 0, "v3: the segment merges: %s", rc ? err : "ok");
+
+    if (rc == 0) {
+        t_ok(r.nprocs == T_NSHARDS - 1 && r.procs[0].pid == 101,
+             "v3: the retired shard is no process");
+        t_ok(r.retired.allocs == 10 && r.totals.allocs == 10 + 20,
+             "v3: its totals count in the segment's");
+        t_ok(r.nsites > 0 && r.hdr.retired == 7 && r.hdr.retired_crashed == 2
+             && r.hdr.claims_failed == 3,
+             "v3: retired processes and failed claims are read");
+        pp_report_free(&r);
+    }
+
+    t_sh(&s, 1)->state = PP_SHARD_FOLDING;
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    t_ok(rc == 0 && r.nprocs == T_NSHARDS - 2 && r.totals.allocs == 10,
+         "v3: a shard being folded is read as retired only");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    t_free(&s);
+}
+
+
 /* version 2's tables: growth, stacks and live pools */
 static void
 t_v2(void)
@@ -871,6 +929,7 @@ main(int argc, char **argv)
     t_symbols();
     t_misc();
     t_v2();
+    t_v3();
 
     t_cleanup("valid");
     t_cleanup("empty");
