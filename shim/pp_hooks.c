@@ -525,17 +525,16 @@ pp_hooks_install(pp_elf_t *elf)
     char         err[160], bytes[64];
     size_t       i;
     uintptr_t    addr, palloc;
-    const char  *skip, *s;
+    const char  *skip;
     size_t       size;
     pp_hook_t    h;
 
     ok = 0;
     palloc = 0;
-    skip = getenv("POOLPROF_SKIP");
+    skip = pp_conf.skip;
     pp_hooks_check_skip(skip);
 
-    s = getenv("POOLPROF_SMALL");
-    small = (s == NULL || strcmp(s, "0") != 0);
+    small = pp_conf.small;
 
     for (i = 0; i < sizeof(pp_targets) / sizeof(pp_targets[0]); i++) {
 

@@ -26,7 +26,7 @@ pp_live_init(void)
 {
     uint32_t  i, n;
 
-    n = pp_proc.seg->nlive;
+    n = pp_proc.lay.nlive;
 
     free(pp_free);
     free(pp_owner);
@@ -81,12 +81,12 @@ pp_live_take(int32_t *owner, uint64_t bytes)
     victim = UINT32_MAX;
     least = bytes;
 
-    for (i = 0; i < pp_proc.seg->nlive; i++) {
+    for (i = 0; i < pp_proc.lay.nlive; i++) {
         row = &pp_proc.live[i];
 
         if (row->alloc_bytes < least
             && pp_clock_since(now, row->created_mono_ns)
-               < pp_proc.seg->long_lived_ns)
+               < pp_proc.long_lived_ns)
         {
             least = row->alloc_bytes;
             victim = i;

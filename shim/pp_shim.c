@@ -9,7 +9,6 @@
  */
 
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -29,8 +28,8 @@ PP_TLS pp_tls_t  pp_tls;
 pp_proc_t        pp_proc;
 
 static int pp_helper_invocation(void);
-static size_t pp_env_size(const char *name, size_t dflt);
-static void pp_parent_segment(char *path, size_t len);
+static void pp_atfork_prepare(void);
+static void pp_atfork_parent(void);
 static void pp_atfork_child(void);
 static void pp_exit(void);
 
@@ -65,19 +64,14 @@ static void
 pp_init(void)
 {
     int        hooked;
-    char      *s, path[PP_PATH_MAX], err[256];
-    size_t     size;
+    char       err[512];
     uintptr_t  addr;
     size_t     sz;
     pp_elf_t   elf;
 
-    s = getenv("POOLPROF_DISABLE");
-    if (s != NULL && s[0] != '\0' && strcmp(s, "0") != 0) {
+    if (pp_conf_disabled()) {
         return;
     }
-
-    s = getenv("POOLPROF_VERBOSE");
-    pp_proc.verbose = (s != NULL && s[0] != '\0' && strcmp(s, "0") != 0);
 
     if (pp_elf_open(&elf) != 0) {
         return;
@@ -88,6 +82,11 @@ pp_init(void)
         pp_elf_close(&elf);
         return;
     }
+
+    pp_conf_load();
+    pp_proc.verbose = pp_conf.verbose;
+    pp_proc.fd = -1;
+    pp_proc.fork_fd = -1;
 
     if (pp_helper_invocation()) {
         if (pp_proc.verbose) {
@@ -103,30 +102,35 @@ pp_init(void)
         return;
     }
 
-    s = getenv("POOLPROF_SEGMENT");
-    if (s != NULL && s[0] != '\0') {
-        snprintf(path, sizeof(path), "%s", s);
+    /*
+     * Hooks first: their wrappers only pass calls on until recording
+     * starts, and a process that can hook nothing (W^X) makes no segment.
+     */
+    hooked = pp_hooks_install(&elf);
 
-    } else {
-        pp_parent_segment(path, sizeof(path));
-        if (path[0] == '\0') {
-            snprintf(path, sizeof(path), "/dev/shm/poolprof.%d",
-                     (int) getpid());
-        }
+    if (hooked == 0) {
+        pp_msg("no function hooked; nothing is recorded");
+        pp_elf_close(&elf);
+        return;
     }
 
-    size = pp_env_size("POOLPROF_SIZE", 64 * 1024 * 1024);
-
-    if (pp_shm_create(path, size, err, sizeof(err)) != 0) {
+    err[0] = '\0';
+    if (pp_shm_open(err, sizeof(err)) != 0) {
         pp_msg("%s; nothing is recorded, nginx runs unprofiled", err);
         pp_elf_close(&elf);
         return;
     }
 
-    if (pp_shm_claim() != 0) {
-        pp_msg("no free shard in %s; this process is not recorded", path);
+    if (pp_shard_claim() != 0) {
+        pp_msg("no free shard in %s; this process is not recorded",
+               pp_proc.path);
         pp_elf_close(&elf);
         return;
+    }
+
+    if (pp_proc.seg->creator_pid == pp_proc.pid) {
+        pp_proc.seg->hooks_ok = (uint32_t) hooked;
+        pp_proc.seg->hooks_failed = (uint32_t) (pp_hooks_total() - hooked);
     }
 
     if (pp_elf_lookup(&elf, "ngx_process", &addr, &sz) == 0) {
@@ -141,30 +145,17 @@ pp_init(void)
                "POOLPROF_LONG_LIVED=0");
     }
 
-    pp_stack_reset();
-
-    pp_shm_objects();
-    pp_track_init();
-
-    hooked = pp_hooks_install(&elf);
     pp_elf_close(&elf);
 
-    if (pp_proc.seg->creator_pid == pp_proc.pid) {
-        pp_proc.seg->hooks_ok = (uint32_t) hooked;
-        pp_proc.seg->hooks_failed = (uint32_t) (pp_hooks_total() - hooked);
-    }
+    pp_stack_reset();
+    pp_objects_scan();
+    pp_track_init();
 
-    if (hooked == 0) {
-        pp_msg("no function hooked; nothing is recorded");
-        pp_shm_exit(0);
-        return;
-    }
-
-    pthread_atfork(NULL, NULL, pp_atfork_child);
+    pthread_atfork(pp_atfork_prepare, pp_atfork_parent, pp_atfork_child);
     atexit(pp_exit);
 
     if (pp_proc.verbose) {
-        pp_msg("recording into %s (%d of %d functions hooked)", path,
+        pp_msg("recording into %s (%d of %d functions hooked)", pp_proc.path,
                hooked, pp_hooks_total());
     }
 
@@ -207,71 +198,23 @@ pp_helper_invocation(void)
 }
 
 
-static size_t
-pp_env_size(const char *name, size_t dflt)
+/* the child's locked description is made before fork() returns */
+static void
+pp_atfork_prepare(void)
 {
-    char                *s, *end;
-    unsigned long long   v;
-
-    s = getenv(name);
-    if (s == NULL || *s == '\0') {
-        return dflt;
-    }
-
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s) {
-        pp_msg("%s=%s is not a size; using %zu", name, s, dflt);
-        return dflt;
-    }
-
-    switch (*end) {
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
-    }
-
-    if (*end != '\0') {
-        pp_msg("%s=%s is not a size; using %zu", name, s, dflt);
-        return dflt;
-    }
-
-    return (size_t) v;
+    pp_shm_fork_prepare();
 }
 
 
-/*
- * A binary upgrade: the old master forks and execs the new binary, which
- * joins the segment its parent has mapped.
- */
+/* nginx's master sets its role only after start-up: keep it current */
 static void
-pp_parent_segment(char *path, size_t len)
+pp_atfork_parent(void)
 {
-    FILE  *f;
-    char   file[64], line[512], *p;
+    pp_shm_fork_parent();
 
-    path[0] = '\0';
-
-    snprintf(file, sizeof(file), "/proc/%d/maps", (int) getppid());
-
-    f = fopen(file, "re");
-    if (f == NULL) {
-        return;
+    if (pp_proc.shard != NULL && pp_proc.ngx_process != NULL) {
+        pp_proc.shard->role = (uint32_t) *pp_proc.ngx_process;
     }
-
-    while (fgets(line, sizeof(line), f) != NULL) {
-        p = strstr(line, " /dev/shm/poolprof.");
-        if (p == NULL) {
-            continue;
-        }
-
-        p++;
-        p[strcspn(p, "\n")] = '\0';
-        snprintf(path, len, "%s", p);
-        break;
-    }
-
-    fclose(f);
 }
 
 
@@ -280,8 +223,9 @@ pp_atfork_child(void)
 {
     pp_tls.active = 0;
     pp_tls.depth = 0;
+    pp_shm_fork_child();
 
-    if (pp_shm_claim() != 0) {
+    if (pp_shard_claim() != 0) {
         pp_msg("no free shard in the segment; process not recorded");
         return;
     }
@@ -296,36 +240,12 @@ static void
 pp_exit(void)
 {
     if (pp_tls.active && pp_proc.shard != NULL
-        && pp_proc.shard->pid == (uint32_t) getpid())
+        && pp_proc.pid == (uint32_t) getpid())
     {
         pp_track_exit();
     }
 
     pp_tls.active = 0;
-    pp_shm_exit(0);
-}
-
-
-/* nginx's load_module: record the new object's address range */
-PP_API void *
-dlopen(const char *file, int mode)
-{
-    void         *h;
-    static void  *(*real)(const char *, int);
-
-    if (real == NULL) {
-        real = (void *(*)(const char *, int)) dlsym(RTLD_NEXT, "dlopen");
-        if (real == NULL) {
-            errno = ENOSYS;
-            return NULL;
-        }
-    }
-
-    h = real(file, mode);
-
-    if (h != NULL && pp_proc.shard != NULL) {
-        pp_shm_objects();
-    }
-
-    return h;
+    pp_shard_exit(0);
+    pp_shm_close();
 }

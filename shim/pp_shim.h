@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "pp_segment.h"
+#include "pp_layout.h"
 
 
 #define PP_API        __attribute__((visibility("default")))
@@ -21,6 +22,9 @@
 #define PP_STACK_DEPTH_DEFAULT   16
 #define PP_LONG_LIVED_DEFAULT    10000000000ULL     /* 10 s */
 #define PP_LONG_LIVED_OFF        UINT64_MAX
+#define PP_SIZE_DEFAULT          (64 * 1024 * 1024)
+#define PP_KEEP_MAX_DEFAULT      4
+#define PP_MAX_TRACKED_DEFAULT   1000000
 
 #define PP_NGX_OK         0
 #define PP_NGX_DECLINED  -5
@@ -93,10 +97,49 @@ typedef struct {
 extern PP_TLS pp_tls_t  pp_tls;
 
 
-/* the state of one process */
+/* the POOLPROF_* environment, parsed once (pp_config.c) */
+typedef struct {
+    const char             *segment;        /* POOLPROF_SEGMENT, or NULL */
+    const char             *dir;            /* POOLPROF_DIR, or NULL */
+    const char             *skip;           /* POOLPROF_SKIP, or NULL */
+    uint64_t                size;
+    uint64_t                max_tracked;
+    uint64_t                long_lived_ns;
+    uint32_t                shards;
+    uint32_t                keep_max;
+    uint32_t                stack_period;
+    uint32_t                stack_depth;
+    int                     gid;            /* POOLPROF_GROUP, or -1 */
+    int                     keep;
+    int                     small;
+    int                     verbose;
+} pp_conf_t;
+
+extern pp_conf_t  pp_conf;
+
+void pp_conf_load(void);
+int pp_conf_disabled(void);
+
+
+/*
+ * The state of one process.  Everything that places or sizes something
+ * in the segment is kept here, privately, once the segment was made or
+ * checked: a value read back from the shared mapping, which any process
+ * of the instance can write, never indexes memory.
+ */
 typedef struct {
     pp_seg_header_t        *seg;
     size_t                  seg_size;
+    pp_layout_t             lay;
+    int                     fd;             /* own description, locked */
+    int                     fork_fd;        /* the next child's, or -1 */
+    char                    path[PP_PATH_MAX];
+    uint32_t                shard_index;
+    int                     lost;           /* the file shrank under us */
+    uint32_t                nobjects;       /* rows used in objects */
+    uint64_t                stack_period;
+    uint32_t                stack_depth;
+    uint64_t                long_lived_ns;
     pp_shard_t             *shard;
     pp_totals_t            *totals;         /* in the shard */
     pp_site_t              *sites;
@@ -117,11 +160,28 @@ typedef struct {
 extern pp_proc_t  pp_proc;
 
 
-/* pp_shm.c */
-int pp_shm_create(const char *path, size_t size, char *err, size_t len);
-int pp_shm_claim(void);
-void pp_shm_exit(int code);
-void pp_shm_objects(void);
+/* pp_shm.c: the segment file */
+int pp_shm_open(char *err, size_t len);
+void pp_shm_fork_prepare(void);
+void pp_shm_fork_parent(void);
+void pp_shm_fork_child(void);
+void pp_shm_close(void);
+int pp_shm_lock(int fd, int type, int byte);
+
+/* pp_guard.c */
+int pp_guard_install(void *seg, size_t size);
+
+/* pp_shard.c: this process's shard */
+int pp_shard_claim(void);
+void pp_shard_exit(int code);
+int pp_shard_crashed(void);
+
+/* pp_retire.c: folding ended processes into shard 0 */
+void pp_retire_fold(pp_shard_t *dead, int crashed);
+
+/* pp_objects.c */
+void pp_objects_scan(void);
+void pp_objects_check(uintptr_t addr);
 
 /* pp_table.c */
 int pp_table_init(void);

@@ -1,15 +1,28 @@
 /*
- * The segment: created (or joined) by the first process, one shard per
- * process.  A shard is claimed with one compare-and-swap at start-up or
- * right after fork(); from then on its process is its only writer.
+ * The segment file: made so that nobody else's file is ever touched,
+ * joined only by proof of inheritance, kept alive while anything maps
+ * it, and removed by the last process of its nginx.
+ *
+ * - A new segment is created in a directory that is this user's alone
+ *   (the default one is made 0700), as a new file: O_CREAT | O_EXCL |
+ *   O_NOFOLLOW, mode 0600 (0640 with POOLPROF_GROUP).  A stale segment
+ *   of our own at a fixed path is replaced by rename(), never truncated;
+ *   a file that is not a segment of ours is left alone.
+ * - Every process holds its own open file description of the segment,
+ *   read-locked (an OFD lock on byte PP_LOCK_MAPPED).  The lock, not a
+ *   pid, says "in use": a locked file is never replaced, and the process
+ *   that can turn its read lock into a write lock is the last one.
+ * - The description is not close-on-exec, so a binary upgrade's new
+ *   master, which nginx forks and execs, inherits it: that descriptor is
+ *   how it finds and joins its parent's segment.
+ * - Nothing that places or sizes anything is read back from the mapping
+ *   after it was made or checked (pp_proc.lay).
  */
 
 #define _GNU_SOURCE
-#include <elf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,176 +34,497 @@
 #include "pp_shim.h"
 
 
-typedef struct {
-    uint32_t    nsites;
-    uint32_t    npools;
-    uint32_t    ntags;
-    uint32_t    nobjects;
-    uint32_t    nstacks;
-    uint32_t    ngrowth;
-    uint32_t    nlive;
-} pp_caps_t;
+static int pp_shm_inherited(char *err, size_t len);
+static int pp_shm_check(int fd, const struct stat *st, pp_layout_t *lay,
+    char *err, size_t len);
+static int pp_shm_dir(const char *dir, int make, char *err, size_t len);
+static int pp_shm_make(int dirfd, const char *dir, const char *name,
+    char *err, size_t len);
+static int pp_shm_ours(int dirfd, const char *name, const struct stat *st);
+static int pp_shm_init(int fd, char *err, size_t len);
+static int pp_shm_map(int fd, const pp_layout_t *lay, char *err, size_t len);
+static void pp_shm_prune(int dirfd, const char *self);
+static int pp_shm_reopen(int fd);
 
 
-static uint32_t pp_pow2_floor(uint64_t n);
-static size_t pp_layout(pp_seg_header_t *h, const pp_caps_t *c);
-static int pp_shm_join(int fd, char *err, size_t len);
-static void pp_shm_settings(pp_seg_header_t *h);
-static int pp_duration(const char *s, uint64_t *ns);
-static int pp_shm_has_alive(pp_seg_header_t *h, pid_t pid);
-static int pp_object_cb(struct dl_phdr_info *info, size_t size, void *data);
-
-
-static uint32_t
-pp_pow2_floor(uint64_t n)
+/* an OFD lock (type F_RDLCK, F_WRLCK or F_UNLCK) on one byte, no wait */
+int
+pp_shm_lock(int fd, int type, int byte)
 {
-    uint32_t  p;
+    struct flock  fl;
 
-    if (n < 2) {
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = (short) type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = byte;
+    fl.l_len = 1;
+
+    return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+
+/* 1 when some description of the file holds a lock on PP_LOCK_MAPPED */
+static int
+pp_shm_in_use(int fd)
+{
+    struct flock  fl;
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = PP_LOCK_MAPPED;
+    fl.l_len = 1;
+
+    if (fcntl(fd, F_OFD_GETLK, &fl) == -1) {
         return 1;
     }
 
-    for (p = 1; (uint64_t) p * 2 <= n && p < 0x40000000; p *= 2) {
-        /* void */
-    }
-
-    return p;
+    return fl.l_type != F_UNLCK;
 }
 
 
-/* places the tables of a shard; returns the bytes they need */
-static size_t
-pp_layout(pp_seg_header_t *h, const pp_caps_t *c)
-{
-    size_t  off;
-
-    off = (sizeof(pp_shard_t) + 63) & ~(size_t) 63;
-    h->sites_off = off;
-    off += (size_t) (c->nsites + 1) * sizeof(pp_site_t);
-    h->pools_off = off;
-    off += (size_t) (c->npools + 1) * sizeof(pp_pool_t);
-    h->tags_off = off;
-    off += (size_t) (c->ntags + 1) * sizeof(pp_tag_t);
-    h->objects_off = off;
-    off += (size_t) c->nobjects * sizeof(pp_object_t);
-    h->stacks_off = off;
-    off += (size_t) (c->nstacks + 1) * sizeof(pp_stack_t);
-    h->growth_off = off;
-    off += (size_t) (c->ngrowth + 1) * sizeof(pp_growth_t);
-    h->live_off = off;
-    off += (size_t) c->nlive * sizeof(pp_lpool_t);
-
-    h->nsites = c->nsites;
-    h->npools = c->npools;
-    h->ntags = c->ntags;
-    h->nobjects = c->nobjects;
-    h->nstacks = c->nstacks;
-    h->ngrowth = c->ngrowth;
-    h->nlive = c->nlive;
-
-    return off;
-}
-
-
+/*
+ * Opens, or joins, this instance's segment.  Returns 0 with pp_proc.seg
+ * mapped and this process's description locked, or -1 with err set and
+ * nothing left behind.
+ */
 int
-pp_shm_create(const char *path, size_t size, char *err, size_t len)
+pp_shm_open(char *err, size_t len)
 {
-    int               fd, rc;
-    char             *s;
-    uint32_t          nshards, shard_size;
-    pp_caps_t         c;
-    pp_seg_header_t  *h;
-    struct timespec   ts;
+    int          dirfd, fd;
+    char         dir[PP_PATH_MAX], name[PP_PATH_MAX], *slash;
+    const char  *d;
 
-    size &= ~(size_t) 4095;
+    pp_proc.fd = -1;
+    pp_proc.fork_fd = -1;
 
-    if (size < PP_SEG_MIN_SIZE) {
-        snprintf(err, len, "POOLPROF_SIZE %zu is below the minimum %d",
-                 size, PP_SEG_MIN_SIZE);
+    fd = pp_shm_inherited(err, len);
+    if (fd == -2) {
         return -1;
     }
 
-    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        return 0;
+    }
 
-    if (fd != -1) {
-        /* a running instance's segment is joined, never overwritten */
-        rc = pp_shm_join(fd, err, len);
+    if (pp_conf.segment != NULL) {
+        if (strlen(pp_conf.segment) >= sizeof(dir)) {
+            snprintf(err, len, "POOLPROF_SEGMENT is longer than %zu bytes",
+                     sizeof(dir) - 1);
+            return -1;
+        }
+
+        strcpy(dir, pp_conf.segment);
+        slash = strrchr(dir, '/');
+
+        if (slash == NULL) {
+            strcpy(name, dir);
+            strcpy(dir, ".");
+
+        } else {
+            strcpy(name, slash + 1);
+            if (slash == dir) {
+                slash++;
+            }
+            *slash = '\0';
+        }
+
+        if (name[0] == '\0' || strcmp(name, ".") == 0
+            || strcmp(name, "..") == 0)
+        {
+            snprintf(err, len, "POOLPROF_SEGMENT %s names no file",
+                     pp_conf.segment);
+            return -1;
+        }
+
+        dirfd = pp_shm_dir(dir, 0, err, len);
+
+    } else {
+        d = pp_conf.dir;
+
+        if (d == NULL) {
+            if (geteuid() == 0) {
+                d = "/run/poolprof";
+
+            } else {
+                snprintf(dir, sizeof(dir), "/dev/shm/poolprof-%u",
+                         (unsigned) geteuid());
+                d = dir;
+            }
+        }
+
+        if (d != dir) {
+            snprintf(dir, sizeof(dir), "%s", d);
+        }
+
+        snprintf(name, sizeof(name), "poolprof.%d", (int) getpid());
+        dirfd = pp_shm_dir(dir, 1, err, len);
+    }
+
+    if (dirfd == -1) {
+        return -1;
+    }
+
+    fd = pp_shm_make(dirfd, dir, name, err, len);
+    close(dirfd);
+
+    return fd >= 0 ? 0 : -1;
+}
+
+
+/*
+ * A binary upgrade: the descriptor our parent's shard held, inherited
+ * through fork() and exec().  Returns the descriptor joined, -1 when
+ * there is none, -2 when one was found but is unusable (err set).
+ */
+static int
+pp_shm_inherited(char *err, size_t len)
+{
+    int             fd, n;
+    char            magic[8], link[32];
+    DIR            *d;
+    struct stat     st, want;
+    pp_layout_t     lay;
+    struct dirent  *e;
+
+    d = opendir("/proc/self/fd");
+    if (d == NULL) {
+        return -1;
+    }
+
+    if (pp_conf.segment == NULL || stat(pp_conf.segment, &want) == -1) {
+        want.st_ino = 0;
+    }
+
+    fd = -1;
+
+    while ((e = readdir(d)) != NULL) {
+        n = atoi(e->d_name);
+
+        if (n <= STDERR_FILENO || n == dirfd(d)
+            || fstat(n, &st) == -1 || !S_ISREG(st.st_mode)
+            || st.st_uid != geteuid()
+            || (fcntl(n, F_GETFL) & O_ACCMODE) != O_RDWR
+            || pread(n, magic, 8, 0) != 8
+            || memcmp(magic, PP_SEG_MAGIC, 8) != 0)
+        {
+            continue;
+        }
+
+        if (want.st_ino != 0
+            && (st.st_ino != want.st_ino || st.st_dev != want.st_dev))
+        {
+            /* the parent's, but we were told to record elsewhere */
+            close(n);
+            continue;
+        }
+
+        if (fd != -1) {
+            close(n);
+            continue;
+        }
+
+        fd = n;
+    }
+
+    closedir(d);
+
+    if (fd == -1) {
+        return -1;
+    }
+
+    if (fcntl(fd, F_SETFD, 0) == -1
+        || fstat(fd, &st) == -1
+        || pp_shm_check(fd, &st, &lay, err, len) != 0
+        || pp_shm_map(fd, &lay, err, len) != 0)
+    {
         close(fd);
-        if (rc != 1) {
-            return rc;
+        return -2;
+    }
+
+    if (pp_shm_lock(fd, F_RDLCK, PP_LOCK_MAPPED) == -1) {
+        snprintf(err, len, "failed to lock the inherited segment: %s",
+                 strerror(errno));
+        munmap(pp_proc.seg, pp_proc.seg_size);
+        pp_proc.seg = NULL;
+        close(fd);
+        return -2;
+    }
+
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    n = readlink(link, pp_proc.path, sizeof(pp_proc.path) - 1);
+    pp_proc.path[n > 0 ? n : 0] = '\0';
+    pp_proc.fd = fd;
+
+    return fd;
+}
+
+
+/*
+ * Checks a segment file this process did not just create: ours alone,
+ * and a header whose every placement field is what pp_layout() gives.
+ * lay is then the private layout.
+ */
+static int
+pp_shm_check(int fd, const struct stat *st, pp_layout_t *lay, char *err,
+    size_t len)
+{
+    pp_seg_header_t  h;
+
+    if (!S_ISREG(st->st_mode) || st->st_uid != geteuid()
+        || (st->st_mode & 0137) != 0 || st->st_nlink > 1)
+    {
+        snprintf(err, len, "segment file is not ours alone (owner %u, mode "
+                 "%04o, %u links)", (unsigned) st->st_uid,
+                 (unsigned) (st->st_mode & 07777),
+                 (unsigned) st->st_nlink);
+        return -1;
+    }
+
+    if (pread(fd, &h, sizeof(h), 0) != (ssize_t) sizeof(h)
+        || memcmp(h.magic, PP_SEG_MAGIC, 8) != 0
+        || h.version != PP_SEG_VERSION
+        || h.header_size != PP_SEG_HEADER_SIZE
+        || h.ready != 1
+        || h.size != (uint64_t) st->st_size
+        || h.stack_depth < 1 || h.stack_depth > PP_STACK_FRAMES
+        || pp_layout_from_header(&h, lay) != 0)
+    {
+        snprintf(err, len, "segment header is not one this poolprof wrote");
+        return -1;
+    }
+
+    pp_proc.stack_period = h.stack_period;
+    pp_proc.stack_depth = h.stack_depth;
+    pp_proc.long_lived_ns = h.long_lived_ns;
+
+    /* the instance's creator said whether to keep it */
+    if (h.flags & PP_SEG_KEEP) {
+        pp_conf.keep = 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The directory a segment is made in, as a descriptor: ours (or root's)
+ * and writable by nobody else, unless sticky; the default one (make) is
+ * created 0700 and must be exactly ours, 0700 (0750 with a group).
+ */
+static int
+pp_shm_dir(const char *dir, int make, char *err, size_t len)
+{
+    int          fd;
+    mode_t       want;
+    struct stat  st;
+
+    want = pp_conf.gid >= 0 ? 0750 : 0700;
+
+    if (make && mkdir(dir, want) == 0 && pp_conf.gid >= 0) {
+        if (chown(dir, (uid_t) -1, (gid_t) pp_conf.gid) == -1
+            || chmod(dir, want) == -1)
+        {
+            snprintf(err, len, "failed to give %s to group %d: %s", dir,
+                     pp_conf.gid, strerror(errno));
+            return -1;
         }
     }
 
-    fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd == -1) {
-        snprintf(err, len, "failed to create %s: %s", path, strerror(errno));
+        snprintf(err, len, "failed to open directory %s: %s", dir,
+                 errno == ELOOP || errno == ENOTDIR
+                 ? "not a directory (a symbolic link?)" : strerror(errno));
+        return -1;
+    }
+
+    if (fstat(fd, &st) == -1) {
+        snprintf(err, len, "failed to stat %s: %s", dir, strerror(errno));
+        close(fd);
+        return -1;
+    }
+
+    if (make
+        ? st.st_uid != geteuid() || (st.st_mode & 07777) != want
+        : (st.st_uid != geteuid() && st.st_uid != 0)
+          || ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0))
+    {
+        snprintf(err, len, "directory %s has owner %u and mode %04o, "
+                 "expected %u and %s", dir, (unsigned) st.st_uid,
+                 (unsigned) (st.st_mode & 07777), (unsigned) geteuid(),
+                 make ? (want == 0700 ? "0700" : "0750")
+                      : "no write by others");
+        close(fd);
+        return -1;
+    }
+
+    return fd;
+}
+
+
+/*
+ * Creates dir/name.  An existing stale segment of ours is replaced by
+ * renaming a new file over it; anything else there is refused, as is a
+ * segment still in use.
+ */
+static int
+pp_shm_make(int dirfd, const char *dir, const char *name, char *err,
+    size_t len)
+{
+    int          fd, old, replace;
+    char         tmp[PP_PATH_MAX + 32];
+    struct stat  st;
+
+    replace = 0;
+
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!pp_shm_ours(dirfd, name, &st)) {
+            snprintf(err, len, "%s/%s exists and is not a segment of ours "
+                     "(owner %u, mode %04o%s); it is left alone", dir, name,
+                     (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777),
+                     S_ISLNK(st.st_mode) ? ", a symbolic link" : "");
+            return -1;
+        }
+
+        old = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (old == -1 || pp_shm_in_use(old)) {
+            snprintf(err, len, "%s/%s is in use by another nginx", dir, name);
+            if (old != -1) {
+                close(old);
+            }
+            return -1;
+        }
+
+        close(old);
+        replace = 1;
+
+    } else if (errno != ENOENT) {
+        snprintf(err, len, "failed to stat %s/%s: %s", dir, name,
+                 strerror(errno));
+        return -1;
+    }
+
+    if (replace) {
+        snprintf(tmp, sizeof(tmp), ".%s.%d.new", name, (int) getpid());
+    } else {
+        snprintf(tmp, sizeof(tmp), "%s", name);
+    }
+
+    fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    if (fd == -1) {
+        snprintf(err, len, "failed to create %s/%s: %s", dir, tmp,
+                 strerror(errno));
+        return -1;
+    }
+
+    snprintf(pp_proc.path, sizeof(pp_proc.path), "%s/%s",
+             strcmp(dir, "/") == 0 ? "" : dir, name);
+
+    if (pp_shm_lock(fd, F_RDLCK, PP_LOCK_MAPPED) == -1
+        || pp_shm_init(fd, err, len) != 0
+        || (replace && renameat(dirfd, tmp, dirfd, name) == -1))
+    {
+        if (err[0] == '\0') {
+            snprintf(err, len, "failed to set up %s: %s", pp_proc.path,
+                     strerror(errno));
+        }
+
+        /* the file is ours: we made it a moment ago, exclusively */
+        unlinkat(dirfd, tmp, 0);
+        close(fd);
+
+        if (pp_proc.seg != NULL) {
+            munmap(pp_proc.seg, pp_proc.seg_size);
+            pp_proc.seg = NULL;
+        }
+
+        return -1;
+    }
+
+    pp_proc.fd = fd;
+    pp_shm_prune(dirfd, name);
+
+    return fd;
+}
+
+
+/* a segment file that this user's poolprof made: safe to replace */
+static int
+pp_shm_ours(int dirfd, const char *name, const struct stat *st)
+{
+    int   fd, ok;
+    char  magic[8];
+
+    if (!S_ISREG(st->st_mode) || st->st_uid != geteuid()
+        || (st->st_mode & 0137) != 0 || st->st_nlink != 1)
+    {
+        return 0;
+    }
+
+    fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd == -1) {
+        return 0;
+    }
+
+    ok = pread(fd, magic, 8, 0) == 8 && memcmp(magic, PP_SEG_MAGIC, 8) == 0;
+    close(fd);
+
+    return ok;
+}
+
+
+/* sizes, lays out and maps a file we just created */
+static int
+pp_shm_init(int fd, char *err, size_t len)
+{
+    int               rc;
+    pp_layout_t       lay;
+    pp_seg_header_t  *h;
+    struct timespec   ts;
+
+    /* POOLPROF_SHARDS processes, and shard 0 for the retired ones */
+    if (pp_layout(pp_conf.size & ~(uint64_t) 4095, pp_conf.shards + 1, &lay)
+        != 0)
+    {
+        snprintf(err, len, "POOLPROF_SIZE %llu is too small",
+                 (unsigned long long) pp_conf.size);
+        return -1;
+    }
+
+    if (pp_conf.gid >= 0
+        && (fchown(fd, (uid_t) -1, (gid_t) pp_conf.gid) == -1
+            || fchmod(fd, 0640) == -1))
+    {
+        snprintf(err, len, "failed to give %s to group %d: %s", pp_proc.path,
+                 pp_conf.gid, strerror(errno));
+        return -1;
+    }
+
+    if (pp_conf.gid < 0 && fchmod(fd, 0600) == -1) {
+        snprintf(err, len, "failed to chmod %s: %s", pp_proc.path,
+                 strerror(errno));
         return -1;
     }
 
     /* tmpfs reports no space here, not with a SIGBUS on first write */
-    rc = posix_fallocate(fd, 0, (off_t) size);
+    rc = posix_fallocate(fd, 0, (off_t) lay.size);
     if (rc != 0) {
-        snprintf(err, len, "failed to allocate %zu bytes for %s: %s",
-                 size, path, strerror(rc));
-        close(fd);
-        unlink(path);
+        snprintf(err, len, "failed to allocate %llu bytes for %s: %s",
+                 (unsigned long long) lay.size, pp_proc.path, strerror(rc));
         return -1;
     }
 
-    h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-
-    if (h == MAP_FAILED) {
-        snprintf(err, len, "failed to map %s: %s", path, strerror(errno));
-        unlink(path);
+    if (pp_shm_map(fd, &lay, err, len) != 0) {
         return -1;
     }
 
-    nshards = 32;
-    s = getenv("POOLPROF_SHARDS");
-    if (s != NULL && atoi(s) > 0 && atoi(s) <= 1024) {
-        nshards = (uint32_t) atoi(s);
-    }
-
-    while (nshards > 1
-           && (size - PP_SEG_HEADER_SIZE) / nshards < 32 * 1024)
-    {
-        nshards /= 2;
-    }
-
-    shard_size = (uint32_t) (((size - PP_SEG_HEADER_SIZE) / nshards)
-                             & ~(size_t) 4095);
-
-    /*
-     * about 30% sites, 30% pool sites, 3% tags, 5% objects, 16% stacks,
-     * 6% growth, 8% live pools
-     */
-    c.nsites = pp_pow2_floor(shard_size / 100 * 30 / sizeof(pp_site_t));
-    c.npools = pp_pow2_floor(shard_size / 100 * 30 / sizeof(pp_pool_t));
-    c.ntags = pp_pow2_floor(shard_size / 100 * 3 / sizeof(pp_tag_t));
-    c.nstacks = pp_pow2_floor(shard_size / 100 * 16 / sizeof(pp_stack_t));
-    c.ngrowth = pp_pow2_floor(shard_size / 100 * 6 / sizeof(pp_growth_t));
-    c.nlive = shard_size / 100 * 8 / sizeof(pp_lpool_t);
-    c.nobjects = shard_size / 100 * 5 / sizeof(pp_object_t);
-    if (c.nobjects > 256) {
-        c.nobjects = 256;
-    }
-
-    while (pp_layout(h, &c) > shard_size) {
-        c.nsites = c.nsites > 1 ? c.nsites / 2 : 1;
-        c.npools = c.npools > 1 ? c.npools / 2 : 1;
-        c.nstacks = c.nstacks > 1 ? c.nstacks / 2 : 1;
-        c.ngrowth = c.ngrowth > 1 ? c.ngrowth / 2 : 1;
-        c.nlive /= 2;
-    }
+    h = pp_proc.seg;
 
     memcpy(h->magic, PP_SEG_MAGIC, 8);
     h->version = PP_SEG_VERSION;
     h->header_size = PP_SEG_HEADER_SIZE;
-    h->size = size;
-    h->nshards = nshards;
-    h->shard_size = shard_size;
-    h->shard_off = PP_SEG_HEADER_SIZE;
+    pp_layout_to_header(&lay, h);
     h->creator_pid = (uint32_t) getpid();
 
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -201,384 +535,227 @@ pp_shm_create(const char *path, size_t size, char *err, size_t len)
         h->exe[0] = '\0';
     }
 
-    pp_shm_settings(h);
+    pp_proc.stack_period = pp_conf.stack_period;
+    pp_proc.stack_depth = pp_conf.stack_depth;
+    pp_proc.long_lived_ns = pp_conf.long_lived_ns;
+    h->stack_period = pp_conf.stack_period;
+    h->stack_depth = pp_conf.stack_depth;
+    h->long_lived_ns = pp_conf.long_lived_ns;
+    h->flags = pp_conf.keep ? PP_SEG_KEEP : 0;
+
+    /* shard 0 holds the processes that have ended */
+    pp_layout_shard(h, &lay, 0)->state = PP_SHARD_RETIRED;
 
     __atomic_store_n(&h->ready, 1, __ATOMIC_RELEASE);
 
-    pp_proc.seg = h;
-    pp_proc.seg_size = size;
+    return 0;
+}
+
+
+static int
+pp_shm_map(int fd, const pp_layout_t *lay, char *err, size_t len)
+{
+    void  *p;
+
+    p = mmap(NULL, lay->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        snprintf(err, len, "failed to map the segment: %s", strerror(errno));
+        return -1;
+    }
+
+    pp_proc.seg = p;
+    pp_proc.seg_size = lay->size;
+    pp_proc.lay = *lay;
+
+    if (pp_guard_install(p, lay->size) != 0) {
+        snprintf(err, len, "failed to guard the segment: %s",
+                 strerror(errno));
+        munmap(p, lay->size);
+        pp_proc.seg = NULL;
+        return -1;
+    }
 
     return 0;
 }
 
 
 /*
- * POOLPROF_STACKS, POOLPROF_STACK_DEPTH and POOLPROF_LONG_LIVED: fixed
- * for the segment by its creator, so that every process samples alike.
+ * At most POOLPROF_KEEP_MAX segments in a directory, the new one
+ * included: the oldest of the others that nothing uses go first.  Only
+ * files named poolprof.* that are segments of ours are counted.
  */
 static void
-pp_shm_settings(pp_seg_header_t *h)
+pp_shm_prune(int dirfd, const char *self)
 {
-    char      *s, *end;
-    long       n;
-    uint64_t   ns;
+    int             fd, n, i, oldest;
+    DIR            *d;
+    char            names[64][64];
+    time_t          mtimes[64];
+    struct stat     st;
+    struct dirent  *e;
 
-    h->stack_period = PP_STACKS_DEFAULT;
-    h->stack_depth = PP_STACK_DEPTH_DEFAULT;
-    h->long_lived_ns = PP_LONG_LIVED_DEFAULT;
-
-    s = getenv("POOLPROF_STACKS");
-    if (s != NULL && *s != '\0') {
-        n = strtol(s, &end, 10);
-        if (end == s || *end != '\0' || n < 0 || n > 1000000000) {
-            pp_msg("POOLPROF_STACKS=\"%s\" is not a number from 0 to 10^9, "
-                   "using %d", s, PP_STACKS_DEFAULT);
-        } else {
-            h->stack_period = (uint32_t) n;
+    fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+        if (fd != -1) {
+            close(fd);
         }
-    }
-
-    s = getenv("POOLPROF_STACK_DEPTH");
-    if (s != NULL && *s != '\0') {
-        n = strtol(s, &end, 10);
-        if (end == s || *end != '\0' || n < 1 || n > PP_STACK_FRAMES) {
-            pp_msg("POOLPROF_STACK_DEPTH=\"%s\" is not a number from 1 to "
-                   "%d, using %d", s, PP_STACK_FRAMES, PP_STACK_DEPTH_DEFAULT);
-        } else {
-            h->stack_depth = (uint32_t) n;
-        }
-    }
-
-    s = getenv("POOLPROF_LONG_LIVED");
-    if (s != NULL && *s != '\0') {
-        if (strcmp(s, "off") == 0) {
-            h->long_lived_ns = PP_LONG_LIVED_OFF;
-
-        } else if (pp_duration(s, &ns) == 0) {
-            h->long_lived_ns = ns;
-
-        } else {
-            pp_msg("POOLPROF_LONG_LIVED=\"%s\" is not a duration such as "
-                   "10s, 500ms or off, using 10s", s);
-        }
-    }
-}
-
-
-/* "10s", "500ms", "2m", "250us", "0"; a bare number is seconds */
-static int
-pp_duration(const char *s, uint64_t *ns)
-{
-    char      *end;
-    double     v, unit;
-
-    v = strtod(s, &end);
-    if (end == s || v < 0 || v > 1e9) {
-        return -1;
-    }
-
-    if (*end == '\0' || strcmp(end, "s") == 0) {
-        unit = 1e9;
-    } else if (strcmp(end, "ms") == 0) {
-        unit = 1e6;
-    } else if (strcmp(end, "us") == 0) {
-        unit = 1e3;
-    } else if (strcmp(end, "ns") == 0) {
-        unit = 1;
-    } else if (strcmp(end, "m") == 0) {
-        unit = 60e9;
-    } else if (strcmp(end, "h") == 0) {
-        unit = 3600e9;
-    } else {
-        return -1;
-    }
-
-    if (v * unit > 1e18) {
-        return -1;
-    }
-
-    *ns = (uint64_t) (v * unit);
-
-    return 0;
-}
-
-
-/*
- * An existing file: join it when it is a valid segment and our parent
- * is its creator or one of its live processes (a binary upgrade: the
- * old master, perhaps a daemon's child, execs the new binary); start
- * afresh when its creator is gone; refuse while it lives.
- * Returns 0 joined, 1 start afresh, -1 refused.
- */
-static int
-pp_shm_join(int fd, char *err, size_t len)
-{
-    struct stat       st;
-    pp_seg_header_t  *h;
-    pid_t             creator;
-
-    if (fstat(fd, &st) == -1 || (size_t) st.st_size < PP_SEG_MIN_SIZE) {
-        return 1;
-    }
-
-    h = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (h == MAP_FAILED) {
-        return 1;
-    }
-
-    if (memcmp(h->magic, PP_SEG_MAGIC, 8) != 0
-        || h->version != PP_SEG_VERSION
-        || h->size != (uint64_t) st.st_size
-        || h->shard_off + (uint64_t) h->nshards * h->shard_size > h->size)
-    {
-        munmap(h, st.st_size);
-        return 1;
-    }
-
-    creator = (pid_t) h->creator_pid;
-
-    if (creator == getppid() || pp_shm_has_alive(h, getppid())) {
-        pp_proc.seg = h;
-        pp_proc.seg_size = st.st_size;
-        return 0;
-    }
-
-    if (creator > 0 && (kill(creator, 0) == 0 || errno == EPERM)) {
-        snprintf(err, len, "segment is in use by pid %d", (int) creator);
-        munmap(h, st.st_size);
-        return -1;
-    }
-
-    munmap(h, st.st_size);
-    return 1;
-}
-
-
-static int
-pp_shm_has_alive(pp_seg_header_t *h, pid_t pid)
-{
-    uint32_t     i;
-    pp_shard_t  *sh;
-
-    for (i = 0; i < h->nshards; i++) {
-        sh = (pp_shard_t *) ((char *) h + h->shard_off
-                             + (size_t) i * h->shard_size);
-
-        if (sh->pid == (uint32_t) pid
-            && __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) == PP_SHARD_ALIVE)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-/* claims a free shard for this process (or the one an exec left us) */
-int
-pp_shm_claim(void)
-{
-    uint32_t          i, expect, pid;
-    pp_shard_t       *sh, *mine, *prev;
-    pp_seg_header_t  *h;
-    struct timespec   ts;
-
-    h = pp_proc.seg;
-    prev = pp_proc.shard;
-    pid = (uint32_t) getpid();
-    mine = NULL;
-
-    for (i = 0; i < h->nshards; i++) {
-        sh = (pp_shard_t *) ((char *) h + h->shard_off
-                             + (size_t) i * h->shard_size);
-
-        if (prev == NULL && sh->pid == pid
-            && __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) == PP_SHARD_ALIVE)
-        {
-            /* our pre-exec self claimed it: a fresh start in it */
-            memset((char *) sh + sizeof(pp_shard_t), 0,
-                   h->shard_size - sizeof(pp_shard_t));
-            memset(&sh->totals, 0, sizeof(sh->totals));
-            mine = sh;
-            break;
-        }
-
-        expect = PP_SHARD_FREE;
-        if (__atomic_compare_exchange_n(&sh->state, &expect, PP_SHARD_ALIVE,
-                                        0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
-        {
-            mine = sh;
-            break;
-        }
-    }
-
-    if (mine == NULL) {
-        pp_proc.shard = NULL;
-        return -1;
-    }
-
-    mine->pid = pid;
-    mine->ppid = (uint32_t) getppid();
-    mine->role = PP_ROLE_UNKNOWN;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    mine->start_real_ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-    mine->start_mono_ns = pp_now();
-    mine->proc_starttime = pp_proc_starttime(pid);
-
-    /* counted in place: a live reader sees them as they change */
-    memset(&mine->totals, 0, sizeof(pp_totals_t));
-    pp_proc.totals = &mine->totals;
-    pp_proc.shard = mine;
-    pp_proc.pid = pid;
-    pp_proc.sites = (pp_site_t *) ((char *) mine + h->sites_off);
-    pp_proc.pools = (pp_pool_t *) ((char *) mine + h->pools_off);
-    pp_proc.tags = (pp_tag_t *) ((char *) mine + h->tags_off);
-    pp_proc.objects = (pp_object_t *) ((char *) mine + h->objects_off);
-    pp_proc.stacks = (pp_stack_t *) ((char *) mine + h->stacks_off);
-    pp_proc.growth = (pp_growth_t *) ((char *) mine + h->growth_off);
-    pp_proc.live = (pp_lpool_t *) ((char *) mine + h->live_off);
-    pp_proc.stack_mask = h->nstacks - 1;
-
-    if (pp_table_init() != 0) {
-        pp_msg("no memory for the table index; events count as overflow");
-    }
-
-    if (prev != NULL) {
-        /* a forked child maps the same objects as its parent */
-        memcpy(pp_proc.objects, (char *) prev + h->objects_off,
-               (size_t) prev->nobjects_used * sizeof(pp_object_t));
-        mine->nobjects_used = prev->nobjects_used;
-        mine->role = prev->role;
-    }
-
-    return 0;
-}
-
-
-void
-pp_shm_exit(int code)
-{
-    pp_shard_t  *sh;
-
-    sh = pp_proc.shard;
-    if (sh == NULL || sh->pid != (uint32_t) getpid()) {
         return;
     }
 
-    if (pp_proc.ngx_process != NULL) {
-        sh->role = (uint32_t) *pp_proc.ngx_process;
-    }
+    n = 0;
 
-    sh->exit_code = (uint32_t) code;
-    sh->end_mono_ns = pp_now();
-    __atomic_store_n(&sh->state, PP_SHARD_EXITED, __ATOMIC_RELEASE);
-}
-
-
-/* records every loaded object not yet in this shard's table */
-void
-pp_shm_objects(void)
-{
-    if (pp_proc.shard != NULL) {
-        dl_iterate_phdr(pp_object_cb, NULL);
-    }
-}
-
-
-static int
-pp_object_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-    int               i;
-    uint32_t          k, n;
-    uint64_t          lo, hi, a;
-    struct stat       st;
-    pp_object_t      *o;
-    const ElfW(Nhdr) *nh;
-    const char       *p, *end;
-
-    (void) size;
-    (void) data;
-
-    n = pp_proc.shard->nobjects_used;
-
-    for (k = 0; k < n; k++) {
-        if (pp_proc.objects[k].base == info->dlpi_addr
-            && (info->dlpi_name[0] == '\0'
-                || strncmp(pp_proc.objects[k].path, info->dlpi_name,
-                           PP_PATH_MAX - 1) == 0))
+    while ((e = readdir(d)) != NULL && n < 64) {
+        if (strncmp(e->d_name, "poolprof.", 9) != 0
+            || strcmp(e->d_name, self) == 0
+            || strlen(e->d_name) >= sizeof(names[0])
+            || fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1
+            || !pp_shm_ours(dirfd, e->d_name, &st))
         {
-            return 0;
-        }
-    }
-
-    if (n >= pp_proc.seg->nobjects) {
-        return 0;
-    }
-
-    o = &pp_proc.objects[n];
-    memset(o, 0, sizeof(pp_object_t));
-
-    if (info->dlpi_name[0] == '\0') {
-        if (n != 0 || readlink("/proc/self/exe", o->path,
-                               PP_PATH_MAX - 1) <= 0)
-        {
-            return 0;   /* the vDSO and friends */
-        }
-
-    } else {
-        strncpy(o->path, info->dlpi_name, PP_PATH_MAX - 1);
-    }
-
-    lo = UINT64_MAX;
-    hi = 0;
-
-    for (i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr)  *ph = &info->dlpi_phdr[i];
-
-        a = info->dlpi_addr + ph->p_vaddr;
-
-        if (ph->p_type == PT_LOAD) {
-            lo = a < lo ? a : lo;
-            hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
-        }
-
-        if (ph->p_type != PT_NOTE) {
             continue;
         }
 
-        p = (const char *) a;
-        end = p + ph->p_memsz;
-
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            nh = (const ElfW(Nhdr) *) p;
-            p += sizeof(ElfW(Nhdr)) + ((nh->n_namesz + 3) & ~3u);
-
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4
-                && memcmp(nh + 1, "GNU", 4) == 0
-                && nh->n_descsz <= PP_BUILD_ID_MAX && p + nh->n_descsz <= end)
-            {
-                memcpy(o->build_id, p, nh->n_descsz);
-                o->build_id_len = nh->n_descsz;
-            }
-
-            p += (nh->n_descsz + 3) & ~3u;
+        fd = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd == -1) {
+            continue;
         }
+
+        if (!pp_shm_in_use(fd)) {
+            strcpy(names[n], e->d_name);
+            mtimes[n] = st.st_mtime;
+            n++;
+        }
+
+        close(fd);
     }
 
-    o->base = info->dlpi_addr;
-    o->lo = lo == UINT64_MAX ? 0 : lo;
-    o->hi = hi;
+    closedir(d);
 
-    if (stat(o->path, &st) == 0) {
-        o->dev = st.st_dev;
-        o->ino = st.st_ino;
-        o->mtime = st.st_mtime;
-        o->file_size = st.st_size;
+    while (n > 0 && (uint32_t) n >= pp_conf.keep_max) {
+        oldest = 0;
+        for (i = 1; i < n; i++) {
+            if (mtimes[i] < mtimes[oldest]) {
+                oldest = i;
+            }
+        }
+
+        if (unlinkat(dirfd, names[oldest], 0) == 0 && pp_conf.verbose) {
+            pp_msg("removed the old segment %s (POOLPROF_KEEP_MAX %u)",
+                   names[oldest], pp_conf.keep_max);
+        }
+
+        n--;
+        strcpy(names[oldest], names[n]);
+        mtimes[oldest] = mtimes[n];
+    }
+}
+
+
+/* a new open file description of the segment, read-locked */
+static int
+pp_shm_reopen(int fd)
+{
+    int   nfd;
+    char  path[64];
+
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+
+    nfd = open(path, O_RDWR | O_NOFOLLOW);
+    if (nfd == -1) {
+        return -1;
     }
 
-    __atomic_store_n(&pp_proc.shard->nobjects_used, n + 1, __ATOMIC_RELEASE);
+    if (pp_shm_lock(nfd, F_RDLCK, PP_LOCK_MAPPED) == -1) {
+        close(nfd);
+        return -1;
+    }
 
-    return 0;
+    return nfd;
+}
+
+
+/*
+ * fork(): the child's own locked description is made here, in the
+ * parent, so that it holds a lock before the parent can exit (a daemon's
+ * first process exits at once, and must not think itself the last).
+ */
+void
+pp_shm_fork_prepare(void)
+{
+    if (pp_proc.fd != -1) {
+        pp_proc.fork_fd = pp_shm_reopen(pp_proc.fd);
+    }
+}
+
+
+void
+pp_shm_fork_parent(void)
+{
+    if (pp_proc.fork_fd != -1) {
+        close(pp_proc.fork_fd);
+        pp_proc.fork_fd = -1;
+    }
+}
+
+
+void
+pp_shm_fork_child(void)
+{
+    if (pp_proc.fork_fd == -1) {
+        /* no /proc: the child shares its parent's description */
+        return;
+    }
+
+    /* the parent's description goes; ours takes its number */
+    if (dup2(pp_proc.fork_fd, pp_proc.fd) != -1) {
+        close(pp_proc.fork_fd);
+    } else {
+        close(pp_proc.fd);
+        pp_proc.fd = pp_proc.fork_fd;
+    }
+
+    pp_proc.fork_fd = -1;
+}
+
+
+/*
+ * A clean exit.  The last process of the instance (the one whose read
+ * lock can become a write lock) removes the file, unless it is to be
+ * kept: POOLPROF_KEEP, or a process of the instance crashed.
+ */
+void
+pp_shm_close(void)
+{
+    int          dirfd;
+    char         dir[PP_PATH_MAX], *slash;
+    struct stat  st, cur;
+
+    if (pp_proc.fd == -1 || pp_conf.keep || pp_proc.path[0] != '/'
+        || pp_shm_lock(pp_proc.fd, F_WRLCK, PP_LOCK_MAPPED) == -1)
+    {
+        return;
+    }
+
+    if (pp_shard_crashed()) {
+        pp_msg("a process crashed: keeping %s", pp_proc.path);
+        return;
+    }
+
+    snprintf(dir, sizeof(dir), "%s", pp_proc.path);
+    slash = strrchr(dir, '/');
+    *slash = '\0';
+
+    dirfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd == -1) {
+        return;
+    }
+
+    /* only the file we map: its name may have been reused since */
+    if (fstat(pp_proc.fd, &st) == 0
+        && fstatat(dirfd, slash + 1, &cur, AT_SYMLINK_NOFOLLOW) == 0
+        && st.st_dev == cur.st_dev && st.st_ino == cur.st_ino)
+    {
+        unlinkat(dirfd, slash + 1, 0);
+    }
+
+    close(dirfd);
 }

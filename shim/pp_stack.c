@@ -36,7 +36,7 @@ pp_stack_next(void)
     uint64_t  x;
     double    u, period;
 
-    period = pp_proc.seg->stack_period;
+    period = pp_proc.stack_period;
 
     if (period == 0) {
         return UINT64_MAX;
@@ -71,7 +71,7 @@ pp_stack_next(void)
 void
 pp_stack_reset(void)
 {
-    if (pp_proc.seg->stack_period != 0) {
+    if (pp_proc.stack_period != 0) {
         unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     }
 
@@ -116,7 +116,7 @@ pp_stack_take(uintptr_t site)
 
     pp_proc.totals->stack_samples++;
 
-    depth = pp_proc.seg->stack_depth;
+    depth = pp_proc.stack_depth;
     n = unw_backtrace(buf, (int) depth + PP_STACK_SKIP);
 
     first = -1;
@@ -164,5 +164,5 @@ pp_stack_take(uintptr_t site)
 
     pp_proc.totals->overflow++;
 
-    return &pp_proc.stacks[pp_proc.seg->nstacks];
+    return &pp_proc.stacks[pp_proc.lay.nstacks];
 }

@@ -67,9 +67,9 @@ pp_index_init(pp_index_t *ix, uint32_t cap)
 int
 pp_table_init(void)
 {
-    pp_seg_header_t  *h;
+    const pp_layout_t  *h;
 
-    h = pp_proc.seg;
+    h = &pp_proc.lay;
     memset(pp_scache, 0, sizeof(pp_scache));
 
     /* a failed index leaves cap 0: every event counts as overflow */
@@ -123,8 +123,9 @@ pp_table_init(void)
 static pp_site_t *
 pp_site_find(uintptr_t key)
 {
+    /* a new site may lie in an object loaded since the last scan */
     pp_index_get(pp_site_t, pp_proc.sites, pp_isites, key, row->key == key,
-                 (void) 0);
+                 pp_objects_check(key));
 }
 
 

@@ -85,11 +85,9 @@ static uintptr_t  pp_no_msec;
 void
 pp_track_init(void)
 {
-    char      *s, *end;
-    long       n;
     uint64_t   ll;
 
-    ll = pp_proc.seg->long_lived_ns;
+    ll = pp_proc.long_lived_ns;
     pp_proc.long_lived_ms = ll == PP_LONG_LIVED_OFF ? INT64_MAX : ll / 1000000;
 
     pp_lazy = 1;
@@ -105,14 +103,8 @@ pp_track_init(void)
 
     pp_live_init();
 
-    s = getenv("POOLPROF_MAX_TRACKED");
-    if (s != NULL) {
-        n = strtol(s, &end, 10);
-        if (end != s && *end == '\0' && n >= 0) {
-            pp_max_tracked = (uint64_t) n;
-            pp_max_pools = pp_max_tracked / 8 + 64;
-        }
-    }
+    pp_max_tracked = pp_conf.max_tracked;
+    pp_max_pools = pp_max_tracked / 8 + 64;
 }
 
 

@@ -199,15 +199,19 @@ pp_nginx_start()
 {
     pp__p=$PP_TMP/nginx
     mkdir -p "$pp__p/conf" "$pp__p/logs" "$pp__p/html" "$pp__p/tmp"
-    chmod -R a+rX "$PP_TMP"
+    chmod a+rx "$PP_TMP"
+    chmod -R a+rX "$pp__p"
 
     for pp__try in 1 2 3 4 5 6 7 8 9 10; do
         PP_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
         pp_nginx_conf
         : > "$pp__p/logs/error.log"
 
+        # segments are kept for the test to read, and made in $PP_TMP
+        # unless the test says otherwise (PP_ENV comes last and wins)
         # shellcheck disable=SC2086
-        env ${PP_PRELOAD:+LD_PRELOAD=$PP_PRELOAD} $PP_ENV \
+        env ${PP_PRELOAD:+LD_PRELOAD=$PP_PRELOAD POOLPROF_KEEP=1} \
+            ${PP_PRELOAD:+POOLPROF_DIR=$PP_TMP/shm} $PP_ENV \
             "$NGINX" -p "$pp__p/" -c "$pp__p/conf/nginx.conf" \
             2>"$PP_TMP/nginx.stderr" &
         pp_nginx_pid=$!

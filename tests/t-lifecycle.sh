@@ -142,7 +142,7 @@ report "$seg.aio"
 pp_is "$(noops)" $N "aio threads: counts exact"
 
 # --- no space for the segment ----------------------------------------------
-PP_ENV="POOLPROF_SEGMENT=$seg.huge POOLPROF_SIZE=4000000G"
+PP_ENV="POOLPROF_SEGMENT=$seg.huge POOLPROF_SIZE=20000G"
 pp_nginx_start || pp_done
 pp_is "$(pp_get /noop)" "noop_free ok" "no space: nginx serves"
 pp_ok "no space: nginx stops gracefully" pp_nginx_stop

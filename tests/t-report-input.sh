@@ -150,16 +150,17 @@ put()
 }
 
 shard_off=$(u64 "$SEG" 32)
+shard_size=$(u32 "$SEG" 28)
 objects_off=$(u32 "$SEG" 92)
 
 head -c 100 "$SEG" > "$T/short"
 bad "shorter than the header" 1 "less than the 4096-byte header" "$T/short"
 head -c 1000000 "$SEG" > "$T/trunc"
 bad "truncated" 1 "truncated segment" "$T/trunc"
-cp "$SEG" "$T/v3"
-printf '\003' > "$T/b3"
-put "$T/v3" 8 "$T/b3"
-bad "a newer version" 1 "unsupported segment version 3" "$T/v3"
+cp "$SEG" "$T/v4"
+printf '\004' > "$T/b4"
+put "$T/v4" 8 "$T/b4"
+bad "a newer version" 1 "unsupported segment version 4" "$T/v4"
 cp "$SEG" "$T/hdr"
 head -c 2048 /bin/sh | tail -c 1024 > "$T/junk"
 put "$T/hdr" 16 "$T/junk"
@@ -171,7 +172,8 @@ survives "the first shard overwritten with bytes of /bin/sh" "$T/shard"
 survives "the same, as json" --format json "$T/shard"
 cp "$SEG" "$T/objs"
 head -c 8192 /dev/zero | tr '\000' '\377' > "$T/ff"
-put "$T/objs" $((shard_off + objects_off)) "$T/ff"
+# shard 1: the first process's (shard 0 holds the retired processes)
+put "$T/objs" $((shard_off + shard_size + objects_off)) "$T/ff"
 bad "an object table of 0xff bytes" 1 "NUL-terminated\|build-id\|objects" \
     "$T/objs"
 
@@ -206,7 +208,7 @@ cp "$T/mod.orig" "$PP_MODULE"
 
 # --- snapshot, diff, list ----------------------------------------------------
 bad "--snapshot of a bad segment" 1 "unsupported segment version" \
-    --snapshot "$T/snap" "$T/v3"
+    --snapshot "$T/snap" "$T/v4"
 pp_ok "--snapshot of a bad segment writes nothing" test ! -e "$T/snap"
 cp "$SEG" "$T/seg.copy"
 bad "--snapshot onto the segment itself is refused" 1 "segment itself" \

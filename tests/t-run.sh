@@ -163,7 +163,6 @@ pp_is "$rc" 0 "--print-env exits 0"
 # the nginx.conf part: the "env" lines, in the main context
 conf envtest "$port" "$(grep '^env ' "$PP_TMP/env.out")"
 if grep -q '^env LD_PRELOAD;$' "$PP_TMP/envtest/nginx.conf" \
-    && grep -q '^env POOLPROF_SEGMENT;$' "$PP_TMP/envtest/nginx.conf" \
     && "$NGINX" -t -p "$PP_TMP/envtest/" -c "$PP_TMP/envtest/nginx.conf" \
         > "$PP_TMP/envtest.out" 2>&1
 then
@@ -190,7 +189,7 @@ if command -v systemd-analyze > /dev/null 2>&1; then
     vrc=$?
     if [ "$vrc" -eq 0 ] && [ ! -s "$PP_TMP/verify.out" ] \
         && grep -q '^Environment=LD_PRELOAD=/' "$unit" \
-        && grep -q '^Environment=POOLPROF_SEGMENT=' "$unit"
+        && grep -q '^Environment=POOLPROF_KEEP=1$' "$unit"
     then
         pp_pass "--print-env: the drop-in passes systemd-analyze verify"
     else
