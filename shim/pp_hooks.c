@@ -6,7 +6,11 @@
  * wrapper (ngx_pcalloc, ngx_create_temp_buf, ...) saves its caller in
  * pp_tls.site, and the leaf allocators called inside it record their
  * allocation there.  Only the thread that owns the process's shard
- * records (pp_tls.active); other threads go straight to the original.
+ * records (pp_tls.active); other threads go straight to the original,
+ * and are counted in totals.other_threads: one for each call that the
+ * recording thread would record, so an outer call (ngx_pcalloc() of a
+ * hooked ngx_palloc(), ngx_create_temp_buf(), ...) counts through the
+ * leaf calls it makes.
  */
 
 #include <stdio.h>
@@ -52,6 +56,17 @@ static struct {
 } pp_orig;
 
 
+/*
+ * The thread that installed the hooks, which is the one that records;
+ * after fork() the child's only thread is that one again, at the same
+ * address.  Its calls while its pp_tls.active is 0 are not another
+ * thread's: those of nginx's originals that pp_small_verify() runs at
+ * start-up, of a child before its shard is claimed (pp_proc.shard is
+ * still the parent's), of its exit handlers.
+ */
+static pp_tls_t  *pp_recorder;
+
+
 #define pp_caller()  ((uintptr_t) __builtin_return_address(0))
 
 /* the site of a leaf call: its caller, or the outer hooked call's */
@@ -64,6 +79,35 @@ static struct {
     }
 
 
+/*
+ * A call in a thread that does not record: counted if this process
+ * records, in its own shard, which is alive.  Off the recording
+ * thread's path: reached only when pp_tls.active is 0.
+ */
+static void __attribute__((noinline, cold))
+pp_other_thread(void)
+{
+    pp_shard_t   *sh;
+    pp_totals_t  *t;
+
+    if (&pp_tls == pp_recorder) {
+        return;
+    }
+
+    /* written by the recording thread, before any other thread runs */
+    sh = __atomic_load_n(&pp_proc.shard, __ATOMIC_RELAXED);
+    t = __atomic_load_n(&pp_proc.totals, __ATOMIC_RELAXED);
+
+    if (sh == NULL || t == NULL
+        || __atomic_load_n(&sh->state, __ATOMIC_RELAXED) != PP_SHARD_ALIVE)
+    {
+        return;
+    }
+
+    __atomic_fetch_add(&t->other_threads, 1, __ATOMIC_RELAXED);
+}
+
+
 /* --- pool lifetime -------------------------------------------------- */
 
 static pp_ngx_pool_t *
@@ -71,9 +115,14 @@ pp_create_pool(size_t size, void *log)
 {
     pp_ngx_pool_t  *pool;
 
+    if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
+        return pp_orig.create_pool(size, log);
+    }
+
     pool = pp_orig.create_pool(size, log);
 
-    if (pp_likely(pp_tls.active) && pool != NULL) {
+    if (pool != NULL) {
         pp_track_create(pool, size, pp_leaf_site());
     }
 
@@ -85,6 +134,7 @@ static void
 pp_destroy_pool(pp_ngx_pool_t *pool)
 {
     if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
         pp_orig.destroy_pool(pool);
         return;
     }
@@ -103,6 +153,7 @@ static void
 pp_reset_pool(pp_ngx_pool_t *pool)
 {
     if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
         pp_orig.reset_pool(pool);
         return;
     }
@@ -122,9 +173,14 @@ pp_palloc(pp_ngx_pool_t *pool, size_t size)
 {
     void  *p;
 
+    if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
+        return pp_orig.palloc(pool, size);
+    }
+
     p = pp_orig.palloc(pool, size);
 
-    if (pp_likely(pp_tls.active) && p != NULL) {
+    if (p != NULL) {
         pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
     }
 
@@ -137,9 +193,14 @@ pp_pnalloc(pp_ngx_pool_t *pool, size_t size)
 {
     void  *p;
 
+    if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
+        return pp_orig.pnalloc(pool, size);
+    }
+
     p = pp_orig.pnalloc(pool, size);
 
-    if (pp_likely(pp_tls.active) && p != NULL) {
+    if (p != NULL) {
         pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
     }
 
@@ -152,9 +213,14 @@ pp_pmemalign(pp_ngx_pool_t *pool, size_t size, size_t alignment)
 {
     void  *p;
 
+    if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
+        return pp_orig.pmemalign(pool, size, alignment);
+    }
+
     p = pp_orig.pmemalign(pool, size, alignment);
 
-    if (pp_likely(pp_tls.active) && p != NULL) {
+    if (p != NULL) {
         pp_track_alloc(pool, p, size, 0, pp_leaf_site());
     }
 
@@ -167,11 +233,13 @@ pp_pfree(pp_ngx_pool_t *pool, void *p)
 {
     intptr_t  rc;
 
-    rc = pp_orig.pfree(pool, p);
-
-    if (pp_likely(pp_tls.active)) {
-        pp_track_free(pool, p, (int) rc, pp_leaf_site());
+    if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
+        return pp_orig.pfree(pool, p);
     }
+
+    rc = pp_orig.pfree(pool, p);
+    pp_track_free(pool, p, (int) rc, pp_leaf_site());
 
     return rc;
 }
@@ -207,9 +275,14 @@ pp_pcalloc_self(pp_ngx_pool_t *pool, size_t size)
 {
     void  *p;
 
+    if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
+        return pp_orig.pcalloc(pool, size);
+    }
+
     p = pp_orig.pcalloc(pool, size);
 
-    if (pp_likely(pp_tls.active) && p != NULL) {
+    if (p != NULL) {
         pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
     }
 
@@ -314,6 +387,7 @@ pp_alloc_chain_link(pp_ngx_pool_t *pool)
     pp_ngx_chain_t  *cl;
 
     if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
         return pp_orig.alloc_chain_link(pool);
     }
 
@@ -346,6 +420,7 @@ pp_get_free_buf(pp_ngx_pool_t *pool, pp_ngx_chain_t **free)
     pp_ngx_chain_t  *cl, *head;
 
     if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
         return pp_orig.get_free_buf(pool, free);
     }
 
@@ -370,6 +445,7 @@ pp_update_chains(pp_ngx_pool_t *p, pp_ngx_chain_t **free,
     pp_bufs_state_t  st;
 
     if (pp_unlikely(!pp_tls.active)) {
+        pp_other_thread();
         pp_orig.update_chains(p, free, busy, out, tag);
         return;
     }
@@ -531,6 +607,7 @@ pp_hooks_install(pp_elf_t *elf)
 
     ok = 0;
     palloc = 0;
+    pp_recorder = &pp_tls;
     skip = pp_conf.skip;
     pp_hooks_check_skip(skip);
 

@@ -295,6 +295,9 @@ pp_put_rel32(uint8_t *at, uintptr_t next_ip, uintptr_t target)
 
 /*
  * Writes the trampoline for the plan at dst, which will run at dst_addr.
+ * It starts with endbr64 whether the entry did or not: the wrappers call
+ * it through a pointer, an indirect branch that an IBT-enforcing process
+ * allows only onto endbr64 (elsewhere it is a 4-byte no-op).
  * Size: endbr64 (4), then at most 5 instructions within 4 + 15 bytes,
  * each growing by 4 bytes at most (jcc rel8 -> rel32), then a jmp (5):
  * under PP_TRAMP_SIZE.
@@ -311,12 +314,9 @@ pp_relocate(const pp_plan_t *p, const uint8_t *code, uintptr_t addr,
     const uint8_t                  *c;
     const ZydisDecodedInstruction  *insn;
 
-    n = 0;
-
-    if (p->endbr) {
-        memcpy(dst, pp_endbr64, 4);
-        n = 4;
-    }
+    /* the entry's own endbr64, if any, is not displaced: p->start is 4 */
+    memcpy(dst, pp_endbr64, 4);
+    n = 4;
 
     for (i = 0; i < p->n; i++) {
         insn = &p->insn[i];

@@ -29,6 +29,13 @@ typedef struct {
 
 static pp_index_t  pp_isites, pp_ipools, pp_itags, pp_igrowth;
 
+/*
+ * The slots of an index that got no memory: one empty slot, so that a
+ * probe ends at once, with every row taken, so that it finds none and
+ * counts into the overflow row; the lookups need no test of their own.
+ */
+static uint32_t  pp_index_none[1];
+
 /* the site cache of pp_shim.h's pp_site() */
 pp_scache_t  pp_scache[PP_SCACHE];
 
@@ -43,11 +50,16 @@ pp_index_init(pp_index_t *ix, uint32_t cap)
     }
 
     if (ix->slot == NULL || ix->mask != n - 1) {
-        free(ix->slot);
+        if (ix->slot != pp_index_none) {
+            free(ix->slot);
+        }
+
         ix->slot = calloc(n, sizeof(uint32_t));
         if (ix->slot == NULL) {
+            ix->slot = pp_index_none;
             ix->mask = 0;
-            ix->cap = 0;
+            ix->used = cap;
+            ix->cap = cap;
             return -1;
         }
 
@@ -72,7 +84,7 @@ pp_table_init(void)
     h = &pp_proc.lay;
     memset(pp_scache, 0, sizeof(pp_scache));
 
-    /* a failed index leaves cap 0: every event counts as overflow */
+    /* a failed index is full: its events count into the overflow row */
     return pp_index_init(&pp_isites, h->nsites)
            | pp_index_init(&pp_ipools, h->npools)
            | pp_index_init(&pp_itags, h->ntags)
@@ -115,7 +127,7 @@ pp_table_init(void)
             return row;                                                      \
         }                                                                    \
                                                                              \
-        pp_proc.totals->overflow++;                                    \
+        pp_proc.totals->overflow++;                                          \
         return &(table)[(ix).cap];                                           \
     } while (0)
 

@@ -24,6 +24,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
 
 
 #if (defined __GNUC__ && !defined __clang__ && __GNUC__ >= 8)
@@ -67,6 +70,16 @@ typedef struct {
 } ngx_http_pp_test_ctx_t;
 
 
+/* a task of the thread mode */
+typedef struct {
+    ngx_http_request_t           *request;
+    size_t                        size;
+    ngx_int_t                     repeat;
+    size_t                        pool_size;
+    ngx_int_t                     rc;       /* NGX_OK: every call worked */
+} ngx_http_pp_test_thread_ctx_t;
+
+
 static ngx_int_t ngx_http_pp_test_noop_free_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_reuse_handler(ngx_http_request_t *r)
@@ -95,6 +108,13 @@ static ngx_int_t ngx_http_pp_test_pcallocs_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_body_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
+static ngx_int_t ngx_http_pp_test_thread_handler(ngx_http_request_t *r)
+    NGX_HTTP_PP_TEST_NOIPA;
+#if (NGX_THREADS)
+static void ngx_http_pp_test_thread_task(void *data, ngx_log_t *log)
+    NGX_HTTP_PP_TEST_NOIPA;
+static void ngx_http_pp_test_thread_done(ngx_event_t *ev);
+#endif
 static ngx_int_t ngx_http_pp_test_send_text(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *text) NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_send_ok(ngx_http_request_t *r)
@@ -155,6 +175,9 @@ static ngx_http_pp_test_mode_t  ngx_http_pp_test_modes[] = {
 
     { ngx_string("body"), ngx_http_pp_test_body_handler,
       ngx_null_string },
+
+    { ngx_string("thread"), ngx_http_pp_test_thread_handler,
+      ngx_string("thread ok\n") },
 
     { ngx_null_string, NULL, ngx_null_string }
 };
@@ -809,6 +832,167 @@ ngx_http_pp_test_body_handler(ngx_http_request_t *r)
 
     return rc;
 }
+
+
+/*
+ * Pool calls from a thread that poolprof does not record.  The request
+ * waits while a task in nginx's thread pool "pp_test" (the main context
+ * needs "thread_pool pp_test threads=1;") makes, per request, at
+ * ngx_http_pp_test_thread_task():
+ *   ngx_create_pool(P, log)      1 call
+ *   ngx_palloc(pool, S)          R calls
+ *   ngx_pcalloc(pool, S)         1 call
+ *   ngx_pfree(pool, p)           1 call
+ *   ngx_alloc_chain_link(pool)   1 call, and 1 ngx_palloc() in it
+ *   ngx_destroy_pool(pool)       1 call
+ * None is recorded; other_threads counts R + 6 (each call that the
+ * recording thread would record; ngx_pcalloc() as 1).  The recording
+ * thread makes no pool call at this function: ngx_thread_task_alloc()
+ * makes 1 ngx_pcalloc(r->pool) per request, at its own code.
+ */
+
+static ngx_int_t
+ngx_http_pp_test_thread_handler(ngx_http_request_t *r)
+{
+#if (NGX_THREADS)
+    ngx_int_t                       rc;
+    ngx_thread_task_t              *task;
+    ngx_thread_pool_t              *tp;
+    ngx_http_pp_test_loc_conf_t    *lcf;
+    ngx_http_pp_test_thread_ctx_t  *ctx;
+
+    static ngx_str_t  name = ngx_string("pp_test");
+    static ngx_str_t  none = ngx_string("thread: no thread_pool pp_test\n");
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_poolprof_test_module);
+
+    tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &name);
+    if (tp == NULL) {
+        return ngx_http_pp_test_send_text(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          &none);
+    }
+
+    task = ngx_thread_task_alloc(r->pool,
+                                 sizeof(ngx_http_pp_test_thread_ctx_t));
+    if (task == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx = task->ctx;
+    ctx->request = r;
+    ctx->size = lcf->size;
+    ctx->repeat = lcf->repeat;
+    ctx->pool_size = lcf->pool_size;
+    ctx->rc = NGX_ERROR;
+
+    task->handler = ngx_http_pp_test_thread_task;
+    task->event.data = task;
+    task->event.handler = ngx_http_pp_test_thread_done;
+
+    if (ngx_thread_task_post(tp, task) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* finalized by ngx_http_pp_test_thread_done() */
+    r->main->count++;
+
+    return NGX_DONE;
+
+#else
+
+    static ngx_str_t  none = ngx_string("thread: nginx has no threads\n");
+
+    return ngx_http_pp_test_send_text(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      &none);
+#endif
+}
+
+
+#if (NGX_THREADS)
+
+/* in a thread of the pool: its own pool, no other thread touches it */
+
+static void
+ngx_http_pp_test_thread_task(void *data, ngx_log_t *log)
+{
+    ngx_http_pp_test_thread_ctx_t *ctx = data;
+
+    u_char       *p;
+    ngx_int_t     i, rc;
+    ngx_pool_t   *pool;
+    ngx_chain_t  *cl;
+
+    pool = ngx_create_pool(ctx->pool_size, log);
+    if (pool == NULL) {
+        return;
+    }
+
+    rc = NGX_ERROR;
+
+    for (i = 0; i < ctx->repeat; i++) {
+
+        p = ngx_palloc(pool, ctx->size);
+        if (p == NULL) {
+            goto done;
+        }
+
+        ngx_memset(p, 't', ctx->size);
+    }
+
+    p = ngx_pcalloc(pool, ctx->size);
+    if (p == NULL) {
+        goto done;
+    }
+
+    ngx_http_pp_test_sink = ngx_pfree(pool, p);
+
+    cl = ngx_alloc_chain_link(pool);
+    if (cl == NULL) {
+        goto done;
+    }
+
+    cl->buf = NULL;
+    cl->next = NULL;
+    rc = NGX_OK;
+
+done:
+
+    ngx_destroy_pool(pool);
+    ctx->rc = rc;
+}
+
+
+/* back in the recording thread, when the task is done */
+
+static void
+ngx_http_pp_test_thread_done(ngx_event_t *ev)
+{
+    ngx_connection_t               *c;
+    ngx_thread_task_t              *task;
+    ngx_http_request_t             *r;
+    ngx_http_pp_test_thread_ctx_t  *ctx;
+
+    task = ev->data;
+    ctx = task->ctx;
+    r = ctx->request;
+    c = r->connection;
+
+    if (ctx->rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+    } else {
+        ngx_http_finalize_request(r, ngx_http_pp_test_send_ok(r));
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+#endif
 
 
 static ngx_int_t
