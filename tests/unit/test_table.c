@@ -31,7 +31,18 @@ static pp_pool_t        pools[CAP_BIG + 1];
 static pp_tag_t         tags[CAP_BIG + 1];
 static pp_growth_t      growth[CAP_BIG + 1];
 
+static int              object_checks;
+
 void *__real_calloc(size_t n, size_t size);
+
+
+/* pp_objects.c: a new site asks whether it lies in a known object */
+void
+pp_objects_check(uintptr_t addr)
+{
+    (void) addr;
+    object_checks++;
+}
 void *__wrap_calloc(size_t n, size_t size);
 
 
@@ -81,10 +92,10 @@ shard(uint32_t cap, int fail)
     memset(tags, 0, sizeof(tags));
     memset(growth, 0, sizeof(growth));
 
-    hdr.nsites = cap;
-    hdr.npools = cap;
-    hdr.ntags = cap;
-    hdr.ngrowth = cap;
+    pp_proc.lay.nsites = cap;
+    pp_proc.lay.npools = cap;
+    pp_proc.lay.ntags = cap;
+    pp_proc.lay.ngrowth = cap;
 
     pp_proc.seg = &hdr;
     pp_proc.totals = &totals;
@@ -128,7 +139,11 @@ test_tables(void)
 
     ok(shard(CAP, 0) == 0, "init: 4 indexes of 16 slots");
 
+    object_checks = 0;
     ok(sites_in_order(CAP, CAP), "sites: 4 keys get rows 0-3, again so");
+    ok(object_checks == CAP,
+       "sites: each new site, and only a new one, asks for its object (%d)",
+       object_checks);
     ok(totals.overflow == 0 && sites[0].key == 0x1000
        && sites[CAP - 1].key == 0x1000 + (CAP - 1) * 16,
        "sites: the rows hold their keys, no overflow");
