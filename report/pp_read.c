@@ -379,17 +379,11 @@ pp_report_load(pp_report_t *r, const char *path, char *err, size_t errlen)
 int
 pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime)
 {
-    uint64_t  now;
-
     if (state == PP_SHARD_EXITED) {
         return PP_STATUS_EXITED;
     }
 
-    if (pid == 0 || pid > 0x7fffffff) {
-        return PP_STATUS_CRASHED;
-    }
-
-    now = pp_proc_starttime(pid);
-
-    return now != 0 && now == starttime ? PP_STATUS_ALIVE : PP_STATUS_CRASHED;
+    /* gone, a zombie, or its pid reused: it never exited cleanly */
+    return pp_proc_running(pid, starttime) ? PP_STATUS_ALIVE
+                                           : PP_STATUS_CRASHED;
 }

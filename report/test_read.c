@@ -27,8 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "pp_proc.h"
 #include "pp_report.h"
 
 
@@ -723,6 +725,25 @@ t_misc(void)
     }
     t_ok(pp_proc_status(getpid(), PP_SHARD_ALIVE, start) == PP_STATUS_ALIVE,
          "alive, same start time: alive");
+
+    /* a child that has exited and is not reaped yet: a zombie */
+    {
+        pid_t     child;
+        uint64_t  cstart;
+
+        child = fork();
+        if (child == 0) {
+            _exit(0);
+        }
+
+        cstart = pp_proc_starttime((uint32_t) child);
+        usleep(100000);
+        t_ok(child > 0 && cstart != 0
+             && pp_proc_status((uint32_t) child, PP_SHARD_ALIVE, cstart)
+                == PP_STATUS_CRASHED,
+             "a zombie, not yet reaped, is not alive");
+        waitpid(child, NULL, 0);
+    }
 
     snprintf(want, sizeof(want), "%s", pp_role_name(PP_ROLE_HELPER));
     t_ok(strcmp(want, "helper") == 0
