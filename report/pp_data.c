@@ -163,7 +163,7 @@ pp_report_warn_print(const char *s)
         }
     }
 
-    fprintf(stderr, "poolprof-report: warning: %s\n", s);
+    pp_error("warning: %s", s);
 
     if (nprinted < PP_WARN_KEEP) {
         printed[nprinted] = strdup(s);

@@ -56,21 +56,24 @@ pp_is_segment(const char *dir, const char *name, int any)
 static void
 pp_list_one(FILE *f, const char *path)
 {
-    char            err[PP_ERR_LEN], when[64];
+    char            err[PP_ERR_LEN], when[64], p[4 * 4096],
+                    exe[4 * PP_PATH_MAX];
     size_t          i, alive, len;
     time_t          t;
     struct tm       tm;
     pp_report_t     r;
     unsigned char  *buf;
 
+    pp_escape(p, sizeof(p), path);
+
     if (pp_seg_read_file(path, &buf, &len, err, sizeof(err)) != 0) {
-        fprintf(f, "%-36s  (%s)\n", path, err);
+        fprintf(f, "%-36s  (%s)\n", p, pp_escape(exe, sizeof(exe), err));
         return;
     }
 
     if (pp_seg_merge(&r, buf, len, 1, err, sizeof(err)) != 0) {
         free(buf);
-        fprintf(f, "%-36s  (%s)\n", path, err);
+        fprintf(f, "%-36s  (%s)\n", p, pp_escape(exe, sizeof(exe), err));
         return;
     }
 
@@ -88,8 +91,8 @@ pp_list_one(FILE *f, const char *path)
         snprintf(when, sizeof(when), "?");
     }
 
-    fprintf(f, "%-36s %8u %5zu/%-5zu %s  %s\n", path, r.hdr.creator_pid,
-            alive, r.nprocs, when, r.hdr.exe);
+    fprintf(f, "%-36s %8u %5zu/%-5zu %s  %s\n", p, r.hdr.creator_pid,
+            alive, r.nprocs, when, pp_escape(exe, sizeof(exe), r.hdr.exe));
 
     pp_report_free(&r);
 }
@@ -108,7 +111,7 @@ pp_list_segments(FILE *f, const char *where)
     any = where != NULL;
     dir = strdup(where != NULL ? where : PP_SHM_DIR);
     if (dir == NULL) {
-        fprintf(stderr, "poolprof-report: failed to allocate memory\n");
+        pp_error("failed to allocate memory");
         return -1;
     }
 
@@ -125,7 +128,7 @@ pp_list_segments(FILE *f, const char *where)
 
     d = opendir(dir);
     if (d == NULL) {
-        fprintf(stderr, "poolprof-report: %s: %s\n", dir, strerror(errno));
+        pp_error("%s: %s", dir, strerror(errno));
         free(dir);
         return -1;
     }

@@ -88,7 +88,7 @@ static int
 pp_parse(int argc, char **argv, pp_options_t *o)
 {
     int            c;
-    char          *end;
+    char          *end, esc[256];
     unsigned long  n;
 
     static const struct option  longopts[] = {
@@ -137,8 +137,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
             } else if (strcmp(optarg, "svg") == 0) {
                 o->json = PP_FORMAT_SVG;
             } else {
-                fprintf(stderr, "poolprof-report: unknown format \"%s\" "
-                        "(text, json, folded or svg)\n", optarg);
+                pp_error("unknown format \"%s\" (text, json, folded or svg)",
+                         optarg);
                 return -1;
             }
             break;
@@ -146,9 +146,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         case 'm':
             o->metric = pp_metric_parse(optarg);
             if (o->metric < 0) {
-                fprintf(stderr, "poolprof-report: unknown metric \"%s\" "
-                        "(pinned, noop, allocs, alloc_bytes or unused)\n",
-                        optarg);
+                pp_error("unknown metric \"%s\" (pinned, noop, allocs, "
+                         "alloc_bytes or unused)", optarg);
                 return -1;
             }
             break;
@@ -156,8 +155,7 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         case 'n':
             n = strtoul(optarg, &end, 10);
             if (end == optarg || *end != '\0' || n == 0 || n > 1000000) {
-                fprintf(stderr, "poolprof-report: bad --top \"%s\"\n",
-                        optarg);
+                pp_error("bad --top \"%s\"", optarg);
                 return -1;
             }
             o->top = (unsigned) n;
@@ -181,8 +179,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
             } else if (strcmp(optarg, "tag") == 0) {
                 o->by = PP_BY_TAG;
             } else {
-                fprintf(stderr, "poolprof-report: unknown --by \"%s\" "
-                        "(site, module, pool or tag)\n", optarg);
+                pp_error("unknown --by \"%s\" (site, module, pool or tag)",
+                         optarg);
                 return -1;
             }
             break;
@@ -191,8 +189,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         case 'w':
             n = strtoul(optarg, &end, 10);
             if (end == optarg || *end != '\0' || n == 0 || n > 0x7fffffff) {
-                fprintf(stderr, "poolprof-report: bad --%s \"%s\"\n",
-                        c == 'p' ? "pid" : "watch", optarg);
+                pp_error("bad --%s \"%s\"", c == 'p' ? "pid" : "watch",
+                         optarg);
                 return -1;
             }
             if (c == 'p') {
@@ -218,8 +216,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
             } else if (strcmp(optarg, "never") == 0) {
                 o->color = 0;
             } else {
-                fprintf(stderr, "poolprof-report: unknown --color \"%s\" "
-                        "(auto, always or never)\n", optarg);
+                pp_error("unknown --color \"%s\" (auto, always or never)",
+                         optarg);
                 return -1;
             }
             break;
@@ -240,7 +238,7 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     }
 
     if (optind + 1 < argc) {
-        fprintf(stderr, "poolprof-report: one SEGMENT at most\n");
+        pp_error("one SEGMENT at most");
         return -1;
     }
 
@@ -250,7 +248,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
 
     if (o->sort != NULL && pp_sort_parse(o->sort, o->by) < 0) {
         fprintf(stderr, "poolprof-report: unknown --sort key \"%s\" for "
-                "--by %s; the keys are: ", o->sort,
+                "--by %s; the keys are: ",
+                pp_escape(esc, sizeof(esc), o->sort),
                 o->by == PP_BY_POOL ? "pool" : o->by == PP_BY_TAG ? "tag"
                 : o->by == PP_BY_MODULE ? "module" : "site");
         pp_sort_keys(stderr, o->by);
@@ -259,7 +258,7 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     }
 
     if (o->watch && o->json != PP_FORMAT_TEXT && o->json != PP_FORMAT_JSON) {
-        fprintf(stderr, "poolprof-report: --watch shows text or json\n");
+        pp_error("--watch shows text or json");
         return -1;
     }
 
@@ -298,13 +297,12 @@ pp_report_open(pp_report_t *r, const char *path, const void *opts)
     pp_merge_pid(o->pid);
 
     if (pp_report_load(r, path, err, sizeof(err)) != 0) {
-        fprintf(stderr, "poolprof-report: %s: %s\n", path, err);
+        pp_error("%s: %s", path, err);
         return -1;
     }
 
     if (o->pid != 0 && r->nprocs == 0) {
-        fprintf(stderr, "poolprof-report: %s: no process %u in the segment"
-                "\n", path, o->pid);
+        pp_error("%s: no process %u in the segment", path, o->pid);
         pp_report_free(r);
         return -1;
     }
@@ -380,11 +378,11 @@ main(int argc, char **argv)
     if (o.segment == NULL) {
         newest = pp_newest_segment(err, sizeof(err));
         if (newest == NULL) {
-            fprintf(stderr, "poolprof-report: %s\n", err);
+            pp_error("%s", err);
             goto cleanup;
         }
 
-        fprintf(stderr, "poolprof-report: reading %s\n", newest);
+        pp_error("reading %s", newest);
         o.segment = newest;
     }
 
@@ -405,7 +403,7 @@ main(int argc, char **argv)
     }
 
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "poolprof-report: failed to write the report\n");
+        pp_error("failed to write the report");
         goto cleanup;
     }
 

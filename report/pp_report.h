@@ -189,6 +189,10 @@ int pp_report_load(pp_report_t *r, const char *path, char *err,
     size_t errlen);
 int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
 
+/* pp_escape.c: every name printed as text, and every message */
+const char *pp_escape(char *dst, size_t len, const char *src);
+void pp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* pp_merge.c: validates, then merges the shards of a segment in memory;
  * pp_merge_pid() restricts the next merges to one process (0: all) */
 void pp_merge_pid(uint32_t pid);

@@ -71,14 +71,13 @@ pp_snap_write(const char *file, const unsigned char *buf, size_t len)
     if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp.%d", file, (int) getpid())
         >= sizeof(tmp))
     {
-        fprintf(stderr, "poolprof-report: %s: path too long\n", file);
+        pp_error("%s: path too long", file);
         return -1;
     }
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd == -1) {
-        fprintf(stderr, "poolprof-report: cannot create %s: %s\n", tmp,
-                strerror(errno));
+        pp_error("cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
 
@@ -94,15 +93,13 @@ pp_snap_write(const char *file, const unsigned char *buf, size_t len)
     }
 
     if (off != len || fsync(fd) != 0 || close(fd) != 0) {
-        fprintf(stderr, "poolprof-report: cannot write %s: %s\n", tmp,
-                strerror(errno));
+        pp_error("cannot write %s: %s", tmp, strerror(errno));
         unlink(tmp);
         return -1;
     }
 
     if (rename(tmp, file) != 0) {
-        fprintf(stderr, "poolprof-report: cannot rename %s to %s: %s\n", tmp,
-                file, strerror(errno));
+        pp_error("cannot rename %s to %s: %s", tmp, file, strerror(errno));
         unlink(tmp);
         return -1;
     }
@@ -125,7 +122,7 @@ pp_snapshot(const char *segment, const char *file)
     if (stat(segment, &sa) == 0 && stat(file, &sb) == 0
         && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
     {
-        fprintf(stderr, "poolprof-report: %s is the segment itself\n", file);
+        pp_error("%s is the segment itself", file);
         return -1;
     }
 
@@ -139,7 +136,7 @@ pp_snapshot(const char *segment, const char *file)
         if (pp_seg_read_file(segment, &buf, &len, err, sizeof(err)) != 0
             || pp_seg_validate(buf, len, err, sizeof(err)) != 0)
         {
-            fprintf(stderr, "poolprof-report: %s: %s\n", segment, err);
+            pp_error("%s: %s", segment, err);
             free(buf);
             return -1;
         }
@@ -155,15 +152,15 @@ pp_snapshot(const char *segment, const char *file)
     }
 
     if (!stable) {
-        fprintf(stderr, "poolprof-report: %s kept changing; the snapshot may "
-                "be a few events inconsistent\n", segment);
+        pp_error("%s kept changing; the snapshot may be a few events "
+                 "inconsistent", segment);
     }
 
     rc = pp_snap_write(file, buf, len);
     free(buf);
 
     if (rc == 0) {
-        fprintf(stderr, "poolprof-report: wrote %s\n", file);
+        pp_error("wrote %s", file);
     }
 
     return rc;
