@@ -26,7 +26,7 @@ static int
 pp_is_segment(const char *dir, const char *name, int any)
 {
     int          fd, ok;
-    char         path[4096], magic[8];
+    char         path[4096], magic[8], err[PP_ERR_LEN];
     struct stat  sb;
 
     if (strncmp(name, PP_SEG_PREFIX, strlen(PP_SEG_PREFIX)) != 0 && !any) {
@@ -39,13 +39,13 @@ pp_is_segment(const char *dir, const char *name, int any)
         return 0;
     }
 
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    /* a regular file, not a link: nothing else is opened */
+    fd = pp_open_regular(path, 0, &sb, err, sizeof(err));
     if (fd == -1) {
         return 0;
     }
 
-    ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)
-         && read(fd, magic, 8) == 8 && memcmp(magic, PP_SEG_MAGIC, 8) == 0;
+    ok = read(fd, magic, 8) == 8 && memcmp(magic, PP_SEG_MAGIC, 8) == 0;
 
     close(fd);
 
@@ -180,7 +180,7 @@ pp_newest_segment(char *err, size_t errlen)
 
         snprintf(path, sizeof(path), "%s/%s", PP_SHM_DIR, de->d_name);
 
-        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
             continue;
         }
 

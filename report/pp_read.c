@@ -261,26 +261,10 @@ pp_seg_read_file(const char *path, unsigned char **buf, size_t *len,
     *buf = NULL;
     *len = 0;
 
-    /* O_NONBLOCK: a FIFO must not hang us before fstat() refuses it */
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    /* a FIFO or a device is not opened at all */
+    fd = pp_open_regular(path, PP_OPEN_FOLLOW, &st, err, errlen);
     if (fd == -1) {
-        return pp_fail(err, errlen, "%s", strerror(errno));
-    }
-
-    if (fstat(fd, &st) == -1) {
-        pp_fail(err, errlen, "failed to stat: %s", strerror(errno));
-        close(fd);
         return -1;
-    }
-
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return pp_fail(err, errlen, "is a directory");
-    }
-
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return pp_fail(err, errlen, "not a regular file");
     }
 
     if (st.st_size == 0) {

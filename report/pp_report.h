@@ -189,6 +189,12 @@ int pp_report_load(pp_report_t *r, const char *path, char *err,
     size_t errlen);
 int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
 
+/* pp_open.c: regular files only; PP_OPEN_FOLLOW follows a symbolic link */
+#define PP_OPEN_FOLLOW      1
+
+int pp_open_regular(const char *path, int flags, struct stat *sb, char *err,
+    size_t errlen);
+
 /* pp_escape.c: every name printed as text, and every message */
 const char *pp_escape(char *dst, size_t len, const char *src);
 void pp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -215,7 +221,8 @@ const char *pp_status_name(uint32_t status);
 /* pp_elf.c: one object file */
 typedef struct pp_symtab_s  pp_symtab_t;
 
-pp_symtab_t *pp_symtab_open(const char *path, struct stat *sb);
+pp_symtab_t *pp_symtab_open(const char *path, struct stat *sb, char *err,
+    size_t errlen);
 size_t pp_symtab_build_id(pp_symtab_t *st, uint8_t *id, size_t max);
 void pp_symtab_load(pp_symtab_t *st, const uint8_t *id, size_t len);
 const char *pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data);

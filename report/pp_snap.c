@@ -28,13 +28,15 @@ static int
 pp_snap_stable(const char *segment, const unsigned char *buf)
 {
     int              fd, same;
+    char             err[PP_ERR_LEN];
     uint32_t         i;
     pp_shard_t       now;
+    struct stat      sb;
     pp_seg_header_t  h;
 
     memcpy(&h, buf, sizeof(h));
 
-    fd = open(segment, O_RDONLY | O_CLOEXEC);
+    fd = pp_open_regular(segment, PP_OPEN_FOLLOW, &sb, err, sizeof(err));
     if (fd == -1) {
         return 0;
     }
