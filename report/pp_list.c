@@ -56,17 +56,30 @@ pp_is_segment(const char *dir, const char *name, int any)
 static void
 pp_list_one(FILE *f, const char *path)
 {
-    char            err[PP_ERR_LEN], when[64], p[4 * 4096],
-                    exe[4 * PP_PATH_MAX];
-    size_t          i, alive, len;
-    time_t          t;
-    struct tm       tm;
-    pp_report_t     r;
-    unsigned char  *buf;
+    int              fd, rc;
+    char             err[PP_ERR_LEN], when[64], p[4 * 4096],
+                     exe[4 * PP_PATH_MAX];
+    size_t           i, alive, len;
+    time_t           t;
+    struct tm        tm;
+    struct stat      sb;
+    pp_report_t      r;
+    unsigned char   *buf;
+    pp_seg_header_t  h;
 
     pp_escape(p, sizeof(p), path);
 
-    if (pp_seg_read_file(path, &buf, &len, err, sizeof(err)) != 0) {
+    /* the header first: a huge or sparse file is not read */
+    fd = pp_seg_open(path, 0, &h, &sb, err, sizeof(err));
+    if (fd < 0) {
+        fprintf(f, "%-36s  (%s)\n", p, pp_escape(exe, sizeof(exe), err));
+        return;
+    }
+
+    rc = pp_seg_read_fd(fd, &h, &buf, &len, err, sizeof(err));
+    close(fd);
+
+    if (rc != 0) {
         fprintf(f, "%-36s  (%s)\n", p, pp_escape(exe, sizeof(exe), err));
         return;
     }

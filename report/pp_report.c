@@ -4,6 +4,7 @@
  * well buffers were reused.
  */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ typedef struct {
     const char             *snapshot;
     const char             *diff;
     const char             *segment;
+    int                     flags;      /* PP_OPEN_*, for the segment */
+    uint64_t                max_size;
 } pp_options_t;
 
 
@@ -62,6 +65,8 @@ static const char  pp_usage[] =
 "  -d, --diff BASE       what changed since BASE, an earlier snapshot\n"
 "      --color WHEN      auto (default: on a terminal, unless NO_COLOR is\n"
 "                        set), always or never\n"
+"      --max-size SIZE   refuse a segment larger than SIZE bytes (K, M or G\n"
+"                        after the number; default 4G), before reading it\n"
 "  -l, --list            list the segments in /dev/shm, or in the\n"
 "                        directory of SEGMENT, and exit\n"
 "  -h, --help            show this help and exit\n"
@@ -84,6 +89,57 @@ static const char  pp_usage[] =
 "  poolprof-report --list\n";
 
 
+/* "64M" -> 67108864: K, M and G are powers of 1024; 0 when bad */
+static uint64_t
+pp_parse_size(const char *s)
+{
+    char                *end;
+    unsigned             shift;
+    unsigned long long   n;
+
+    if (*s < '0' || *s > '9') {
+        return 0;
+    }
+
+    errno = 0;
+    n = strtoull(s, &end, 10);
+    if (errno != 0) {
+        return 0;
+    }
+
+    switch (*end) {
+
+    case 'K':
+    case 'k':
+        shift = 10;
+        break;
+
+    case 'M':
+    case 'm':
+        shift = 20;
+        break;
+
+    case 'G':
+    case 'g':
+        shift = 30;
+        break;
+
+    default:
+        shift = 0;
+    }
+
+    if (shift != 0) {
+        end++;
+    }
+
+    if (*end != '\0' || n == 0 || n > (UINT64_MAX >> shift)) {
+        return 0;
+    }
+
+    return (uint64_t) n << shift;
+}
+
+
 static int
 pp_parse(int argc, char **argv, pp_options_t *o)
 {
@@ -101,6 +157,7 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         { "snapshot", required_argument, NULL, 'S' },
         { "diff",    required_argument, NULL, 'd' },
         { "color",   required_argument, NULL, 'C' },
+        { "max-size", required_argument, NULL, 'M' },
         { "top",     required_argument, NULL, 'n' },
         { "list",    no_argument,       NULL, 'l' },
         { "help",    no_argument,       NULL, 'h' },
@@ -120,6 +177,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     o->snapshot = NULL;
     o->diff = NULL;
     o->segment = NULL;
+    o->flags = PP_OPEN_FOLLOW;
+    o->max_size = PP_SEG_MAX_DEFAULT;
 
     while ((c = getopt_long(argc, argv, "f:m:n:s:b:p:w:d:lhV", longopts,
                             NULL))
@@ -222,6 +281,15 @@ pp_parse(int argc, char **argv, pp_options_t *o)
             }
             break;
 
+        case 'M':
+            o->max_size = pp_parse_size(optarg);
+            if (o->max_size == 0) {
+                pp_error("bad --max-size \"%s\" (bytes, or a number and K, "
+                         "M or G)", optarg);
+                return -1;
+            }
+            break;
+
         case 'h':
             fputs(pp_usage, stdout);
             exit(0);
@@ -296,7 +364,7 @@ pp_report_open(pp_report_t *r, const char *path, const void *opts)
 
     pp_merge_pid(o->pid);
 
-    if (pp_report_load(r, path, err, sizeof(err)) != 0) {
+    if (pp_report_load(r, path, o->flags, err, sizeof(err)) != 0) {
         pp_error("%s: %s", path, err);
         return -1;
     }
@@ -313,6 +381,7 @@ pp_report_open(pp_report_t *r, const char *path, const void *opts)
     if (o->diff != NULL) {
         bo = *o;
         bo.diff = NULL;
+        bo.flags = PP_OPEN_FOLLOW;      /* given on the command line */
 
         if (pp_report_open(&base, o->diff, &bo) != 0) {
             pp_report_free(r);
@@ -371,6 +440,8 @@ main(int argc, char **argv)
         return 2;
     }
 
+    pp_seg_max_size(o.max_size);
+
     if (o.list) {
         return pp_list_segments(stdout, o.segment) == 0 ? 0 : 1;
     }
@@ -384,10 +455,13 @@ main(int argc, char **argv)
 
         pp_error("reading %s", newest);
         o.segment = newest;
+
+        /* found in a directory, not named by the user: not followed */
+        o.flags = 0;
     }
 
     if (o.snapshot != NULL) {
-        rc = pp_snapshot(o.segment, o.snapshot) == 0 ? 0 : 1;
+        rc = pp_snapshot(o.segment, o.flags, o.snapshot) == 0 ? 0 : 1;
         goto cleanup;
     }
 

@@ -180,12 +180,22 @@ typedef struct {
 #define PP_BY_TAG       3
 
 
-/* pp_read.c: reading and validating */
+/* pp_read.c: reading and validating; the header first, from a file */
+#define PP_SEG_MAX_DEFAULT  (4ULL << 30)    /* --max-size */
+
+/* pp_seg_header(): not a segment at all (empty, or without the magic) */
+#define PP_SEG_FOREIGN      (-2)
+
+void pp_seg_max_size(uint64_t max);
+int pp_seg_header(int fd, const struct stat *sb, pp_seg_header_t *h,
+    char *err, size_t errlen);
+int pp_seg_read_fd(int fd, const pp_seg_header_t *h, unsigned char **buf,
+    size_t *len, char *err, size_t errlen);
 int pp_seg_validate(const unsigned char *buf, size_t len, char *err,
     size_t errlen);
-int pp_seg_read_file(const char *path, unsigned char **buf, size_t *len,
-    char *err, size_t errlen);
-int pp_report_load(pp_report_t *r, const char *path, char *err,
+int pp_seg_open(const char *path, int flags, pp_seg_header_t *h,
+    struct stat *sb, char *err, size_t errlen);
+int pp_report_load(pp_report_t *r, const char *path, int flags, char *err,
     size_t errlen);
 int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
 
@@ -266,7 +276,7 @@ int pp_report_open(pp_report_t *r, const char *path, const void *opts);
 int pp_report_print(FILE *f, pp_report_t *r, const void *opts);
 
 /* pp_snap.c, pp_diff.c, pp_watch.c */
-int pp_snapshot(const char *segment, const char *file);
+int pp_snapshot(const char *segment, int flags, const char *file);
 void pp_diff(pp_report_t *r, const pp_report_t *base);
 int pp_watch(const char *segment, unsigned seconds, int json,
     const void *opts);

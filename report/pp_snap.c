@@ -1,10 +1,12 @@
 /*
  * --snapshot FILE: a consistent copy of a live segment.  The segment is
- * copied with read(2), then every used shard's record is read again: the
- * copy is consistent when no process's totals moved meanwhile (they move
- * when a pool ends, so a copy never splits a request).  A segment that
- * keeps changing is retried a few times and then written with a warning.
- * FILE appears whole or not at all: written beside it, then renamed.
+ * opened once, a regular file whose header is checked first, and copied
+ * with pread(2); then every used shard's record is read again through
+ * the same descriptor: the copy is consistent when no process's totals
+ * moved meanwhile (they move when a pool ends, so a copy never splits a
+ * request).  A segment that keeps changing is retried a few times and
+ * then written with a warning.  FILE appears whole or not at all:
+ * written beside it, then renamed.
  */
 
 #define _GNU_SOURCE
@@ -25,40 +27,28 @@
 
 /* 1 when the shards' records in buf are still those of the file */
 static int
-pp_snap_stable(const char *segment, const unsigned char *buf)
+pp_snap_stable(int fd, const unsigned char *buf)
 {
-    int              fd, same;
-    char             err[PP_ERR_LEN];
     uint32_t         i;
+    uint64_t         off;
     pp_shard_t       now;
-    struct stat      sb;
     pp_seg_header_t  h;
 
+    /* buf passed pp_seg_validate(): every shard lies inside it */
     memcpy(&h, buf, sizeof(h));
 
-    fd = pp_open_regular(segment, PP_OPEN_FOLLOW, &sb, err, sizeof(err));
-    if (fd == -1) {
-        return 0;
-    }
+    for (i = 0; i < h.nshards; i++) {
+        off = h.shard_off + (uint64_t) i * h.shard_size;
 
-    same = 1;
-
-    for (i = 0; i < h.nshards && same; i++) {
-        if (pread(fd, &now, sizeof(now),
-                  (off_t) (h.shard_off + (uint64_t) i * h.shard_size))
-            != (ssize_t) sizeof(now))
+        if (pread(fd, &now, sizeof(now), (off_t) off)
+            != (ssize_t) sizeof(now)
+            || memcmp(&now, buf + off, sizeof(now)) != 0)
         {
-            same = 0;
-            break;
+            return 0;
         }
-
-        same = memcmp(&now, buf + h.shard_off + (uint64_t) i * h.shard_size,
-                      sizeof(now)) == 0;
     }
 
-    close(fd);
-
-    return same;
+    return 1;
 }
 
 
@@ -111,20 +101,28 @@ pp_snap_write(const char *file, const unsigned char *buf, size_t len)
 
 
 int
-pp_snapshot(const char *segment, const char *file)
+pp_snapshot(const char *segment, int flags, const char *file)
 {
-    int               i, rc, stable;
+    int               i, fd, rc, stable;
     char              err[PP_ERR_LEN];
     size_t            len;
     unsigned char    *buf;
     struct stat       sa, sb;
     struct timespec   ts;
+    pp_seg_header_t   h;
+
+    fd = pp_seg_open(segment, flags, &h, &sa, err, sizeof(err));
+    if (fd < 0) {
+        pp_error("%s: %s", segment, err);
+        return -1;
+    }
 
     /* renaming over the segment would cut nginx off from its file */
-    if (stat(segment, &sa) == 0 && stat(file, &sb) == 0
-        && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+    if (lstat(file, &sb) == 0 && sa.st_dev == sb.st_dev
+        && sa.st_ino == sb.st_ino)
     {
         pp_error("%s is the segment itself", file);
+        close(fd);
         return -1;
     }
 
@@ -135,15 +133,16 @@ pp_snapshot(const char *segment, const char *file)
         free(buf);
         buf = NULL;
 
-        if (pp_seg_read_file(segment, &buf, &len, err, sizeof(err)) != 0
+        if (pp_seg_read_fd(fd, &h, &buf, &len, err, sizeof(err)) != 0
             || pp_seg_validate(buf, len, err, sizeof(err)) != 0)
         {
             pp_error("%s: %s", segment, err);
             free(buf);
+            close(fd);
             return -1;
         }
 
-        if (pp_snap_stable(segment, buf)) {
+        if (pp_snap_stable(fd, buf)) {
             stable = 1;
             break;
         }
@@ -153,6 +152,8 @@ pp_snapshot(const char *segment, const char *file)
         nanosleep(&ts, NULL);
     }
 
+    close(fd);
+
     if (!stable) {
         pp_error("%s kept changing; the snapshot may be a few events "
                  "inconsistent", segment);
@@ -161,9 +162,11 @@ pp_snapshot(const char *segment, const char *file)
     rc = pp_snap_write(file, buf, len);
     free(buf);
 
-    if (rc == 0) {
-        pp_error("wrote %s", file);
+    if (rc != 0) {
+        return -1;
     }
 
-    return rc;
+    pp_error("wrote %s", file);
+
+    return 0;
 }

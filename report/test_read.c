@@ -292,7 +292,7 @@ t_file(const char *desc, const char *path, const char *want)
     pp_report_t  r;
 
     err[0] = '\0';
-    rc = pp_report_load(&r, path, err, sizeof(err));
+    rc = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
 
     t_ok(rc == -1 && strstr(err, want) != NULL, "%s: \"%s\"", desc, err);
 
@@ -407,7 +407,7 @@ t_valid(void)
 
     /* end to end through a file */
     t_write("valid", s.buf, s.len, path, sizeof(path));
-    rc = pp_report_load(&r, path, err, sizeof(err));
+    rc = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
     t_ok(rc == 0 && r.nsites == 3, "a valid segment file loads");
     if (rc == 0) {
         pp_report_free(&r);
