@@ -172,6 +172,26 @@ pp_report_warn_print(const char *s)
 }
 
 
+/* a warning about the file, not the recording: stderr only, once */
+void
+pp_warn_once(const char *fmt, ...)
+{
+    char     *s;
+    va_list   ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) == -1) {
+        s = NULL;
+    }
+    va_end(ap);
+
+    if (s != NULL) {
+        pp_report_warn_print(s);
+        free(s);
+    }
+}
+
+
 void
 pp_report_warn(pp_report_t *r, const char *fmt, ...)
 {

@@ -282,6 +282,42 @@ pp_seg_max_size(uint64_t max)
 }
 
 
+/*
+ * Who may read a segment: it holds nginx's addresses (its ASLR) and the
+ * paths of its objects.  The owner alone, or a group that reads it;
+ * 0644, as older versions of the shim created it, with a warning; any
+ * other reader or writer refuses it.
+ */
+int
+pp_seg_mode(mode_t mode)
+{
+    switch (mode & 066) {
+
+    case 0:
+    case 040:
+        return PP_MODE_OK;
+
+    case 044:
+        return PP_MODE_WARN;
+
+    default:
+        return PP_MODE_REFUSE;
+    }
+}
+
+
+/* once a segment was read and used: the warning of PP_MODE_WARN, once */
+void
+pp_seg_mode_warn(const char *path, mode_t mode)
+{
+    if (pp_seg_mode(mode) == PP_MODE_WARN) {
+        pp_warn_once("%s is readable by every user (mode %04o): they can "
+                     "read nginx's addresses; chmod 600 it", path,
+                     (unsigned) (mode & 07777));
+    }
+}
+
+
 /* pread() until len bytes or the end of the file; -1 on an error */
 static ssize_t
 pp_pread_full(int fd, unsigned char *p, size_t len, uint64_t off)
@@ -313,7 +349,7 @@ pp_pread_full(int fd, unsigned char *p, size_t len, uint64_t off)
 /*
  * Reads and checks the header of an open file, before anything else is
  * read or allocated: magic, version, sizes against fstat() and the
- * --max-size cap.  0; -1 with err set; or
+ * --max-size cap, and the file's mode.  0; -1 with err set; or
  * PP_SEG_FOREIGN when the file is no segment at all.
  */
 int
@@ -359,6 +395,13 @@ pp_seg_header(int fd, const struct stat *sb, pp_seg_header_t *h, char *err,
                        (unsigned long long) h->size,
                        pp_human(b, sizeof(b), pp_max_size),
                        (unsigned long long) pp_max_size);
+    }
+
+    if (pp_seg_mode(sb->st_mode) == PP_MODE_REFUSE) {
+        return pp_fail(err, errlen,
+                       "mode %04o lets other users read or change it; "
+                       "chmod 600 it (640 for a group that reads it)",
+                       (unsigned) (sb->st_mode & 07777));
     }
 
     return 0;
@@ -460,6 +503,8 @@ pp_report_load(pp_report_t *r, const char *path, int flags, char *err,
         pp_report_free(r);
         return pp_fail(err, errlen, "failed to allocate memory");
     }
+
+    r->mode = sb.st_mode;
 
     return 0;
 }

@@ -395,6 +395,9 @@ pp_report_open(pp_report_t *r, const char *path, const void *opts)
 
     pp_report_sort(r);
 
+    /* only about a file that was read: an error says enough */
+    pp_seg_mode_warn(path, r->mode);
+
     return 0;
 }
 

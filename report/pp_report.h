@@ -135,6 +135,7 @@ typedef struct {
 
 typedef struct {
     char                   *path;
+    mode_t                  mode;       /* the file's, for pp_seg_mode() */
     pp_seg_header_t         hdr;        /* exe NUL-terminated */
     pp_totals_t             totals;     /* every used shard */
 
@@ -186,7 +187,14 @@ typedef struct {
 /* pp_seg_header(): not a segment at all (empty, or without the magic) */
 #define PP_SEG_FOREIGN      (-2)
 
+/* pp_seg_mode() */
+#define PP_MODE_OK          0
+#define PP_MODE_WARN        1               /* 0644: readable by everyone */
+#define PP_MODE_REFUSE      (-1)
+
 void pp_seg_max_size(uint64_t max);
+int pp_seg_mode(mode_t mode);
+void pp_seg_mode_warn(const char *path, mode_t mode);
 int pp_seg_header(int fd, const struct stat *sb, pp_seg_header_t *h,
     char *err, size_t errlen);
 int pp_seg_read_fd(int fd, const pp_seg_header_t *h, unsigned char **buf,
@@ -224,6 +232,7 @@ void pp_totals_add(pp_totals_t *d, const pp_totals_t *s);
 void pp_report_free(pp_report_t *r);
 void pp_report_warn(pp_report_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void pp_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t pp_rhist_percentile(const pp_rhist_t *h, unsigned p);
 const char *pp_role_name(uint32_t role);
 const char *pp_status_name(uint32_t status);

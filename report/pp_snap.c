@@ -5,8 +5,13 @@
  * the same descriptor: the copy is consistent when no process's totals
  * moved meanwhile (they move when a pool ends, so a copy never splits a
  * request).  A segment that keeps changing is retried a few times and
- * then written with a warning.  FILE appears whole or not at all:
- * written beside it, then renamed.
+ * then written with a warning.
+ *
+ * FILE appears whole or not at all, and only as a file of our own: the
+ * copy goes to a new name beside it, created with O_EXCL and O_NOFOLLOW
+ * and mode 0600 (it holds nginx's addresses), then is renamed over FILE.
+ * Whatever was at FILE, a symbolic link or another file's name, is
+ * replaced, never followed, opened or truncated.
  */
 
 #define _GNU_SOURCE
@@ -23,6 +28,7 @@
 
 
 #define PP_SNAP_TRIES  20
+#define PP_SNAP_NAMES  100      /* temporary names tried */
 
 
 /* 1 when the shards' records in buf are still those of the file */
@@ -52,44 +58,86 @@ pp_snap_stable(int fd, const unsigned char *buf)
 }
 
 
+/* a new file beside file, mode 0600; its descriptor, its name in tmp */
 static int
-pp_snap_write(const char *file, const unsigned char *buf, size_t len)
+pp_snap_create(const char *file, char *tmp, size_t len)
 {
-    int      fd;
-    char     tmp[4096];
-    size_t   off;
-    ssize_t  n;
+    int       fd;
+    unsigned  i;
 
-    if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp.%d", file, (int) getpid())
-        >= sizeof(tmp))
-    {
-        pp_error("%s: path too long", file);
-        return -1;
-    }
+    for (i = 0; i < PP_SNAP_NAMES; i++) {
+        if ((size_t) snprintf(tmp, len, "%s.tmp.%d.%u", file, (int) getpid(),
+                              i)
+            >= len)
+        {
+            pp_error("%s: path too long", file);
+            return -1;
+        }
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd == -1) {
-        pp_error("cannot create %s: %s", tmp, strerror(errno));
-        return -1;
-    }
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
+        if (fd != -1) {
+            return fd;
+        }
 
-    for (off = 0; off < len; off += (size_t) n) {
-        n = write(fd, buf + off, len - off);
-        if (n <= 0) {
-            if (n == -1 && errno == EINTR) {
-                n = 0;
-                continue;
-            }
+        if (errno != EEXIST) {
             break;
         }
     }
 
-    if (off != len || fsync(fd) != 0 || close(fd) != 0) {
+    pp_error("cannot create %s: %s", tmp, strerror(errno));
+
+    return -1;
+}
+
+
+static int
+pp_snap_write(const char *file, const unsigned char *buf, size_t len)
+{
+    int      fd, e;
+    char     tmp[4096];
+    size_t   off;
+    ssize_t  n;
+
+    fd = pp_snap_create(file, tmp, sizeof(tmp));
+    if (fd == -1) {
+        return -1;
+    }
+
+    e = 0;
+
+    for (off = 0; off < len; off += (size_t) n) {
+        n = write(fd, buf + off, len - off);
+
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n <= 0) {
+            e = n == -1 ? errno : EIO;
+            break;
+        }
+    }
+
+    if (e == 0 && fsync(fd) != 0) {
+        e = errno;
+    }
+
+    if (e != 0) {
+        pp_error("cannot write %s: %s", tmp, strerror(e));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+
+    if (close(fd) != 0) {
         pp_error("cannot write %s: %s", tmp, strerror(errno));
         unlink(tmp);
         return -1;
     }
 
+    /* replaces the name: a symbolic link there is not followed */
     if (rename(tmp, file) != 0) {
         pp_error("cannot rename %s to %s: %s", tmp, file, strerror(errno));
         unlink(tmp);
@@ -167,6 +215,7 @@ pp_snapshot(const char *segment, int flags, const char *file)
     }
 
     pp_error("wrote %s", file);
+    pp_seg_mode_warn(segment, sa.st_mode);
 
     return 0;
 }
