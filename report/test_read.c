@@ -1027,10 +1027,10 @@ static void
 t_files(void)
 {
     int              fd;
-    char             path[128], link[128], fifo[128], big[128];
+    char             path[128], link[128], fifo[128], big[128],
+                     want[128], err[PP_ERR_LEN];
     t_seg_t          s;
     pp_report_t      r;
-    char             err[PP_ERR_LEN];
 
     t_build(&s);
     t_write("open", s.buf, s.len, path, sizeof(path));
@@ -1075,8 +1075,9 @@ t_files(void)
     }
 
     pp_seg_max_size(s.len - 1);
-    t_file("--max-size below the segment's size", path,
-           "over the --max-size limit of 36.0 KiB (36863 bytes)");
+    snprintf(want, sizeof(want), "(%zu bytes), over the --max-size limit of ",
+             s.len);
+    t_file("--max-size below the segment's size", path, want);
     pp_seg_max_size(s.len);
     fd = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
     t_ok(fd == 0, "--max-size of the segment's size reads");
