@@ -163,11 +163,31 @@ pp_report_warn_print(const char *s)
         }
     }
 
-    fprintf(stderr, "poolprof-report: warning: %s\n", s);
+    pp_error("warning: %s", s);
 
     if (nprinted < PP_WARN_KEEP) {
         printed[nprinted] = strdup(s);
         nprinted += (printed[nprinted] != NULL);
+    }
+}
+
+
+/* a warning about the file, not the recording: stderr only, once */
+void
+pp_warn_once(const char *fmt, ...)
+{
+    char     *s;
+    va_list   ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) == -1) {
+        s = NULL;
+    }
+    va_end(ap);
+
+    if (s != NULL) {
+        pp_report_warn_print(s);
+        free(s);
     }
 }
 

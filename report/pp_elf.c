@@ -2,13 +2,12 @@
  * One object file's symbols and source lines, read with libelf and
  * libdw: .symtab (or the build-id debug file's), else .dynsym; DWARF
  * when the file or its debug file has any.  Files come from paths a
- * segment names: opened without blocking, regular files only.
+ * segment names: regular files only, opened by pp_open_regular(), which
+ * opens nothing else and follows no symbolic link.
  */
 
 #define _GNU_SOURCE
 #include <elfutils/libdw.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -171,20 +170,13 @@ pp_elf_load_syms(pp_symtab_t *st, Elf *elf, Elf_Scn *scn)
 
 
 static Elf *
-pp_elf_open(const char *path, int *fd, struct stat *sb)
+pp_elf_open(const char *path, int *fd, struct stat *sb, char *err,
+    size_t errlen)
 {
     Elf  *elf;
 
-    /* O_NONBLOCK: a path recorded as a FIFO must not hang us */
-    *fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    *fd = pp_open_regular(path, 0, sb, err, errlen);
     if (*fd == -1) {
-        return NULL;
-    }
-
-    if (fstat(*fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
-        close(*fd);
-        *fd = -1;
-        errno = EINVAL;
         return NULL;
     }
 
@@ -195,7 +187,7 @@ pp_elf_open(const char *path, int *fd, struct stat *sb)
         }
         close(*fd);
         *fd = -1;
-        errno = ENOEXEC;
+        snprintf(err, errlen, "not an ELF file");
         return NULL;
     }
 
@@ -204,17 +196,18 @@ pp_elf_open(const char *path, int *fd, struct stat *sb)
 
 
 pp_symtab_t *
-pp_symtab_open(const char *path, struct stat *sb)
+pp_symtab_open(const char *path, struct stat *sb, char *err, size_t errlen)
 {
     pp_symtab_t  *st;
 
     st = calloc(1, sizeof(pp_symtab_t));
     if (st == NULL) {
+        snprintf(err, errlen, "failed to allocate memory");
         return NULL;
     }
 
     st->dfd = -1;
-    st->elf = pp_elf_open(path, &st->fd, sb);
+    st->elf = pp_elf_open(path, &st->fd, sb, err, errlen);
 
     if (st->elf == NULL) {
         free(st);
@@ -235,7 +228,7 @@ pp_symtab_build_id(pp_symtab_t *st, uint8_t *id, size_t max)
 static void
 pp_symtab_debug(pp_symtab_t *st, const uint8_t *id, size_t len)
 {
-    char         path[PP_DEBUG_PATH], *p;
+    char         path[PP_DEBUG_PATH], *p, err[PP_ERR_LEN];
     size_t       i;
     struct stat  sb;
 
@@ -250,7 +243,8 @@ pp_symtab_debug(pp_symtab_t *st, const uint8_t *id, size_t len)
     }
     strcpy(p, ".debug");
 
-    st->delf = pp_elf_open(path, &st->dfd, &sb);
+    /* the debug file is optional: no message when there is none */
+    st->delf = pp_elf_open(path, &st->dfd, &sb, err, sizeof(err));
 }
 
 

@@ -301,14 +301,16 @@ pp_leaks_cut(char *name, size_t width)
 }
 
 
+/* the symbol, else object+offset, else the address; escaped */
 static const char *
 pp_leaks_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
     int obj, const char *symbol)
 {
+    char         esc[4 * PP_PATH_MAX];
     const char  *path, *base;
 
     if (symbol != NULL && symbol[0] != '\0') {
-        return symbol;
+        return pp_escape(buf, len, symbol);
     }
 
     if (obj == PP_NO_OBJECT) {
@@ -318,7 +320,8 @@ pp_leaks_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
 
     path = r->objs[obj].o.path;
     base = strrchr(path, '/');
-    snprintf(buf, len, "%s+0x%llx", base != NULL ? base + 1 : path,
+    snprintf(buf, len, "%s+0x%llx",
+             pp_escape(esc, sizeof(esc), base != NULL ? base + 1 : path),
              (unsigned long long) (key - r->objs[obj].o.base));
 
     return buf;

@@ -1,10 +1,13 @@
 /*
- * Reading a segment: the file is untrusted input.  It is copied into
- * private memory with read(2) (a live segment keeps changing, and a
- * mapped file that shrinks would raise SIGBUS), then every field that
- * places or sizes something is checked before anything uses it.  After
- * pp_seg_validate() succeeds, every table row of every used shard lies
- * inside the buffer and every string that is read is NUL-terminated.
+ * Reading a segment: the file is untrusted input.  Only a regular file
+ * is opened (pp_open.c); its header is read first and checked against
+ * fstat() and the --max-size cap, so that a huge or sparse file costs a
+ * 4 KiB read, not its size; then the file is copied into private memory
+ * with pread(2) (a live segment keeps changing, and a mapped file that
+ * shrinks would raise SIGBUS), and every field that places or sizes
+ * something is checked before anything uses it.  After pp_seg_validate()
+ * succeeds, every table row of every used shard lies inside the buffer
+ * and every string that is read is NUL-terminated.
  */
 
 #define _GNU_SOURCE
@@ -27,6 +30,13 @@ static int pp_table_check(const char *name, uint32_t off, uint64_t rows,
     size_t row_size, uint32_t shard_size, char *err, size_t errlen);
 static int pp_shard_check(const unsigned char *shard,
     const pp_seg_header_t *h, uint32_t i, char *err, size_t errlen);
+static int pp_header_check(const pp_seg_header_t *h, uint64_t len,
+    char *err, size_t errlen);
+static ssize_t pp_pread_full(int fd, unsigned char *p, size_t len,
+    uint64_t off);
+
+
+static uint64_t  pp_max_size = PP_SEG_MAX_DEFAULT;
 
 
 static int
@@ -120,6 +130,50 @@ pp_shard_check(const unsigned char *shard, const pp_seg_header_t *h,
 }
 
 
+/*
+ * The header's fields that place the rest: version, header size, ready,
+ * and the size it claims against len, the file's
+ */
+static int
+pp_header_check(const pp_seg_header_t *h, uint64_t len, char *err,
+    size_t errlen)
+{
+    if (h->version < PP_SEG_VERSION_MIN || h->version > PP_SEG_VERSION) {
+        return pp_fail(err, errlen,
+                       "unsupported segment version %u (this poolprof "
+                       "reads %d to %d)", h->version, PP_SEG_VERSION_MIN,
+                       PP_SEG_VERSION);
+    }
+
+    if (h->header_size != PP_SEG_HEADER_SIZE) {
+        return pp_fail(err, errlen, "bad header size %u (expected %d)",
+                       h->header_size, PP_SEG_HEADER_SIZE);
+    }
+
+    if (h->ready != 1) {
+        return pp_fail(err, errlen,
+                       "segment not ready (ready = %u): still being created",
+                       h->ready);
+    }
+
+    if (h->size > len) {
+        return pp_fail(err, errlen,
+                       "truncated segment: header says %llu bytes, file has "
+                       "%llu", (unsigned long long) h->size,
+                       (unsigned long long) len);
+    }
+
+    if (h->size != len) {
+        return pp_fail(err, errlen,
+                       "size mismatch: header says %llu bytes, file has %llu",
+                       (unsigned long long) h->size,
+                       (unsigned long long) len);
+    }
+
+    return 0;
+}
+
+
 /* checks a whole segment held in memory; 0 or -1 with err set */
 int
 pp_seg_validate(const unsigned char *buf, size_t len, char *err,
@@ -145,11 +199,8 @@ pp_seg_validate(const unsigned char *buf, size_t len, char *err,
 
     memcpy(&h, buf, sizeof(pp_seg_header_t));
 
-    if (h.version < PP_SEG_VERSION_MIN || h.version > PP_SEG_VERSION) {
-        return pp_fail(err, errlen,
-                       "unsupported segment version %u (this poolprof "
-                       "reads %d to %d)", h.version, PP_SEG_VERSION_MIN,
-                       PP_SEG_VERSION);
+    if (pp_header_check(&h, len, err, errlen) != 0) {
+        return -1;
     }
 
     if (h.version < 3) {
@@ -158,29 +209,6 @@ pp_seg_validate(const unsigned char *buf, size_t len, char *err,
         h.retired = 0;
         h.retired_crashed = 0;
         h.objects_dropped = 0;
-    }
-
-    if (h.header_size != PP_SEG_HEADER_SIZE) {
-        return pp_fail(err, errlen, "bad header size %u (expected %d)",
-                       h.header_size, PP_SEG_HEADER_SIZE);
-    }
-
-    if (h.ready != 1) {
-        return pp_fail(err, errlen,
-                       "segment not ready (ready = %u): still being created",
-                       h.ready);
-    }
-
-    if (h.size > len) {
-        return pp_fail(err, errlen,
-                       "truncated segment: header says %llu bytes, file has "
-                       "%zu", (unsigned long long) h.size, len);
-    }
-
-    if (h.size != len) {
-        return pp_fail(err, errlen,
-                       "size mismatch: header says %llu bytes, file has %zu",
-                       (unsigned long long) h.size, len);
     }
 
     if (memchr(h.exe, '\0', PP_PATH_MAX) == NULL) {
@@ -259,63 +287,58 @@ pp_seg_validate(const unsigned char *buf, size_t len, char *err,
 }
 
 
-/* reads a whole regular file into malloc()ed memory */
-int
-pp_seg_read_file(const char *path, unsigned char **buf, size_t *len,
-    char *err, size_t errlen)
+void
+pp_seg_max_size(uint64_t max)
 {
-    int             fd;
-    size_t          size, got;
-    ssize_t         n;
-    struct stat     st;
-    unsigned char  *p;
+    pp_max_size = max;
+}
 
-    *buf = NULL;
-    *len = 0;
 
-    /* O_NONBLOCK: a FIFO must not hang us before fstat() refuses it */
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd == -1) {
-        return pp_fail(err, errlen, "%s", strerror(errno));
+/*
+ * Who may read a segment: it holds nginx's addresses (its ASLR) and the
+ * paths of its objects.  The owner alone, or a group that reads it;
+ * 0644, as older versions of the shim created it, with a warning; any
+ * other reader or writer refuses it.
+ */
+int
+pp_seg_mode(mode_t mode)
+{
+    switch (mode & 066) {
+
+    case 0:
+    case 040:
+        return PP_MODE_OK;
+
+    case 044:
+        return PP_MODE_WARN;
+
+    default:
+        return PP_MODE_REFUSE;
     }
+}
 
-    if (fstat(fd, &st) == -1) {
-        pp_fail(err, errlen, "failed to stat: %s", strerror(errno));
-        close(fd);
-        return -1;
+
+/* once a segment was read and used: the warning of PP_MODE_WARN, once */
+void
+pp_seg_mode_warn(const char *path, mode_t mode)
+{
+    if (pp_seg_mode(mode) == PP_MODE_WARN) {
+        pp_warn_once("%s is readable by every user (mode %04o): they can "
+                     "read nginx's addresses; chmod 600 it", path,
+                     (unsigned) (mode & 07777));
     }
+}
 
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return pp_fail(err, errlen, "is a directory");
-    }
 
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return pp_fail(err, errlen, "not a regular file");
-    }
+/* pread() until len bytes or the end of the file; -1 on an error */
+static ssize_t
+pp_pread_full(int fd, unsigned char *p, size_t len, uint64_t off)
+{
+    size_t   got;
+    ssize_t  n;
 
-    if (st.st_size == 0) {
-        close(fd);
-        return pp_fail(err, errlen, "empty file");
-    }
-
-    if ((uint64_t) st.st_size > SIZE_MAX / 2) {
-        close(fd);
-        return pp_fail(err, errlen, "file too large");
-    }
-
-    size = (size_t) st.st_size;
-
-    p = malloc(size);
-    if (p == NULL) {
-        close(fd);
-        return pp_fail(err, errlen, "failed to allocate %zu bytes", size);
-    }
-
-    /* bounded by size: a file that grows meanwhile is read up to it */
-    for (got = 0; got < size; got += (size_t) n) {
-        n = read(fd, p + got, size - got);
+    for (got = 0; got < len; got += (size_t) n) {
+        n = pread(fd, p + got, len - got, (off_t) (off + got));
 
         if (n == -1 && errno == EINTR) {
             n = 0;
@@ -323,34 +346,160 @@ pp_seg_read_file(const char *path, unsigned char **buf, size_t *len,
         }
 
         if (n == -1) {
-            pp_fail(err, errlen, "failed to read: %s", strerror(errno));
-            free(p);
-            close(fd);
             return -1;
         }
 
         if (n == 0) {
-            break;      /* shrank under us */
+            break;      /* the end, or it shrank under us */
         }
     }
 
-    close(fd);
+    return (ssize_t) got;
+}
 
-    *buf = p;
-    *len = got;
+
+/*
+ * Reads and checks the header of an open file, before anything else is
+ * read or allocated: magic, version, sizes against fstat() and the
+ * --max-size cap, and the file's mode.  0; -1 with err set; or
+ * PP_SEG_FOREIGN when the file is no segment at all.
+ */
+int
+pp_seg_header(int fd, const struct stat *sb, pp_seg_header_t *h, char *err,
+    size_t errlen)
+{
+    char           a[32], b[32];
+    ssize_t        got;
+    unsigned char  buf[PP_SEG_HEADER_SIZE];
+
+    if (sb->st_size <= 0) {
+        pp_fail(err, errlen, "empty file");
+        return PP_SEG_FOREIGN;
+    }
+
+    got = pp_pread_full(fd, buf, sizeof(buf), 0);
+    if (got == -1) {
+        return pp_fail(err, errlen, "failed to read: %s", strerror(errno));
+    }
+
+    if (got < 8 || memcmp(buf, PP_SEG_MAGIC, 8) != 0) {
+        pp_fail(err, errlen, "not a poolprof segment (bad magic)");
+        return PP_SEG_FOREIGN;
+    }
+
+    if (got < PP_SEG_HEADER_SIZE) {
+        return pp_fail(err, errlen,
+                       "truncated segment: file has %zd bytes, less than "
+                       "the %d-byte header", got, PP_SEG_HEADER_SIZE);
+    }
+
+    memcpy(h, buf, sizeof(pp_seg_header_t));
+
+    if (pp_header_check(h, (uint64_t) sb->st_size, err, errlen) != 0) {
+        return -1;
+    }
+
+    if (h->size > pp_max_size || h->size > SIZE_MAX / 2) {
+        return pp_fail(err, errlen,
+                       "segment of %s (%llu bytes), over the --max-size "
+                       "limit of %s (%llu bytes)",
+                       pp_human(a, sizeof(a), h->size),
+                       (unsigned long long) h->size,
+                       pp_human(b, sizeof(b), pp_max_size),
+                       (unsigned long long) pp_max_size);
+    }
+
+    if (pp_seg_mode(sb->st_mode) == PP_MODE_REFUSE) {
+        return pp_fail(err, errlen,
+                       "mode %04o lets other users read or change it; "
+                       "chmod 600 it (640 for a group that reads it)",
+                       (unsigned) (sb->st_mode & 07777));
+    }
 
     return 0;
 }
 
 
+/* the whole segment whose header pp_seg_header() accepted, copied */
 int
-pp_report_load(pp_report_t *r, const char *path, char *err, size_t errlen)
+pp_seg_read_fd(int fd, const pp_seg_header_t *h, unsigned char **buf,
+    size_t *len, char *err, size_t errlen)
 {
-    int             rc;
-    size_t          len;
-    unsigned char  *buf;
+    size_t          size;
+    ssize_t         got;
+    unsigned char  *p;
 
-    if (pp_seg_read_file(path, &buf, &len, err, errlen) != 0) {
+    *buf = NULL;
+    *len = 0;
+
+    size = (size_t) h->size;
+
+    p = malloc(size);
+    if (p == NULL) {
+        return pp_fail(err, errlen, "failed to allocate %zu bytes", size);
+    }
+
+    /* bounded by the checked size: a file that grows is read up to it */
+    got = pp_pread_full(fd, p, size, 0);
+    if (got == -1) {
+        pp_fail(err, errlen, "failed to read: %s", strerror(errno));
+        free(p);
+        return -1;
+    }
+
+    *buf = p;
+    *len = (size_t) got;
+
+    return 0;
+}
+
+
+/*
+ * Opens a segment, a regular file (pp_open_regular()), and checks its
+ * header: the descriptor, or -1 or PP_SEG_FOREIGN with err set
+ */
+int
+pp_seg_open(const char *path, int flags, pp_seg_header_t *h,
+    struct stat *sb, char *err, size_t errlen)
+{
+    int  fd, rc;
+
+    fd = pp_open_regular(path, flags, sb, err, errlen);
+    if (fd == -1) {
+        return -1;
+    }
+
+    rc = pp_seg_header(fd, sb, h, err, errlen);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+
+    return fd;
+}
+
+
+int
+pp_report_load(pp_report_t *r, const char *path, int flags, char *err,
+    size_t errlen)
+{
+    int              fd, rc;
+    size_t           len;
+    struct stat      sb;
+    unsigned char   *buf;
+    pp_seg_header_t  h;
+
+    memset(r, 0, sizeof(pp_report_t));
+
+    fd = pp_seg_open(path, flags, &h, &sb, err, errlen);
+    if (fd < 0) {
+        return -1;
+    }
+
+    rc = pp_seg_read_fd(fd, &h, &buf, &len, err, errlen);
+    close(fd);
+
+    if (rc != 0) {
         return -1;
     }
 
@@ -363,9 +512,11 @@ pp_report_load(pp_report_t *r, const char *path, char *err, size_t errlen)
 
     r->path = strdup(path);
     if (r->path == NULL) {
+        pp_report_free(r);
         return pp_fail(err, errlen, "failed to allocate memory");
     }
 
+    r->mode = sb.st_mode;
     pp_report_missing(r, path);
 
     return 0;

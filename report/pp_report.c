@@ -4,6 +4,7 @@
  * well buffers were reused.
  */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ typedef struct {
     const char             *snapshot;
     const char             *diff;
     const char             *segment;
+    int                     flags;      /* PP_OPEN_*, for the segment */
+    uint64_t                max_size;
 } pp_options_t;
 
 
@@ -38,8 +41,9 @@ static const char  pp_usage[] =
 "Usage: poolprof-report [OPTIONS] [SEGMENT]\n"
 "\n"
 "Report wasted nginx pool memory and buffer reuse from a segment that\n"
-"libpoolprof.so recorded.  SEGMENT defaults to the newest\n"
-"/dev/shm/poolprof.*; it may be read while nginx runs or after it exited.\n"
+"libpoolprof.so recorded.  SEGMENT defaults to the newest poolprof.* in\n"
+"$POOLPROF_DIR, else in /run/poolprof, /dev/shm/poolprof-UID and /dev/shm;\n"
+"it may be read while nginx runs or after it exited.\n"
 "\n"
 "Options:\n"
 "  -f, --format FORMAT   text (default), json, or the sampled stacks as\n"
@@ -62,8 +66,10 @@ static const char  pp_usage[] =
 "  -d, --diff BASE       what changed since BASE, an earlier snapshot\n"
 "      --color WHEN      auto (default: on a terminal, unless NO_COLOR is\n"
 "                        set), always or never\n"
-"  -l, --list            list the segments in /dev/shm, or in the\n"
-"                        directory of SEGMENT, and exit\n"
+"      --max-size SIZE   refuse a segment larger than SIZE bytes (K, M or G\n"
+"                        after the number; default 4G), before reading it\n"
+"  -l, --list            list the segments where SEGMENT would be looked\n"
+"                        for, or in the directory of SEGMENT, and exit\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
@@ -84,11 +90,62 @@ static const char  pp_usage[] =
 "  poolprof-report --list\n";
 
 
+/* "64M" -> 67108864: K, M and G are powers of 1024; 0 when bad */
+static uint64_t
+pp_parse_size(const char *s)
+{
+    char                *end;
+    unsigned             shift;
+    unsigned long long   n;
+
+    if (*s < '0' || *s > '9') {
+        return 0;
+    }
+
+    errno = 0;
+    n = strtoull(s, &end, 10);
+    if (errno != 0) {
+        return 0;
+    }
+
+    switch (*end) {
+
+    case 'K':
+    case 'k':
+        shift = 10;
+        break;
+
+    case 'M':
+    case 'm':
+        shift = 20;
+        break;
+
+    case 'G':
+    case 'g':
+        shift = 30;
+        break;
+
+    default:
+        shift = 0;
+    }
+
+    if (shift != 0) {
+        end++;
+    }
+
+    if (*end != '\0' || n == 0 || n > (UINT64_MAX >> shift)) {
+        return 0;
+    }
+
+    return (uint64_t) n << shift;
+}
+
+
 static int
 pp_parse(int argc, char **argv, pp_options_t *o)
 {
     int            c;
-    char          *end;
+    char          *end, esc[256];
     unsigned long  n;
 
     static const struct option  longopts[] = {
@@ -101,6 +158,7 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         { "snapshot", required_argument, NULL, 'S' },
         { "diff",    required_argument, NULL, 'd' },
         { "color",   required_argument, NULL, 'C' },
+        { "max-size", required_argument, NULL, 'M' },
         { "top",     required_argument, NULL, 'n' },
         { "list",    no_argument,       NULL, 'l' },
         { "help",    no_argument,       NULL, 'h' },
@@ -120,6 +178,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     o->snapshot = NULL;
     o->diff = NULL;
     o->segment = NULL;
+    o->flags = PP_OPEN_FOLLOW;
+    o->max_size = PP_SEG_MAX_DEFAULT;
 
     while ((c = getopt_long(argc, argv, "f:m:n:s:b:p:w:d:lhV", longopts,
                             NULL))
@@ -137,8 +197,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
             } else if (strcmp(optarg, "svg") == 0) {
                 o->json = PP_FORMAT_SVG;
             } else {
-                fprintf(stderr, "poolprof-report: unknown format \"%s\" "
-                        "(text, json, folded or svg)\n", optarg);
+                pp_error("unknown format \"%s\" (text, json, folded or svg)",
+                         optarg);
                 return -1;
             }
             break;
@@ -146,9 +206,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         case 'm':
             o->metric = pp_metric_parse(optarg);
             if (o->metric < 0) {
-                fprintf(stderr, "poolprof-report: unknown metric \"%s\" "
-                        "(pinned, noop, allocs, alloc_bytes or unused)\n",
-                        optarg);
+                pp_error("unknown metric \"%s\" (pinned, noop, allocs, "
+                         "alloc_bytes or unused)", optarg);
                 return -1;
             }
             break;
@@ -156,8 +215,7 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         case 'n':
             n = strtoul(optarg, &end, 10);
             if (end == optarg || *end != '\0' || n == 0 || n > 1000000) {
-                fprintf(stderr, "poolprof-report: bad --top \"%s\"\n",
-                        optarg);
+                pp_error("bad --top \"%s\"", optarg);
                 return -1;
             }
             o->top = (unsigned) n;
@@ -181,8 +239,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
             } else if (strcmp(optarg, "tag") == 0) {
                 o->by = PP_BY_TAG;
             } else {
-                fprintf(stderr, "poolprof-report: unknown --by \"%s\" "
-                        "(site, module, pool or tag)\n", optarg);
+                pp_error("unknown --by \"%s\" (site, module, pool or tag)",
+                         optarg);
                 return -1;
             }
             break;
@@ -191,8 +249,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         case 'w':
             n = strtoul(optarg, &end, 10);
             if (end == optarg || *end != '\0' || n == 0 || n > 0x7fffffff) {
-                fprintf(stderr, "poolprof-report: bad --%s \"%s\"\n",
-                        c == 'p' ? "pid" : "watch", optarg);
+                pp_error("bad --%s \"%s\"", c == 'p' ? "pid" : "watch",
+                         optarg);
                 return -1;
             }
             if (c == 'p') {
@@ -218,8 +276,17 @@ pp_parse(int argc, char **argv, pp_options_t *o)
             } else if (strcmp(optarg, "never") == 0) {
                 o->color = 0;
             } else {
-                fprintf(stderr, "poolprof-report: unknown --color \"%s\" "
-                        "(auto, always or never)\n", optarg);
+                pp_error("unknown --color \"%s\" (auto, always or never)",
+                         optarg);
+                return -1;
+            }
+            break;
+
+        case 'M':
+            o->max_size = pp_parse_size(optarg);
+            if (o->max_size == 0) {
+                pp_error("bad --max-size \"%s\" (bytes, or a number and K, "
+                         "M or G)", optarg);
                 return -1;
             }
             break;
@@ -240,7 +307,7 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     }
 
     if (optind + 1 < argc) {
-        fprintf(stderr, "poolprof-report: one SEGMENT at most\n");
+        pp_error("one SEGMENT at most");
         return -1;
     }
 
@@ -250,7 +317,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
 
     if (o->sort != NULL && pp_sort_parse(o->sort, o->by) < 0) {
         fprintf(stderr, "poolprof-report: unknown --sort key \"%s\" for "
-                "--by %s; the keys are: ", o->sort,
+                "--by %s; the keys are: ",
+                pp_escape(esc, sizeof(esc), o->sort),
                 o->by == PP_BY_POOL ? "pool" : o->by == PP_BY_TAG ? "tag"
                 : o->by == PP_BY_MODULE ? "module" : "site");
         pp_sort_keys(stderr, o->by);
@@ -259,7 +327,7 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     }
 
     if (o->watch && o->json != PP_FORMAT_TEXT && o->json != PP_FORMAT_JSON) {
-        fprintf(stderr, "poolprof-report: --watch shows text or json\n");
+        pp_error("--watch shows text or json");
         return -1;
     }
 
@@ -297,14 +365,13 @@ pp_report_open(pp_report_t *r, const char *path, const void *opts)
 
     pp_merge_pid(o->pid);
 
-    if (pp_report_load(r, path, err, sizeof(err)) != 0) {
-        fprintf(stderr, "poolprof-report: %s: %s\n", path, err);
+    if (pp_report_load(r, path, o->flags, err, sizeof(err)) != 0) {
+        pp_error("%s: %s", path, err);
         return -1;
     }
 
     if (o->pid != 0 && r->nprocs == 0) {
-        fprintf(stderr, "poolprof-report: %s: no process %u in the segment"
-                "\n", path, o->pid);
+        pp_error("%s: no process %u in the segment", path, o->pid);
         pp_report_free(r);
         return -1;
     }
@@ -315,6 +382,7 @@ pp_report_open(pp_report_t *r, const char *path, const void *opts)
     if (o->diff != NULL) {
         bo = *o;
         bo.diff = NULL;
+        bo.flags = PP_OPEN_FOLLOW;      /* given on the command line */
 
         if (pp_report_open(&base, o->diff, &bo) != 0) {
             pp_report_free(r);
@@ -327,6 +395,9 @@ pp_report_open(pp_report_t *r, const char *path, const void *opts)
     }
 
     pp_report_sort(r);
+
+    /* only about a file that was read: an error says enough */
+    pp_seg_mode_warn(path, r->mode);
 
     return 0;
 }
@@ -373,6 +444,8 @@ main(int argc, char **argv)
         return 2;
     }
 
+    pp_seg_max_size(o.max_size);
+
     if (o.list) {
         return pp_list_segments(stdout, o.segment) == 0 ? 0 : 1;
     }
@@ -380,16 +453,19 @@ main(int argc, char **argv)
     if (o.segment == NULL) {
         newest = pp_newest_segment(err, sizeof(err));
         if (newest == NULL) {
-            fprintf(stderr, "poolprof-report: %s\n", err);
+            pp_error("%s", err);
             goto cleanup;
         }
 
-        fprintf(stderr, "poolprof-report: reading %s\n", newest);
+        pp_error("reading %s", newest);
         o.segment = newest;
+
+        /* found in a directory, not named by the user: not followed */
+        o.flags = 0;
     }
 
     if (o.snapshot != NULL) {
-        rc = pp_snapshot(o.segment, o.snapshot) == 0 ? 0 : 1;
+        rc = pp_snapshot(o.segment, o.flags, o.snapshot) == 0 ? 0 : 1;
         goto cleanup;
     }
 
@@ -405,7 +481,7 @@ main(int argc, char **argv)
     }
 
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "poolprof-report: failed to write the report\n");
+        pp_error("failed to write the report");
         goto cleanup;
     }
 

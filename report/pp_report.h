@@ -135,6 +135,7 @@ typedef struct {
 
 typedef struct {
     char                   *path;
+    mode_t                  mode;       /* the file's, for pp_seg_mode() */
     pp_seg_header_t         hdr;        /* exe NUL-terminated */
     pp_totals_t             totals;     /* every used shard */
 
@@ -181,14 +182,41 @@ typedef struct {
 #define PP_BY_TAG       3
 
 
-/* pp_read.c: reading and validating */
+/* pp_read.c: reading and validating; the header first, from a file */
+#define PP_SEG_MAX_DEFAULT  (4ULL << 30)    /* --max-size */
+
+/* pp_seg_header(): not a segment at all (empty, or without the magic) */
+#define PP_SEG_FOREIGN      (-2)
+
+/* pp_seg_mode() */
+#define PP_MODE_OK          0
+#define PP_MODE_WARN        1               /* 0644: readable by everyone */
+#define PP_MODE_REFUSE      (-1)
+
+void pp_seg_max_size(uint64_t max);
+int pp_seg_mode(mode_t mode);
+void pp_seg_mode_warn(const char *path, mode_t mode);
+int pp_seg_header(int fd, const struct stat *sb, pp_seg_header_t *h,
+    char *err, size_t errlen);
+int pp_seg_read_fd(int fd, const pp_seg_header_t *h, unsigned char **buf,
+    size_t *len, char *err, size_t errlen);
 int pp_seg_validate(const unsigned char *buf, size_t len, char *err,
     size_t errlen);
-int pp_seg_read_file(const char *path, unsigned char **buf, size_t *len,
-    char *err, size_t errlen);
-int pp_report_load(pp_report_t *r, const char *path, char *err,
+int pp_seg_open(const char *path, int flags, pp_seg_header_t *h,
+    struct stat *sb, char *err, size_t errlen);
+int pp_report_load(pp_report_t *r, const char *path, int flags, char *err,
     size_t errlen);
 int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
+
+/* pp_open.c: regular files only; PP_OPEN_FOLLOW follows a symbolic link */
+#define PP_OPEN_FOLLOW      1
+
+int pp_open_regular(const char *path, int flags, struct stat *sb, char *err,
+    size_t errlen);
+
+/* pp_escape.c: every name printed as text, and every message */
+const char *pp_escape(char *dst, size_t len, const char *src);
+void pp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* pp_merge.c: validates, then merges the shards of a segment in memory;
  * pp_merge_pid() restricts the next merges to one process (0: all) */
@@ -206,6 +234,7 @@ void pp_totals_add(pp_totals_t *d, const pp_totals_t *s);
 void pp_report_free(pp_report_t *r);
 void pp_report_warn(pp_report_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void pp_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t pp_rhist_percentile(const pp_rhist_t *h, unsigned p);
 const char *pp_role_name(uint32_t role);
 const char *pp_status_name(uint32_t status);
@@ -213,7 +242,8 @@ const char *pp_status_name(uint32_t status);
 /* pp_elf.c: one object file */
 typedef struct pp_symtab_s  pp_symtab_t;
 
-pp_symtab_t *pp_symtab_open(const char *path, struct stat *sb);
+pp_symtab_t *pp_symtab_open(const char *path, struct stat *sb, char *err,
+    size_t errlen);
 size_t pp_symtab_build_id(pp_symtab_t *st, uint8_t *id, size_t max);
 void pp_symtab_load(pp_symtab_t *st, const uint8_t *id, size_t len);
 const char *pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data);
@@ -257,7 +287,7 @@ int pp_report_open(pp_report_t *r, const char *path, const void *opts);
 int pp_report_print(FILE *f, pp_report_t *r, const void *opts);
 
 /* pp_snap.c, pp_diff.c, pp_watch.c */
-int pp_snapshot(const char *segment, const char *file);
+int pp_snapshot(const char *segment, int flags, const char *file);
 void pp_diff(pp_report_t *r, const pp_report_t *base);
 int pp_watch(const char *segment, unsigned seconds, int json,
     const void *opts);

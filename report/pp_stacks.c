@@ -90,11 +90,15 @@ pp_stack_value(const pp_report_t *r, const pp_stack_t *s, int metric)
 }
 
 
-/* a name for every frame: symbol, else object+offset, else the address */
+/*
+ * a name for every frame: symbol, else object+offset, else the address;
+ * escaped (pp_escape()), for folded lines, the SVG and the text's "via"
+ */
 static void
 pp_stacks_names(pp_report_t *r, pp_rstack_t *st)
 {
-    char         buf[300], *sym, *src;
+    char         buf[4 * PP_PATH_MAX], esc[4 * PP_PATH_MAX], *sym, *src;
+    size_t       n;
     uint32_t     f;
     uint64_t     a;
     const char  *path, *base;
@@ -114,7 +118,12 @@ pp_stacks_names(pp_report_t *r, pp_rstack_t *st)
         free(src);
 
         if (sym != NULL && sym[0] != '\0') {
-            st->names[f] = sym;
+            n = 4 * strlen(sym) + 1;
+            st->names[f] = malloc(n);
+            if (st->names[f] != NULL) {
+                pp_escape(st->names[f], n, sym);
+            }
+            free(sym);
             continue;
         }
 
@@ -124,7 +133,8 @@ pp_stacks_names(pp_report_t *r, pp_rstack_t *st)
             path = r->objs[st->objs[f]].o.path;
             base = strrchr(path, '/');
             snprintf(buf, sizeof(buf), "%s+0x%llx",
-                     base != NULL ? base + 1 : path,
+                     pp_escape(esc, sizeof(esc),
+                               base != NULL ? base + 1 : path),
                      (unsigned long long) (a - r->objs[st->objs[f]].o.base));
         } else {
             snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long) a);
@@ -149,9 +159,8 @@ pp_stacks_print(FILE *f, pp_report_t *r, int svg, int metric)
     pp_flame_opts_t   o;
 
     if (r->stack_period == 0) {
-        fprintf(stderr, "poolprof-report: no stacks in %s: it was recorded "
-                "with POOLPROF_STACKS=0\n",
-                r->path != NULL ? r->path : "the segment");
+        pp_error("no stacks in %s: it was recorded with POOLPROF_STACKS=0",
+                 r->path != NULL ? r->path : "the segment");
         return -1;
     }
 

@@ -5,7 +5,6 @@
  * else device, inode, mtime and size.  Each object is read once.
  */
 
-#include <errno.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,10 +43,14 @@ pp_obj_matches(const pp_object_t *o, pp_symtab_t *st, const struct stat *sb)
 }
 
 
+/*
+ * The object's file, a regular file at the recorded path itself: a
+ * symbolic link there is not followed (pp_open_regular())
+ */
 static void
 pp_obj_load(pp_report_t *r, pp_robj_t *ro)
 {
-    char          path[PP_PATH_MAX];
+    char          path[PP_PATH_MAX], err[PP_ERR_LEN];
     size_t        n, d;
     struct stat   sb;
     pp_symtab_t  *st;
@@ -56,7 +59,7 @@ pp_obj_load(pp_report_t *r, pp_robj_t *ro)
     ro->loaded = 1;
 
     snprintf(path, sizeof(path), "%s", ro->o.path);
-    st = pp_symtab_open(path, &sb);
+    st = pp_symtab_open(path, &sb, err, sizeof(err));
 
     /* readlink() of a replaced executable */
     deleted = " (deleted)";
@@ -65,12 +68,12 @@ pp_obj_load(pp_report_t *r, pp_robj_t *ro)
 
     if (st == NULL && n > d && strcmp(path + n - d, deleted) == 0) {
         path[n - d] = '\0';
-        st = pp_symtab_open(path, &sb);
+        st = pp_symtab_open(path, &sb, err, sizeof(err));
     }
 
     if (st == NULL) {
         pp_report_warn(r, "cannot read %s: %s; showing offsets", ro->o.path,
-                       strerror(errno));
+                       err);
         return;
     }
 

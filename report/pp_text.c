@@ -3,8 +3,9 @@
  * and its processes, the totals (wasted bytes always with their parts),
  * then the tables of pp_text_tables.c, leaks and growth, and the
  * warnings last.  Every line fits 100 columns.  Names come from the
- * segment and from object files, neither trusted: control characters
- * never reach the terminal.
+ * segment and from object files, neither trusted: every one goes
+ * through pp_escape() before it is laid out, so that control characters
+ * never reach the terminal and the columns hold.
  */
 
 #include <stdio.h>
@@ -36,22 +37,6 @@ pp_human(char *buf, size_t len, uint64_t v)
     snprintf(buf, len, d < 99.95 ? "%.1f %s" : "%.0f %s", d, units[u]);
 
     return buf;
-}
-
-
-/* control characters and DEL become '?', in place */
-const char *
-pp_text_clean(char *s)
-{
-    unsigned char  *p;
-
-    for (p = (unsigned char *) s; *p != '\0'; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            *p = '?';
-        }
-    }
-
-    return s;
 }
 
 
@@ -93,10 +78,16 @@ pp_text_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
     int obj, const char *symbol, const char *source, size_t width)
 {
     int          n;
+    char         o[PP_NAME_BUF], sym[PP_NAME_BUF];
     size_t       cut;
-    const char  *o, *line;
+    const char  *line;
 
-    o = obj != PP_NO_OBJECT ? pp_basename(r->objs[obj].o.path) : "";
+    pp_escape(o, sizeof(o),
+              obj != PP_NO_OBJECT ? pp_basename(r->objs[obj].o.path) : "");
+    pp_escape(sym, sizeof(sym), symbol != NULL ? symbol : "");
+    symbol = sym;
+
+    /* digits only */
     line = pp_text_line(source);
 
     if (width + 1 > len) {
@@ -130,7 +121,7 @@ pp_text_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
         }
     }
 
-    return pp_text_clean(buf);
+    return buf;
 }
 
 
@@ -292,7 +283,8 @@ pp_text_procs(FILE *f, const pp_report_t *r)
 static void
 pp_text_header(FILE *f, const pp_report_t *r)
 {
-    char         when[64], line[2 * PP_PATH_MAX + 4096], exe[PP_PATH_MAX];
+    char         when[64], line[2 * PP_PATH_MAX + 4096],
+                 esc[4 * sizeof(line)];
     double       dur;
     size_t       i, n[3];
     time_t       t;
@@ -305,19 +297,18 @@ pp_text_header(FILE *f, const pp_report_t *r)
         snprintf(when, sizeof(when), "?");
     }
 
-    snprintf(exe, sizeof(exe), "%s", r->hdr.exe);
     snprintf(line, sizeof(line), "%s, created %s by pid %u (%s)",
              r->path != NULL ? r->path : "", when, r->hdr.creator_pid,
-             pp_text_clean(exe));
+             r->hdr.exe);
 
     fprintf(f, "%ssegment%s", pp_bold(r), pp_off(r));
-    pp_text_wrap(f, 7, 2, pp_text_clean(line));
+    pp_text_wrap(f, 7, 2, pp_escape(esc, sizeof(esc), line));
 
     if (r->diff) {
         snprintf(line, sizeof(line), "from %s; unchanged rows are left out",
                  r->diff_base != NULL ? r->diff_base : "the base");
         fprintf(f, "%scounts are differences%s", pp_bold(r), pp_off(r));
-        pp_text_wrap(f, 22, 2, pp_text_clean(line));
+        pp_text_wrap(f, 22, 2, pp_escape(esc, sizeof(esc), line));
     }
 
     n[0] = n[1] = n[2] = 0;
@@ -388,7 +379,7 @@ pp_text_totals(FILE *f, const pp_report_t *r, const pp_totals_t *t)
 static void
 pp_text_warnings(FILE *f, const pp_report_t *r)
 {
-    char                w[PP_ERR_LEN + 2 * PP_PATH_MAX];
+    char                w[4 * (PP_ERR_LEN + 2 * PP_PATH_MAX)];
     size_t              i, crashed, n;
     const pp_totals_t  *t;
 
@@ -439,9 +430,8 @@ pp_text_warnings(FILE *f, const pp_report_t *r)
     }
 
     for (i = 0; i < r->nwarnings; i++) {
-        snprintf(w, sizeof(w), "%s", r->warnings[i]);
         fputs("  ", f);
-        pp_text_wrap(f, 2, 4, pp_text_clean(w));
+        pp_text_wrap(f, 2, 4, pp_escape(w, sizeof(w), r->warnings[i]));
     }
 
     if (crashed + n == 0

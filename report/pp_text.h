@@ -19,7 +19,6 @@
 #define pp_off(r)       ((r)->color ? "\033[0m" : "")
 
 
-const char *pp_text_clean(char *s);
 const char *pp_text_name(char *buf, size_t len, const pp_report_t *r,
     uint64_t key, int obj, const char *symbol, const char *source,
     size_t width);

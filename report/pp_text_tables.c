@@ -59,8 +59,7 @@ pp_text_site(FILE *f, pp_report_t *r, const pp_rsite_t *s)
     owner = s->overflow ? NULL : pp_stacks_owner(r, s->key);
 
     if (owner != NULL) {
-        snprintf(via, sizeof(via), "%s", owner);
-        pp_text_clean(via);
+        pp_escape(via, sizeof(via), owner);
         if (strlen(via) > PP_VIA_NAME) {
             strcpy(via + PP_VIA_NAME - 3, "...");
         }
@@ -179,12 +178,13 @@ static const char *
 pp_text_module_name(char *buf, size_t len, const pp_report_t *r, int obj,
     int overflow, size_t nsites)
 {
-    char         tail[32];
+    char         tail[32], path[PP_NAME_BUF];
     size_t       n, b, t, w;
-    const char  *path, *base;
+    const char  *base;
 
-    path = overflow ? "(overflow)" : obj == PP_NO_OBJECT ? "(no object)"
-           : r->objs[obj].o.path;
+    pp_escape(path, sizeof(path),
+              overflow ? "(overflow)" : obj == PP_NO_OBJECT ? "(no object)"
+              : r->objs[obj].o.path);
 
     snprintf(tail, sizeof(tail), ", %zu site%s", nsites,
              nsites == 1 ? "" : "s");
@@ -210,7 +210,7 @@ pp_text_module_name(char *buf, size_t len, const pp_report_t *r, int obj,
         snprintf(buf, len, "...%s", base + b - (w - 3));
     }
 
-    return pp_text_clean(buf);
+    return buf;
 }
 
 

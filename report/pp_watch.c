@@ -164,7 +164,7 @@ int
 pp_watch(const char *segment, unsigned seconds, int json, const void *opts)
 {
     int               tty, ok, rc, header, loaded;
-    char             *text, *last;
+    char             *text, *last, name[4 * 4096];
     FILE             *mem;
     size_t            len;
     double            now, prev_t;
@@ -177,6 +177,7 @@ pp_watch(const char *segment, unsigned seconds, int json, const void *opts)
     struct sigaction  sa;
 
     tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    pp_escape(name, sizeof(name), segment);
 
     /* the first read decides whether there is anything to watch */
     if (pp_report_open(&r, segment, opts) != 0) {
@@ -229,7 +230,7 @@ pp_watch(const char *segment, unsigned seconds, int json, const void *opts)
 
         if (header) {
             fprintf(mem, "poolprof-report --watch %u  %02d:%02d:%02d  %s",
-                    seconds, tm.tm_hour, tm.tm_min, tm.tm_sec, segment);
+                    seconds, tm.tm_hour, tm.tm_min, tm.tm_sec, name);
 
             if (ok && prev_t != 0 && r.hdr.created_real_ns == prev_created) {
                 pp_watch_rates(mem, &r.totals, &prev, now - prev_t);
@@ -248,7 +249,7 @@ pp_watch(const char *segment, unsigned seconds, int json, const void *opts)
 
         } else if (last != NULL) {
             fprintf(mem, "(%s cannot be read now; the last data follows)\n\n"
-                    "%s", segment, last);
+                    "%s", name, last);
         }
 
         fclose(mem);

@@ -13,7 +13,9 @@
  *       -lelf -ldw -o test_read
  *
  * `test_read --seeds DIR` writes the synthetic segments into DIR: the
- * seed corpus of fuzz_read.
+ * seed corpus of fuzz_read.  `test_read --hostile DIR` writes the
+ * hostile segments of tests/t-report-hostile.sh into DIR (see
+ * t_hostile()), built here so that they follow the format's version.
  */
 
 #ifdef PP_TEST_READ
@@ -242,7 +244,7 @@ t_write(const char *name, const void *buf, size_t len, char *path,
 
     snprintf(path, plen, "%s/%s", t_dir, name);
 
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd == -1) {
         return -1;
     }
@@ -295,7 +297,7 @@ t_file(const char *desc, const char *path, const char *want)
     pp_report_t  r;
 
     err[0] = '\0';
-    rc = pp_report_load(&r, path, err, sizeof(err));
+    rc = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
 
     t_ok(rc == -1 && strstr(err, want) != NULL, "%s: \"%s\"", desc, err);
 
@@ -410,7 +412,7 @@ t_valid(void)
 
     /* end to end through a file */
     t_write("valid", s.buf, s.len, path, sizeof(path));
-    rc = pp_report_load(&r, path, err, sizeof(err));
+    rc = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
     t_ok(rc == 0 && r.nsites == 3, "a valid segment file loads");
     if (rc == 0) {
         pp_report_free(&r);
@@ -895,6 +897,363 @@ t_v2(void)
 }
 
 
+/* ESC ] 0 ; ... BEL retitles a terminal, ESC [ 31 m colours it */
+#define T_EVIL      "\033]0;PWNED\007\033[31mRED\033[2J\x9b\xc2\x85\x7f"
+#define T_EVIL_ESC  "\\x1b]0;PWNED\\x07\\x1b[31mRED\\x1b[2J\\x9b\\xc2\\x85\\x7f"
+
+
+/*
+ * 1 when s holds no control character but newline and tab: no C0, no
+ * DEL, no C1 (U+0080-U+009F), no such byte after an ASCII one
+ */
+static int
+t_clean(const char *s, size_t len)
+{
+    size_t                i;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) s;
+
+    for (i = 0; i < len; i++) {
+        if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') || p[i] == 0x7f) {
+            return 0;
+        }
+
+        if (p[i] >= 0x80 && p[i] <= 0x9f
+            && (i == 0 || p[i - 1] < 0x80 || p[i - 1] == 0xc2))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+t_escape(void)
+{
+    char  buf[256];
+
+    t_ok(strcmp(pp_escape(buf, sizeof(buf), "a" T_EVIL "z"),
+                "a" T_EVIL_ESC "z") == 0,
+         "escape: C0, DEL, C1 and stray bytes as \\xHH: %s", buf);
+    t_ok(strcmp(pp_escape(buf, sizeof(buf), "\xc3\xa9\xe2\x89\x88 \t\n"),
+                "\xc3\xa9\xe2\x89\x88 \\x09\\x0a") == 0,
+         "escape: UTF-8 is kept, tab and newline of a name are not");
+    t_ok(strcmp(pp_escape(buf, sizeof(buf), "\xed\xa0\x80\xc0\xaf"),
+                "\\xed\\xa0\\x80\\xc0\\xaf") == 0,
+         "escape: surrogates and overlong forms are bytes: %s", buf);
+    t_ok(strcmp(pp_escape(buf, 6, "ab\033c"), "ab") == 0
+         && strcmp(pp_escape(buf, 7, "ab\033c"), "ab\\x1b") == 0
+         && strcmp(pp_escape(buf, 4, "a\xc3\xa9"), "a\xc3\xa9") == 0
+         && strcmp(pp_escape(buf, 3, "a\xc3\xa9"), "a") == 0,
+         "escape: cut between characters, never inside an escape");
+}
+
+
+/* every text view of a report whose names are all hostile */
+static void
+t_escape_views(t_seg_t *s)
+{
+    int          rc, by, ok;
+    char         err[PP_ERR_LEN], *out;
+    size_t       i, len;
+    FILE        *f;
+    pp_report_t  r;
+
+    rc = pp_seg_merge(&r, s->buf, s->len, 0, err, sizeof(err));
+    t_ok(rc == 0, "hostile names: the segment merges%s%s", rc ? ": " : "",
+         rc ? err : "");
+    if (rc != 0) {
+        return;
+    }
+
+    pp_sym_resolve(&r);
+
+    /* symbols as an object file could name them */
+    for (i = 0; i < r.nsites; i++) {
+        free(r.sites[i].symbol);
+        r.sites[i].symbol = strdup("site" T_EVIL);
+    }
+    for (i = 0; i < r.npools; i++) {
+        free(r.pools[i].symbol);
+        r.pools[i].symbol = strdup("pool" T_EVIL);
+    }
+    for (i = 0; i < r.ntags; i++) {
+        free(r.tags[i].symbol);
+        r.tags[i].symbol = strdup("tag" T_EVIL);
+    }
+    for (i = 0; i < r.nleaks; i++) {
+        free(r.leaks[i].symbol);
+        r.leaks[i].symbol = strdup("leak" T_EVIL);
+    }
+    pp_report_warn(&r, "a warning" T_EVIL);
+
+    ok = r.nleaks != 0 && r.ngrowth != 0;
+
+    for (by = PP_BY_SITE; by <= PP_BY_TAG; by++) {
+        r.by = by;
+        f = open_memstream(&out, &len);
+        pp_text_print(f, &r, 10);
+        fclose(f);
+
+        ok = ok && t_clean(out, len) && strstr(out, T_EVIL_ESC) != NULL
+             && (by != PP_BY_SITE || strstr(out, "leak\\x1b]0;") != NULL);
+        free(out);
+    }
+
+    t_ok(ok, "hostile names: every text view escapes them, the leaks table "
+         "too");
+
+    pp_report_free(&r);
+}
+
+
+/* shard 0 names the objects paths[0..2], a row in each */
+static void
+t_objects(t_seg_t *s, const char *const *paths)
+{
+    uint32_t      i, k;
+    pp_object_t  *o;
+
+    for (i = 0; i < T_NSHARDS; i++) {
+        for (k = 0; k < 3; k++) {
+            o = t_obj(s, i, k);
+            memset(o, 0, sizeof(pp_object_t));
+            o->base = T_BASE + k * 0x10000000ULL;
+            o->lo = o->base;
+            o->hi = o->base + 0x100000;
+            o->ino = 42;
+            o->file_size = 1234;
+            snprintf(o->path, PP_PATH_MAX, "%s", paths[k]);
+        }
+
+        t_sh(s, i)->nobjects_used = 3;
+    }
+
+    t_site(s, 0, 6)->key = T_BASE + 0x10000000ULL + 0x100;
+    t_site(s, 0, 6)->allocs = 1;
+    t_site(s, 0, 7)->key = T_BASE + 0x20000000ULL + 0x100;
+    t_site(s, 0, 7)->allocs = 1;
+}
+
+
+/* names everywhere: the executable, object paths, leaks and growth */
+static void
+t_build_evil(t_seg_t *s)
+{
+    uint32_t      i;
+    pp_lpool_t   *l;
+    pp_growth_t  *g;
+    pp_stack_t   *st;
+
+    t_build(s);
+    snprintf(s->h->exe, PP_PATH_MAX, "/usr/sbin/nginx" T_EVIL);
+
+    for (i = 0; i < T_NSHARDS; i++) {
+        snprintf(t_obj(s, i, 0)->path, PP_PATH_MAX,
+                 "/nonexistent/dir" T_EVIL "/ngx" T_EVIL);
+
+        g = (pp_growth_t *) (t_shard(s, i) + s->h->growth_off);
+        g[1].key = 77;
+        g[1].site = T_SITE_A;
+        g[1].pool_site = T_SITE_B;
+        g[1].allocs = 2;
+        g[1].bytes = 200;
+        g[1].pools = 1;
+        g[1].returns = 2;
+
+        st = (pp_stack_t *) (t_shard(s, i) + s->h->stacks_off);
+        st[0].key = 99;
+        st[0].depth = 2;
+        st[0].frames[0] = T_SITE_A;
+        st[0].frames[1] = T_SITE_B;
+        st[0].pinned_bytes = 300;
+    }
+
+    /* a pool the worker left at its clean exit: a leak */
+    l = (pp_lpool_t *) (t_shard(s, 1) + s->h->live_off);
+    t_sh(s, 1)->end_mono_ns = 5000;
+    l[0].key = 0x1000;
+    l[0].site = T_SITE_B;
+    l[0].created_mono_ns = 1000;
+    l[0].alloc_bytes = 64;
+}
+
+
+static int
+t_open_file(const char *path, int flags, const char *want)
+{
+    int          fd;
+    char         err[PP_ERR_LEN];
+    struct stat  sb;
+
+    err[0] = '\0';
+    fd = pp_open_regular(path, flags, &sb, err, sizeof(err));
+
+    if (fd >= 0) {
+        close(fd);
+        return want == NULL && S_ISREG(sb.st_mode);
+    }
+
+    return want != NULL && strstr(err, want) != NULL;
+}
+
+
+/* regular files only; the header first; who may read a segment */
+static void
+t_files(void)
+{
+    int              fd;
+    char             path[128], link[128], fifo[128], big[128],
+                     want[128], err[PP_ERR_LEN];
+    t_seg_t          s;
+    pp_report_t      r;
+
+    t_build(&s);
+    t_write("open", s.buf, s.len, path, sizeof(path));
+    snprintf(link, sizeof(link), "%s/open.link", t_dir);
+    snprintf(fifo, sizeof(fifo), "%s/open.fifo", t_dir);
+    unlink(link);
+    unlink(fifo);
+
+    t_ok(t_open_file(path, 0, NULL), "open: a regular file");
+    t_ok(symlink(path, link) == 0 && t_open_file(link, PP_OPEN_FOLLOW, NULL)
+         && t_open_file(link, 0, "symbolic link (not followed)"),
+         "open: a symbolic link only with PP_OPEN_FOLLOW");
+    t_ok(mkfifo(fifo, 0600) == 0 && t_open_file(fifo, 0, "not a regular")
+         && t_open_file(fifo, PP_OPEN_FOLLOW, "not a regular"),
+         "open: a FIFO is refused, without blocking");
+    unlink(link);
+    t_ok(symlink(fifo, link) == 0
+         && t_open_file(link, PP_OPEN_FOLLOW, "not a regular"),
+         "open: a link to a FIFO is refused when followed");
+    t_ok(t_open_file("/dev/null", PP_OPEN_FOLLOW, "not a regular")
+         && t_open_file(t_dir, PP_OPEN_FOLLOW, "is a directory"),
+         "open: a device and a directory are refused");
+
+    t_ok(pp_seg_mode(0100600) == PP_MODE_OK && pp_seg_mode(0640) == PP_MODE_OK
+         && pp_seg_mode(0400) == PP_MODE_OK && pp_seg_mode(0440) == PP_MODE_OK
+         && pp_seg_mode(0644) == PP_MODE_WARN
+         && pp_seg_mode(0755) == PP_MODE_WARN
+         && pp_seg_mode(0660) == PP_MODE_REFUSE
+         && pp_seg_mode(0604) == PP_MODE_REFUSE
+         && pp_seg_mode(0666) == PP_MODE_REFUSE
+         && pp_seg_mode(0620) == PP_MODE_REFUSE,
+         "mode: 0600 and 0640 read, 0644 warns, any other reader or writer "
+         "refuses (x bits aside)");
+
+    chmod(path, 0666);
+    t_file("mode 0666 is refused", path, "mode 0666 lets other users");
+    chmod(path, 0640);
+    fd = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
+    t_ok(fd == 0, "mode 0640 reads%s%s", fd ? ": " : "", fd ? err : "");
+    if (fd == 0) {
+        pp_report_free(&r);
+    }
+
+    pp_seg_max_size(s.len - 1);
+    snprintf(want, sizeof(want), "(%zu bytes), over the --max-size limit of ",
+             s.len);
+    t_file("--max-size below the segment's size", path, want);
+    pp_seg_max_size(s.len);
+    fd = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
+    t_ok(fd == 0, "--max-size of the segment's size reads");
+    if (fd == 0) {
+        pp_report_free(&r);
+    }
+    pp_seg_max_size(PP_SEG_MAX_DEFAULT);
+
+    /* a header claiming 8 GiB, in a sparse file of that size */
+    s.h->size = 8ULL << 30;
+    t_write("big", s.buf, PP_SEG_HEADER_SIZE, big, sizeof(big));
+    if (truncate(big, (off_t) s.h->size) == 0) {
+        t_file("8 GiB claimed: refused before reading",
+               big, "segment of 8.0 GiB (8589934592 bytes), over the "
+               "--max-size limit of 4.0 GiB (4294967296 bytes)");
+    } else {
+        t_ok(1, "# SKIP truncate: %s", strerror(errno));
+    }
+
+    unlink(big);
+    unlink(link);
+    unlink(fifo);
+    unlink(path);
+    t_free(&s);
+}
+
+
+/*
+ * The segments of tests/t-report-hostile.sh:
+ *   huge.seg     a valid header claiming 8 GiB, in a sparse 8 GiB file
+ *   evil.seg     control characters in every name the segment holds
+ *   objects.seg  objects named DIR/obj.fifo, DIR/obj.link and /dev/null
+ *   plain.seg    a valid segment that names no object: no warning
+ * all mode 0600.
+ */
+static int
+t_hostile(const char *dir)
+{
+    char         path[4096], fifo[4096], link[4096];
+    t_seg_t      s;
+    const char  *paths[3];
+
+    snprintf(t_dir, sizeof(t_dir), "%.60s", dir);
+
+    t_build(&s);
+    s.h->size = 8ULL << 30;
+    if (t_write("huge.seg", s.buf, PP_SEG_HEADER_SIZE, path, sizeof(path))
+        != 0 || truncate(path, (off_t) s.h->size) != 0)
+    {
+        fprintf(stderr, "failed to write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    t_free(&s);
+
+    t_build_evil(&s);
+    t_write("evil.seg", s.buf, s.len, path, sizeof(path));
+    t_free(&s);
+
+    snprintf(fifo, sizeof(fifo), "%s/obj.fifo", t_dir);
+    snprintf(link, sizeof(link), "%s/obj.link", t_dir);
+    paths[0] = fifo;
+    paths[1] = link;
+    paths[2] = "/dev/null";
+
+    t_build(&s);
+    t_objects(&s, paths);
+    if (t_write("objects.seg", s.buf, s.len, path, sizeof(path)) != 0) {
+        fprintf(stderr, "failed to write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    t_free(&s);
+
+    t_build(&s);
+    t_sh(&s, 0)->nobjects_used = 0;
+    t_sh(&s, 1)->nobjects_used = 0;
+    if (t_write("plain.seg", s.buf, s.len, path, sizeof(path)) != 0) {
+        fprintf(stderr, "failed to write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    t_free(&s);
+
+    return 0;
+}
+
+
+static void
+t_hostile_names(void)
+{
+    t_seg_t  s;
+
+    t_escape();
+    t_build_evil(&s);
+    t_escape_views(&s);
+    t_free(&s);
+}
+
+
 static void
 t_cleanup(const char *name)
 {
@@ -939,6 +1298,10 @@ main(int argc, char **argv)
         return t_seeds(argv[2]);
     }
 
+    if (argc == 3 && strcmp(argv[1], "--hostile") == 0) {
+        return t_hostile(argv[2]);
+    }
+
     snprintf(t_dir, sizeof(t_dir), "/tmp/pp-test-read.XXXXXX");
     if (mkdtemp(t_dir) == NULL) {
         printf("1..0 # SKIP failed to create a temporary directory\n");
@@ -951,6 +1314,8 @@ main(int argc, char **argv)
     t_misc();
     t_v2();
     t_v3();
+    t_files();
+    t_hostile_names();
 
     t_cleanup("valid");
     t_cleanup("empty");
