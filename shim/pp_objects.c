@@ -11,8 +11,10 @@
 
 #define _GNU_SOURCE
 #include <elf.h>
+#include <limits.h>
 #include <link.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,10 +87,12 @@ static int
 pp_object_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
     int               i;
+    char              real[PATH_MAX];
     uint32_t          k, n;
     uint64_t          lo, hi, a;
     struct stat       st;
     pp_object_t      *o;
+    const char       *name;
     const ElfW(Nhdr) *nh;
     const char       *p, *end;
 
@@ -97,10 +101,19 @@ pp_object_cb(struct dl_phdr_info *info, size_t size, void *data)
 
     n = pp_proc.nobjects;
 
+    /*
+     * The file itself, not the soname link the loader opened: the
+     * reporter follows no symbolic link a segment names
+     */
+    name = info->dlpi_name;
+    if (name[0] != '\0' && realpath(name, real) != NULL) {
+        name = real;
+    }
+
     for (k = 0; k < n; k++) {
         if (pp_proc.objects[k].base == info->dlpi_addr
-            && (info->dlpi_name[0] == '\0'
-                || strncmp(pp_proc.objects[k].path, info->dlpi_name,
+            && (name[0] == '\0'
+                || strncmp(pp_proc.objects[k].path, name,
                            PP_PATH_MAX - 1) == 0))
         {
             return 0;
@@ -127,7 +140,7 @@ pp_object_cb(struct dl_phdr_info *info, size_t size, void *data)
         }
 
     } else {
-        strncpy(o->path, info->dlpi_name, PP_PATH_MAX - 1);
+        strncpy(o->path, name, PP_PATH_MAX - 1);
     }
 
     lo = UINT64_MAX;
