@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,11 +186,30 @@ pp_scan(const pp_place_t *pl, pp_each_t each, void *data)
 }
 
 
+/*
+ * 1 while a process maps the segment: every mapper read-locks its first
+ * byte (poolprof-segment(5)); a kept segment has no lock.  Takes none.
+ */
+static int
+pp_list_in_use(int fd)
+{
+    struct flock  fl;
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = PP_LOCK_MAPPED;
+    fl.l_len = 1;
+
+    return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+
 /* one row; a file that is not a segment is left out unless poolprof.* */
 static void
 pp_list_one(void *data, const char *path, int prefixed)
 {
-    int              fd, rc;
+    int              fd, rc, used;
     FILE            *f;
     char             err[PP_ERR_LEN], when[64], p[4 * 4096],
                      exe[4 * PP_PATH_MAX];
@@ -215,6 +235,7 @@ pp_list_one(void *data, const char *path, int prefixed)
     }
 
     rc = pp_seg_header(fd, &sb, &h, err, sizeof(err));
+    used = pp_list_in_use(fd);
 
     if (rc == 0) {
         rc = pp_seg_read_fd(fd, &h, &buf, &len, err, sizeof(err));
@@ -246,8 +267,9 @@ pp_list_one(void *data, const char *path, int prefixed)
         snprintf(when, sizeof(when), "?");
     }
 
-    fprintf(f, "%-36s %8u %5zu/%-5zu %s  %s\n", p, r.hdr.creator_pid,
-            alive, r.nprocs, when, pp_escape(exe, sizeof(exe), r.hdr.exe));
+    fprintf(f, "%-36s %-4s %8u %5zu/%-5zu %s  %s\n", p,
+            used ? "live" : "kept", r.hdr.creator_pid, alive, r.nprocs, when,
+            pp_escape(exe, sizeof(exe), r.hdr.exe));
 
     pp_report_free(&r);
 }
@@ -262,7 +284,7 @@ pp_list_segments(FILE *f, const char *where)
 
     n = pp_places(pl, where);
 
-    fprintf(f, "%-36s %8s %11s %-19s  %s\n", "SEGMENT", "CREATOR",
+    fprintf(f, "%-36s %-4s %8s %11s %-19s  %s\n", "SEGMENT", "USE", "CREATOR",
             "ALIVE/PROCS", "CREATED", "EXECUTABLE");
 
     for (i = 0; i < n; i++) {

@@ -140,7 +140,9 @@ pp_object_cb(struct dl_phdr_info *info, size_t size, void *data)
         }
 
     } else {
-        strncpy(o->path, name, PP_PATH_MAX - 1);
+        k = (uint32_t) strnlen(name, PP_PATH_MAX - 1);
+        memcpy(o->path, name, k);
+        o->path[k] = '\0';
     }
 
     lo = UINT64_MAX;

@@ -48,7 +48,7 @@ mode()
     stat -c '%a %U %G' "$1"
 }
 
-pp_plan 55
+pp_plan 57
 
 # --- the default directory, modes, removal ------------------------------
 PP_ENV="POOLPROF_KEEP=0"
@@ -59,6 +59,8 @@ pp_is "$(mode "$seg")" "600 root root" "the segment is 0600, root's"
 pp_ok "requests" pp_requests $N /noop
 report "$seg"
 pp_is "$(noops)" $N "a live read counts N"
+pp_is "$("$PP_REPORT" --list "$PP_TMP/shm" | grep -c "poolprof.$pp_nginx_pid  *live ")" \
+    1 "--list shows it live"
 pp_ok "nginx stops gracefully" pp_nginx_stop
 pp_ok "a clean stop removes the segment" test ! -e "$seg"
 
@@ -99,6 +101,8 @@ for keep in 1 0; do
 done
 pp_is "$(ls "$PP_TMP/keep1" | wc -l)" 4 \
     "10 runs with POOLPROF_KEEP=1 keep 4 (POOLPROF_KEEP_MAX)"
+pp_is "$("$PP_REPORT" --list "$PP_TMP/keep1" | grep -c ' kept ')" 4 \
+    "--list shows the 4 as kept"
 pp_is "$(ls "$PP_TMP/keep0" | wc -l)" 0 "10 runs without keep none"
 
 # --- what user nobody plants ----------------------------------------------
