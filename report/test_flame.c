@@ -179,7 +179,9 @@ pp_ok_xml(const char *doc, const char *what)
 
     if (rc == -1) {
         pp_run++;
-        printf("ok %d # SKIP xmllint is not installed: %s\n", pp_run, what);
+        /* "missing package": scripts/check counts this skip as failed */
+        printf("ok %d # SKIP missing package libxml2-utils: xmllint is not "
+               "installed: %s\n", pp_run, what);
 
     } else {
         pp_ok(rc, "xmllint accepts %s", what);

@@ -1,7 +1,10 @@
 # tests/lib.sh: shared helpers for poolprof's shell tests.  Source it.
 #
 # TAP:     pp_plan N; pp_ok DESC CMD...; pp_is GOT WANT DESC;
-#          pp_skip_all REASON (exit 77); pp_diag TEXT; pp_done
+#          pp_skip_all REASON (exit 77); pp_skip DESC REASON; pp_diag TEXT;
+#          pp_done
+# needs:   pp_need TOOL...; pp_have TOOL; pp_missing TOOL;
+#          pp_need_built FILE...; pp_need_nginx; pp_need_module
 # nginx:   pp_nginx_start (reads PP_SERVER, PP_HTTP, PP_MAIN, PP_WORKERS,
 #          PP_PRELOAD, PP_ENV, PP_LOAD_MODULE); pp_get PATH [CURL ARGS];
 #          pp_requests N PATH;
@@ -68,10 +71,18 @@ pp_plan()
     echo "1..$1"
 }
 
+# pp_skip_all REASON: the whole test skips (exit 77)
 pp_skip_all()
 {
     echo "1..0 # SKIP $*"
     exit 77
+}
+
+# pp_skip DESC REASON: one test point skips
+pp_skip()
+{
+    pp_testno=$((pp_testno + 1))
+    echo "ok $pp_testno - $1 # SKIP $2"
 }
 
 pp_diag()
@@ -128,24 +139,76 @@ pp_done()
     exit $?
 }
 
+# --- what a test needs ------------------------------------------------
+#
+# A skip has one of two kinds of reason, told apart by its first words.
+# "missing package PKG: ..." (pp_missing) is something scripts/setup
+# installs on Debian, so scripts/check counts that skip as a failure.
+# Any other reason is what Debian cannot provide (a second CPU, a kernel
+# feature) and stays a skip.
+
+# pp_package TOOL: the Debian package that installs TOOL; every package
+# named here is in scripts/setup's list
+pp_package()
+{
+    case $1 in
+    nginx)                      echo nginx-core ;;
+    xmllint)                    echo libxml2-utils ;;
+    systemd-analyze)            echo systemd ;;
+    pkill|pgrep)                echo procps ;;
+    taskset|setsid)             echo util-linux ;;
+    cmp)                        echo diffutils ;;
+    timeout|od|nproc)           echo coreutils ;;
+    perl)                       echo perl-base ;;
+    callgrind_annotate)         echo valgrind ;;
+    *)                          echo "$1" ;;
+    esac
+}
+
+# pp_missing TOOL [WHAT]: the reason for a skip without TOOL
+pp_missing()
+{
+    echo "missing package $(pp_package "$1"): ${2:-$1 is not installed}"
+}
+
+# pp_have TOOL: TOOL is on PATH
+pp_have()
+{
+    command -v "$1" >/dev/null 2>&1
+}
+
+# pp_need TOOL...: skips, as a missing package, unless every TOOL is here
 pp_need()
 {
     for pp__cmd in "$@"; do
-        command -v "$pp__cmd" >/dev/null 2>&1 \
-            || pp_skip_all "$pp__cmd is not installed"
+        pp_have "$pp__cmd" || pp_skip_all "$(pp_missing "$pp__cmd")"
+    done
+}
+
+# pp_need_built FILE...: `make check` builds every FILE before the tests
+# run, so one that is missing is an error, not a skip
+pp_need_built()
+{
+    for pp__f in "$@"; do
+        if [ ! -e "$pp__f" ]; then
+            echo "Bail out! $pp__f is not built"
+            exit 99
+        fi
     done
 }
 
 pp_need_nginx()
 {
-    [ -x "$NGINX" ] || pp_skip_all "no nginx at $NGINX"
+    [ -x "$NGINX" ] || pp_skip_all "$(pp_missing nginx "no nginx at $NGINX")"
     pp_need curl
 }
 
+# without nginx-dev, tests/modules/build.sh builds no module
 pp_need_module()
 {
     pp_need_nginx
-    [ -f "${PP_MODULE:-}" ] || pp_skip_all "test module not built (nginx-dev)"
+    [ -f "${PP_MODULE:-}" ] \
+        || pp_skip_all "$(pp_missing nginx-dev "the test module is not built")"
     PP_LOAD_MODULE=1
 }
 

@@ -4,7 +4,9 @@
 # OUTDIR/FLAVOR/sbin/nginx, once.  FLAVOR is gcc-O0, gcc-O3-cf or
 # clang-O2.  The tarball comes through a private apt configuration with
 # deb-src entries made from the system's; the system's apt files are
-# never changed.  Exits 77 when the source cannot be had.
+# never changed.  Exits 77 when the source cannot be had, its last line
+# the reason, a missing package (scripts/setup installs the compilers; the
+# source comes from the same mirrors).
 
 set -u
 
@@ -25,7 +27,10 @@ clang-O2)   cc=clang; opt='-O2 -g' ;;
 *)          echo "unknown flavor $flavor" >&2; exit 2 ;;
 esac
 
-command -v "$cc" >/dev/null 2>&1 || { echo "no $cc" >&2; exit 77; }
+command -v "$cc" >/dev/null 2>&1 || {
+    echo "missing package $cc: $cc is not installed" >&2
+    exit 77
+}
 
 mkdir -p "$out"
 
@@ -62,8 +67,9 @@ EOC
     tarball=$(ls "$out"/src/nginx_*.orig.tar.gz 2>/dev/null | head -n 1)
 
     if [ -z "$tarball" ]; then
-        echo "cannot download nginx's source:" >&2
         tail -n 5 "$out/apt.log" >&2
+        echo "missing package nginx (source): apt-get source cannot" \
+             "download it" >&2
         exit 77
     fi
 fi

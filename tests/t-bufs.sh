@@ -9,7 +9,7 @@
 
 pp_need_module
 pp_need jq
-[ -f "$PP_SHIM" ] && [ -x "$PP_REPORT" ] || pp_skip_all "poolprof not built"
+pp_need_built "$PP_SHIM" "$PP_REPORT"
 
 N=10        # requests per location
 K=8         # body-filter calls per response of the module's body handler

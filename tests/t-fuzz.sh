@@ -1,13 +1,15 @@
 #!/bin/sh
 # Covers the reporter's segment reader against hostile input: builds the
 # libFuzzer target (clang, with ASan and UBSan) and runs it for a bounded
-# time from the seed corpus that test_read writes.  Skips without clang
-# or its fuzzer runtime.
+# time from the seed corpus that test_read writes.  Without clang or its
+# fuzzer runtime (libclang-rt-N-dev, for clang N) it skips as a missing
+# package.
 
 . "$top_srcdir/tests/lib.sh"
 
 cc=${PP_CC_CLANG:-}
-[ -n "$cc" ] && [ -x "$cc" ] || pp_skip_all "no clang"
+[ -n "$cc" ] && [ -x "$cc" ] \
+    || pp_skip_all "$(pp_missing clang "configure found no clang")"
 seconds=${PP_FUZZ_SECONDS:-30}
 
 r=$top_srcdir/report
@@ -19,7 +21,9 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n%s\n' \
     '{ (void) d; (void) n; return 0; }' > "$PP_TMP/probe.c"
 "$cc" -fsanitize=fuzzer,address,undefined "$PP_TMP/probe.c" \
     -o "$PP_TMP/probe" > "$PP_TMP/cc.log" 2>&1 \
-    || pp_skip_all "clang cannot build a fuzzer here: $(tail -n 1 "$PP_TMP/cc.log")"
+    || pp_skip_all "missing package libclang-rt-$("$cc" -dumpversion \
+                    | cut -d. -f1)-dev: clang cannot build a fuzzer here:" \
+                    "$(tail -n 1 "$PP_TMP/cc.log")"
 
 pp_plan 3
 

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/lib.sh"
 
 pp_need_nginx
-[ -f "$PP_SHIM" ] || pp_skip_all "shim not built"
+pp_need_built "$PP_SHIM"
 
 targets="ngx_create_pool ngx_destroy_pool ngx_reset_pool ngx_palloc
 ngx_pnalloc ngx_pcalloc ngx_pmemalign ngx_pfree ngx_pool_cleanup_add

@@ -11,7 +11,7 @@
 
 pp_need_module
 pp_need jq
-[ -f "$PP_SHIM" ] && [ -x "$PP_REPORT" ] || pp_skip_all "poolprof not built"
+pp_need_built "$PP_SHIM" "$PP_REPORT"
 
 N=20
 h=ngx_http_pp_test_noop_free_handler

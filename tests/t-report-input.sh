@@ -14,7 +14,7 @@
 
 . "$top_srcdir/tests/lib.sh"
 
-[ -x "$PP_REPORT" ] || pp_skip_all "poolprof-report not built"
+pp_need_built "$PP_REPORT"
 pp_need timeout
 
 R=$PP_REPORT
@@ -107,11 +107,16 @@ bad "--watch of a missing segment stops at once" 1 "No such file" \
     --watch 1 "$T/missing"
 
 # --- a real segment ----------------------------------------------------------
-if [ ! -x "$NGINX" ] || [ ! -f "${PP_MODULE:-}" ] || [ ! -f "$PP_SHIM" ] \
-    || ! command -v curl > /dev/null 2>&1 || ! command -v jq > /dev/null 2>&1
-then
+pp_need_built "$PP_SHIM"
+why=
+[ -x "$NGINX" ] || why=$(pp_missing nginx "no nginx at $NGINX")
+[ -f "${PP_MODULE:-}" ] \
+    || why=$(pp_missing nginx-dev "the test module is not built")
+pp_have curl || why=$(pp_missing curl)
+pp_have jq || why=$(pp_missing jq)
+if [ -n "$why" ]; then
     while [ "$pp_testno" -lt "$N" ]; do
-        pp_pass "# SKIP nginx, the test module, curl or jq is missing"
+        pp_skip "on a real segment" "$why"
     done
     pp_done
 fi

@@ -12,7 +12,7 @@
 
 pp_need_module
 pp_need jq
-[ -f "$PP_SHIM" ] && [ -x "$PP_REPORT" ] || pp_skip_all "poolprof not built"
+pp_need_built "$PP_SHIM" "$PP_REPORT"
 
 N=20
 S=256
@@ -68,7 +68,7 @@ pp_ok "diff: a later base is named as such" \
     grep -q "not an earlier copy" "$PP_TMP/err"
 
 # --- watch in tmux ----------------------------------------------------------
-if command -v tmux > /dev/null 2>&1; then
+if pp_have tmux; then
     sock=pp$$
     (i=0; while [ $i -lt 60 ]; do pp_requests 5 /noop; sleep 0.1;
          i=$((i + 1)); done) &
@@ -94,8 +94,10 @@ if command -v tmux > /dev/null 2>&1; then
     pp_ok "watch: a screenful, from the top" grep -q "^poolprof-report --watch" \
         "$PP_TMP/w2.txt"
 else
-    for t in 1 2 3 4 5; do
-        pp_pass "# SKIP tmux is not installed"
+    for t in "q quits" "the screen shows the report" "it shows rates" \
+        "the counts changed between two redraws" "a screenful, from the top"
+    do
+        pp_skip "watch: $t" "$(pp_missing tmux)"
     done
 fi
 

@@ -6,19 +6,17 @@
 # nginx not found, configuration test failed, port in use, an output
 # directory it cannot create.  Last, --print-env: its env lines pass
 # `nginx -t` in a real configuration and its systemd drop-in passes
-# `systemd-analyze verify` (skipped without systemd-analyze).
+# `systemd-analyze verify`.
 
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:?}/tests/lib.sh"
 
 pp_need_module
 pp_need jq
-if [ ! -f "$PP_SHIM" ] || [ ! -x "$PP_REPORT" ]; then
-    pp_skip_all "poolprof not built"
-fi
+pp_need_built "$PP_SHIM" "$PP_REPORT"
 
 RUN=${top_builddir:?}/scripts/poolprof-run
-[ -f "$RUN" ] || pp_skip_all "scripts/poolprof-run not built"
+pp_need_built "$RUN"
 
 N=20
 S=512
@@ -173,7 +171,7 @@ else
 fi
 
 # the systemd part: the [Service] block, up to its blank line
-if command -v systemd-analyze > /dev/null 2>&1; then
+if pp_have systemd-analyze; then
     unit=$PP_TMP/poolprof-run-test.service
     {
         echo "[Unit]"
@@ -197,7 +195,8 @@ if command -v systemd-analyze > /dev/null 2>&1; then
         pp_diag "$(cat "$unit" "$PP_TMP/verify.out")"
     fi
 else
-    pp_pass "--print-env: systemd drop-in # SKIP no systemd-analyze"
+    pp_skip "--print-env: the drop-in passes systemd-analyze verify" \
+        "$(pp_missing systemd-analyze)"
 fi
 
 pp_done

@@ -16,7 +16,7 @@
 
 pp_need_module
 pp_need jq
-[ -f "$PP_SHIM" ] && [ -x "$PP_REPORT" ] || pp_skip_all "poolprof not built"
+pp_need_built "$PP_SHIM" "$PP_REPORT"
 
 N=20
 R=3

@@ -13,7 +13,7 @@
 pp_need_module
 pp_need jq
 pp_need xmllint
-[ -f "$PP_SHIM" ] && [ -x "$PP_REPORT" ] || pp_skip_all "poolprof not built"
+pp_need_built "$PP_SHIM" "$PP_REPORT"
 
 A=7
 B=5
@@ -73,13 +73,15 @@ pp_ok "the SVG is valid XML" pp_quiet xmllint --noout "$PP_TMP/f.svg"
 pp_ok "the SVG names the module's frame" \
     grep -q "${h}_noop_common" "$PP_TMP/f.svg"
 
-if command -v chromium >/dev/null 2>&1 && [ -x "$PP_PNG_HAS_COLOR" ]; then
+pp_need_built "$PP_PNG_HAS_COLOR"
+if pp_have chromium; then
     sh "$top_srcdir/tests/svg-shot.sh" "$PP_TMP/f.svg" "${h}_noop_common" \
         "$PP_TMP/f.png" > "$PP_TMP/shot.log" 2>&1
     pp_ok "headless chromium shows the module's frame highlighted" \
         pp_quiet "$PP_PNG_HAS_COLOR" "$PP_TMP/f.png" 230 0 230
 else
-    pp_pass "# SKIP chromium is not installed"
+    pp_skip "headless chromium shows the module's frame highlighted" \
+        "$(pp_missing chromium)"
 fi
 
 # a stack table too small: the rest counts in its overflow row

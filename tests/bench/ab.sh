@@ -27,7 +27,7 @@
 
 pp_need wrk taskset
 pp_need_nginx
-[ -f "$PP_SHIM" ] || pp_skip_all "shim not built"
+pp_need_built "$PP_SHIM"
 [ "$(nproc)" -ge 2 ] || pp_skip_all "needs 2 CPUs"
 
 ROUNDS=${ROUNDS:-7}

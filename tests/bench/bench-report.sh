@@ -7,8 +7,8 @@
 . "$top_srcdir/tests/lib.sh"
 
 fill=$top_builddir/tests/bench/fill_segment
-[ -x "$fill" ] || pp_skip_all "fill_segment not built"
-[ -x "$PP_REPORT" ] || pp_skip_all "poolprof-report not built"
+pp_need_built "$fill"
+pp_need_built "$PP_REPORT"
 
 "$fill" "$PP_TMP/full.seg" 64 || pp_skip_all "fill_segment failed"
 

@@ -25,7 +25,7 @@
 
 pp_need wrk perl
 pp_need_nginx
-[ -f "$PP_SHIM" ] || pp_skip_all "shim not built"
+pp_need_built "$PP_SHIM"
 
 PAIRS=${PAIRS:-7}
 DURATION=${DURATION:-4}

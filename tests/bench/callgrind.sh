@@ -33,7 +33,7 @@
 
 pp_need valgrind curl perl
 pp_need_nginx
-[ -f "$PP_SHIM" ] || pp_skip_all "shim not built"
+pp_need_built "$PP_SHIM"
 
 CG_N1=${CG_N1:-500}
 CG_N2=${CG_N2:-2500}
