@@ -156,7 +156,9 @@ pp_package()
     xmllint)                    echo libxml2-utils ;;
     systemd-analyze)            echo systemd ;;
     pkill|pgrep)                echo procps ;;
-    taskset|setsid)             echo util-linux ;;
+    taskset|setsid|setpriv|unshare) echo util-linux ;;
+    readelf|objdump)            echo binutils ;;
+    mkfifo|truncate|stat)       echo coreutils ;;
     cmp)                        echo diffutils ;;
     timeout|od|nproc)           echo coreutils ;;
     perl)                       echo perl-base ;;

@@ -8,7 +8,7 @@
 
 . "$top_srcdir/tests/lib.sh"
 
-[ -f "$PP_SHIM" ] || pp_skip_all "shim not built"
+pp_need_built "$PP_SHIM"
 [ -n "${PP_CET_CFLAGS:-}" ] || pp_skip_all "the compiler has no -fcf-protection"
 pp_need readelf objdump
 

@@ -25,9 +25,7 @@ T=$PP_TMP
 BUILD=$top_builddir/report/test_read
 RUSAGE=$top_builddir/tests/rusage
 
-if [ ! -x "$R" ] || [ ! -x "$BUILD" ] || [ ! -x "$RUSAGE" ]; then
-    pp_skip_all "poolprof-report, test_read or rusage not built"
-fi
+pp_need_built "$R" "$BUILD" "$RUSAGE"
 pp_need timeout jq mkfifo truncate
 
 N=59

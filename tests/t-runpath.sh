@@ -9,7 +9,7 @@
 
 . "$top_srcdir/tests/lib.sh"
 
-[ -f "$PP_SHIM" ] || pp_skip_all "shim not built"
+pp_need_built "$PP_SHIM"
 cc=${CC:-cc}
 pp_need "$cc" readelf
 

@@ -13,7 +13,7 @@
 pp_need_module
 pp_need jq wrk setpriv
 [ "$(id -u)" -eq 0 ] || pp_skip_all "needs root: nginx as root, files as nobody"
-[ -f "$PP_SHIM" ] && [ -x "$PP_REPORT" ] || pp_skip_all "poolprof not built"
+pp_need_built "$PP_SHIM" "$PP_REPORT"
 
 N=20
 h=ngx_http_pp_test_noop_free_handler

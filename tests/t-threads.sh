@@ -12,7 +12,7 @@
 
 pp_need_module
 pp_need jq
-[ -f "$PP_SHIM" ] && [ -x "$PP_REPORT" ] || pp_skip_all "poolprof not built"
+pp_need_built "$PP_SHIM" "$PP_REPORT"
 "$NGINX" -V 2>&1 | grep -q -- '--with-threads' \
     || pp_skip_all "nginx is built without --with-threads"
 
