@@ -54,7 +54,7 @@ nworkers()
     [ "$(pp_children "$1" | wc -l)" -eq "$2" ]
 }
 
-pp_plan 31
+pp_plan 33
 
 # --- a worker killed with SIGKILL -------------------------------------
 PP_WORKERS=2
@@ -130,6 +130,11 @@ pp_is "$(noops)" $((2 * N)) "upgrade: recording continued in one segment (2N)"
 pp_is "$(jq '[.segment.processes[] | select(.role == "worker") | .ppid]
              | unique | length' "$PP_TMP/report.json")" 2 \
     "upgrade: the workers of both masters are in the segment"
+pp_is "$(jq '[.segment.processes[] | select(.role == "single")] | length' \
+        "$PP_TMP/report.json")" 0 \
+    "upgrade: no master is labelled single"
+pp_is "$(ls "$PP_TMP" | grep -c deleted)" 0 \
+    "upgrade: no file named after a deleted segment"
 PP_DAEMON=0
 
 # --- aio threads ----------------------------------------------------------

@@ -48,7 +48,7 @@ mode()
     stat -c '%a %U %G' "$1"
 }
 
-pp_plan 57
+pp_plan 63
 
 # --- the default directory, modes, removal ------------------------------
 PP_ENV="POOLPROF_KEEP=0"
@@ -87,6 +87,34 @@ pp_is "$(mode /run/poolprof)" "700 root root" "/run/poolprof is 0700"
 master=$pp_nginx_pid
 pp_ok "nginx stops gracefully" pp_nginx_stop
 pp_ok "and the segment is gone" test ! -e "/run/poolprof/poolprof.$master"
+
+# nothing hooked (every function skipped, as under W^X): no segment
+all=ngx_destroy_pool,ngx_create_pool,ngx_reset_pool,ngx_palloc,ngx_pnalloc
+all=$all,ngx_pcalloc,ngx_pmemalign,ngx_pfree,ngx_pool_cleanup_add
+all=$all,ngx_create_temp_buf,ngx_create_chain_of_bufs,ngx_alloc_chain_link
+all=$all,ngx_chain_get_free_buf,ngx_chain_update_chains
+PP_ENV="POOLPROF_DIR=$PP_TMP/none POOLPROF_SKIP=$all"
+pp_nginx_start || pp_done
+pp_is "$(pp_get /noop)" "noop_free ok" "nothing hooked: nginx serves"
+pp_ok "nginx stops gracefully" pp_nginx_stop
+pp_ok "nothing hooked: no segment was made" test ! -e "$PP_TMP/none"
+
+# one shard for a master and 2 workers: the report names the workers
+PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg.one POOLPROF_SHARDS=1"
+PP_WORKERS=2
+pp_nginx_start || pp_done
+report "$PP_TMP/seg.one"
+missing=$(jq -r '.warnings[] | select(test("no free shard"))' \
+          "$PP_TMP/r.json")
+ok=1
+for w in $(pp_children "$pp_nginx_pid"); do
+    case "$missing " in *" $w "*|*" $w") ;; *) ok=0 ;; esac
+done
+pp_is "$(jq .segment.claims_failed "$PP_TMP/r.json")" 2 \
+    "one shard: the 2 workers' claims failed, and are counted"
+pp_ok "one shard: the warning names both live workers" test $ok = 1
+pp_ok "nginx stops gracefully" pp_nginx_stop
+PP_WORKERS=1
 
 # --- start and stop: at most POOLPROF_KEEP_MAX kept ----------------------
 for keep in 1 0; do
