@@ -63,8 +63,9 @@ pp_rows_add_hist(pp_hist_t *d, const pp_hist_t *s)
 }
 
 
+/* a pool site's counters, not its histograms */
 static inline void
-pp_rows_add_pool(pp_pool_t *d, const pp_pool_t *s)
+pp_rows_add_pool_counts(pp_pool_t *d, const pp_pool_t *s)
 {
     d->created += s->created;
     d->destroyed += s->destroyed;
@@ -83,6 +84,13 @@ pp_rows_add_pool(pp_pool_t *d, const pp_pool_t *s)
     d->ll_allocs += s->ll_allocs;
     d->ll_bytes += s->ll_bytes;
     d->leaked += s->leaked;
+}
+
+
+static inline void
+pp_rows_add_pool(pp_pool_t *d, const pp_pool_t *s)
+{
+    pp_rows_add_pool_counts(d, s);
     pp_rows_add_hist(&d->used, &s->used);
     pp_rows_add_hist(&d->lifetime, &s->lifetime);
 }

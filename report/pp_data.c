@@ -10,27 +10,7 @@
 #include <string.h>
 
 #include "pp_report.h"
-
-
-void
-pp_site_add(pp_site_t *d, const pp_site_t *s)
-{
-    d->allocs += s->allocs;
-    d->alloc_bytes += s->alloc_bytes;
-    d->large_allocs += s->large_allocs;
-    d->noop_frees += s->noop_frees;
-    d->pinned_bytes += s->pinned_bytes;
-    d->pinned_byte_seconds += s->pinned_byte_seconds;
-    d->freed += s->freed;
-    d->foreign_frees += s->foreign_frees;
-    d->unknown_frees += s->unknown_frees;
-    d->fb_hits += s->fb_hits;
-    d->fb_misses += s->fb_misses;
-    d->cl_hits += s->cl_hits;
-    d->cl_misses += s->cl_misses;
-    d->ll_allocs += s->ll_allocs;
-    d->ll_bytes += s->ll_bytes;
-}
+#include "pp_rows.h"
 
 
 int
@@ -50,59 +30,13 @@ pp_pool_add(pp_rpool_t *d, const pp_pool_t *s)
 {
     uint32_t  b;
 
-    d->p.created += s->created;
-    d->p.destroyed += s->destroyed;
-    d->p.resets += s->resets;
-    d->p.size = s->size > d->p.size ? s->size : d->p.size;
-    d->p.blocks += s->blocks;
-    d->p.spilled += s->spilled;
-    d->p.unused_bytes += s->unused_bytes;
-    d->p.stranded_bytes += s->stranded_bytes;
-    d->p.padding_bytes += s->padding_bytes;
-    d->p.small_allocs += s->small_allocs;
-    d->p.small_bytes += s->small_bytes;
-    d->p.large_allocs += s->large_allocs;
-    d->p.large_bytes += s->large_bytes;
-    d->p.lifetime_ns += s->lifetime_ns;
-    d->p.ll_allocs += s->ll_allocs;
-    d->p.ll_bytes += s->ll_bytes;
-    d->p.leaked += s->leaked;
+    pp_rows_add_pool_counts(&d->p, s);
 
+    /* the report's histograms count in 64 bits */
     for (b = 0; b < PP_HIST_BUCKETS; b++) {
         d->used.count[b] += s->used.count[b];
         d->lifetime.count[b] += s->lifetime.count[b];
     }
-}
-
-
-void
-pp_tag_add(pp_tag_t *d, const pp_tag_t *s)
-{
-    d->hits += s->hits;
-    d->misses += s->misses;
-    d->recycled += s->recycled;
-    d->busy += s->busy;
-    d->foreign_freed += s->foreign_freed;
-    d->own_hits += s->own_hits;
-    d->own_misses += s->own_misses;
-}
-
-
-/* pp_totals_t is 64-bit counters only */
-void
-pp_totals_add(pp_totals_t *d, const pp_totals_t *s)
-{
-    size_t    i;
-    uint64_t  a[sizeof(pp_totals_t) / 8], b[sizeof(pp_totals_t) / 8];
-
-    memcpy(a, d, sizeof(a));
-    memcpy(b, s, sizeof(b));
-
-    for (i = 0; i < sizeof(a) / 8; i++) {
-        a[i] += b[i];
-    }
-
-    memcpy(d, a, sizeof(a));
 }
 
 

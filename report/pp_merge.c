@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "pp_report.h"
+#include "pp_rows.h"
 #include "pp_merge.h"
 
 
@@ -263,7 +264,7 @@ pp_merge_sites(pp_report_t *r, pp_merge_t *m)
         memcpy(&row, pp_shard_at(m, m->refs[k].shard) + m->h.sites_off
                      + (size_t) m->refs[k].row * sizeof(pp_site_t),
                sizeof(pp_site_t));
-        pp_site_add(&r->sites[r->nsites - 1].s, &row);
+        pp_rows_add_site(&r->sites[r->nsites - 1].s, &row);
     }
 
     memset(&ovf, 0, sizeof(ovf));
@@ -272,7 +273,7 @@ pp_merge_sites(pp_report_t *r, pp_merge_t *m)
         memcpy(&row, pp_shard_at(m, s) + m->h.sites_off
                      + (size_t) m->h.nsites * sizeof(pp_site_t),
                sizeof(pp_site_t));
-        pp_site_add(&ovf.s, &row);
+        pp_rows_add_site(&ovf.s, &row);
     }
 
     if (pp_site_any(&ovf.s)) {
@@ -349,7 +350,7 @@ pp_merge_tags(pp_report_t *r, pp_merge_t *m)
         memcpy(&row, pp_shard_at(m, m->refs[k].shard) + m->h.tags_off
                      + (size_t) m->refs[k].row * sizeof(pp_tag_t),
                sizeof(pp_tag_t));
-        pp_tag_add(&r->tags[r->ntags - 1].t, &row);
+        pp_rows_add_tag(&r->tags[r->ntags - 1].t, &row);
     }
 
     memset(&ovf, 0, sizeof(ovf));
@@ -358,7 +359,7 @@ pp_merge_tags(pp_report_t *r, pp_merge_t *m)
         memcpy(&row, pp_shard_at(m, s) + m->h.tags_off
                      + (size_t) m->h.ntags * sizeof(pp_tag_t),
                sizeof(pp_tag_t));
-        pp_tag_add(&ovf.t, &row);
+        pp_rows_add_tag(&ovf.t, &row);
     }
 
     if ((ovf.t.hits | ovf.t.misses | ovf.t.recycled | ovf.t.busy
@@ -384,7 +385,7 @@ pp_merge_procs(pp_report_t *r, pp_merge_t *m, int check_procs)
         if (sh.state == PP_SHARD_RETIRED) {
             /* processes that ended: their sum, no process of its own */
             r->retired = sh.totals;
-            pp_totals_add(&r->totals, &sh.totals);
+            pp_rows_add_totals(&r->totals, &sh.totals);
             continue;
         }
 
@@ -404,7 +405,7 @@ pp_merge_procs(pp_report_t *r, pp_merge_t *m, int check_procs)
             p->status = pp_proc_status(sh.pid, sh.state, sh.proc_starttime);
         }
 
-        pp_totals_add(&r->totals, &sh.totals);
+        pp_rows_add_totals(&r->totals, &sh.totals);
     }
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pp_report.h"
+#include "pp_rows.h"
 #include "pp_merge.h"
 
 
@@ -41,18 +42,6 @@ pp_stack_any(const pp_stack_t *s)
 {
     return (s->allocs | s->alloc_bytes | s->noop_frees | s->pinned_bytes
             | s->pools | s->unused_bytes) != 0;
-}
-
-
-static void
-pp_stack_add(pp_stack_t *d, const pp_stack_t *s)
-{
-    d->allocs += s->allocs;
-    d->alloc_bytes += s->alloc_bytes;
-    d->noop_frees += s->noop_frees;
-    d->pinned_bytes += s->pinned_bytes;
-    d->pools += s->pools;
-    d->unused_bytes += s->unused_bytes;
 }
 
 
@@ -123,7 +112,7 @@ pp_merge_stacks(pp_report_t *r, pp_merge_t *m)
 
     for (k = 0; k < n; k++) {
         if (out > 0 && pp_stack_cmp(&all[out - 1], &all[k]) == 0) {
-            pp_stack_add(&all[out - 1].s, &all[k].s);
+            pp_rows_add_stack(&all[out - 1].s, &all[k].s);
             free(all[k].objs);
             continue;
         }

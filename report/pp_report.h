@@ -226,11 +226,8 @@ int pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
 void pp_report_missing(pp_report_t *r, const char *seg);
 
 /* pp_data.c */
-void pp_site_add(pp_site_t *d, const pp_site_t *s);
 int pp_site_any(const pp_site_t *s);
 void pp_pool_add(pp_rpool_t *d, const pp_pool_t *s);
-void pp_tag_add(pp_tag_t *d, const pp_tag_t *s);
-void pp_totals_add(pp_totals_t *d, const pp_totals_t *s);
 void pp_report_free(pp_report_t *r);
 void pp_report_warn(pp_report_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pp_rows.h"
 #include "pp_text.h"
 
 
@@ -270,7 +271,7 @@ pp_text_modules(FILE *f, pp_report_t *r)
         if (k < 0 || (size_t) k >= nm) {
             continue;
         }
-        pp_site_add(&m[k].sum, &r->sites[i].s);
+        pp_rows_add_site(&m[k].sum, &r->sites[i].s);
         m[k].nsites++;
     }
 
