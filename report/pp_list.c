@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pp_lock.h"
 #include "pp_report.h"
 
 
@@ -186,25 +187,6 @@ pp_scan(const pp_place_t *pl, pp_each_t each, void *data)
 }
 
 
-/*
- * 1 while a process maps the segment: every mapper read-locks its first
- * byte (poolprof-segment(5)); a kept segment has no lock.  Takes none.
- */
-static int
-pp_list_in_use(int fd)
-{
-    struct flock  fl;
-
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = PP_LOCK_MAPPED;
-    fl.l_len = 1;
-
-    return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-}
-
-
 /* one row; a file that is not a segment is left out unless poolprof.* */
 static void
 pp_list_one(void *data, const char *path, int prefixed)
@@ -235,7 +217,7 @@ pp_list_one(void *data, const char *path, int prefixed)
     }
 
     rc = pp_seg_header(fd, &sb, &h, err, sizeof(err));
-    used = pp_list_in_use(fd);
+    used = pp_lock_in_use(fd);
 
     if (rc == 0) {
         rc = pp_seg_read_fd(fd, &h, &buf, &len, err, sizeof(err));

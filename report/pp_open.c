@@ -22,24 +22,9 @@
 #include "pp_report.h"
 
 
-static int pp_open_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 static int pp_open_type(const struct stat *sb, char *err, size_t errlen);
 static int pp_open_fallback(const char *path, int flags, struct stat *sb,
     char *err, size_t errlen);
-
-
-static int
-pp_open_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list  ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-
-    return -1;
-}
 
 
 /* 0 for a regular file, else -1 with what it is */
@@ -51,15 +36,15 @@ pp_open_type(const struct stat *sb, char *err, size_t errlen)
     }
 
     if (S_ISDIR(sb->st_mode)) {
-        return pp_open_fail(err, errlen, "is a directory");
+        return pp_fail(err, errlen, "is a directory");
     }
 
     if (S_ISLNK(sb->st_mode)) {
-        return pp_open_fail(err, errlen,
+        return pp_fail(err, errlen,
                             "is a symbolic link (not followed)");
     }
 
-    return pp_open_fail(err, errlen, "not a regular file");
+    return pp_fail(err, errlen, "not a regular file");
 }
 
 
@@ -78,7 +63,7 @@ pp_open_fallback(const char *path, int flags, struct stat *sb, char *err,
     fl = (flags & PP_OPEN_FOLLOW) ? stat(path, &before)
                                   : lstat(path, &before);
     if (fl == -1) {
-        return pp_open_fail(err, errlen, "%s", strerror(errno));
+        return pp_fail(err, errlen, "%s", strerror(errno));
     }
 
     if (pp_open_type(&before, err, errlen) != 0) {
@@ -88,18 +73,18 @@ pp_open_fallback(const char *path, int flags, struct stat *sb, char *err,
     fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC
                     | ((flags & PP_OPEN_FOLLOW) ? 0 : O_NOFOLLOW));
     if (fd == -1) {
-        return pp_open_fail(err, errlen, "%s", strerror(errno));
+        return pp_fail(err, errlen, "%s", strerror(errno));
     }
 
     if (fstat(fd, sb) == -1) {
-        pp_open_fail(err, errlen, "failed to stat: %s", strerror(errno));
+        pp_fail(err, errlen, "failed to stat: %s", strerror(errno));
         close(fd);
         return -1;
     }
 
     if (sb->st_dev != before.st_dev || sb->st_ino != before.st_ino) {
         close(fd);
-        return pp_open_fail(err, errlen, "changed while it was opened");
+        return pp_fail(err, errlen, "changed while it was opened");
     }
 
     if (pp_open_type(sb, err, errlen) != 0) {
@@ -109,7 +94,7 @@ pp_open_fallback(const char *path, int flags, struct stat *sb, char *err,
 
     fl = fcntl(fd, F_GETFL);
     if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
-        pp_open_fail(err, errlen, "failed to set flags: %s", strerror(errno));
+        pp_fail(err, errlen, "failed to set flags: %s", strerror(errno));
         close(fd);
         return -1;
     }
@@ -133,11 +118,11 @@ pp_open_regular(const char *path, int flags, struct stat *sb, char *err,
     pfd = open(path, O_PATH | O_CLOEXEC
                      | ((flags & PP_OPEN_FOLLOW) ? 0 : O_NOFOLLOW));
     if (pfd == -1) {
-        return pp_open_fail(err, errlen, "%s", strerror(errno));
+        return pp_fail(err, errlen, "%s", strerror(errno));
     }
 
     if (fstat(pfd, &st) == -1) {
-        pp_open_fail(err, errlen, "failed to stat: %s", strerror(errno));
+        pp_fail(err, errlen, "failed to stat: %s", strerror(errno));
         close(pfd);
         return -1;
     }
@@ -157,14 +142,14 @@ pp_open_regular(const char *path, int flags, struct stat *sb, char *err,
     }
 
     if (fd == -1) {
-        return pp_open_fail(err, errlen, "%s", strerror(errno));
+        return pp_fail(err, errlen, "%s", strerror(errno));
     }
 
     if (fstat(fd, sb) == -1 || sb->st_dev != st.st_dev
         || sb->st_ino != st.st_ino || !S_ISREG(sb->st_mode))
     {
         close(fd);
-        return pp_open_fail(err, errlen, "changed while it was opened");
+        return pp_fail(err, errlen, "changed while it was opened");
     }
 
     return fd;

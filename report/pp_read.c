@@ -24,8 +24,6 @@
 #include "pp_report.h"
 
 
-static int pp_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 static int pp_table_check(const char *name, uint32_t off, uint64_t rows,
     size_t row_size, uint32_t shard_size, char *err, size_t errlen);
 static int pp_shard_check(const unsigned char *shard,
@@ -39,7 +37,8 @@ static ssize_t pp_pread_full(int fd, unsigned char *p, size_t len,
 static uint64_t  pp_max_size = PP_SEG_MAX_DEFAULT;
 
 
-static int
+/* err gets the message; returns -1 */
+int
 pp_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list  ap;

@@ -224,6 +224,8 @@ void pp_merge_pid(uint32_t pid);
 int pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     int check_procs, char *err, size_t errlen);
 void pp_report_missing(pp_report_t *r, const char *seg);
+int pp_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* pp_data.c */
 int pp_site_any(const pp_site_t *s);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pp_lock.h"
 #include "pp_proc.h"
 #include "pp_shim.h"
 
@@ -66,7 +67,7 @@ pp_shard_fold_all(void)
     pp_shard_t      *sh;
     struct timespec  ms = { 0, 1000000 };
 
-    for (tries = 0; pp_shm_lock(pp_proc.fd, F_WRLCK, PP_LOCK_FOLD) == -1;
+    for (tries = 0; pp_lock(pp_proc.fd, F_WRLCK, PP_LOCK_FOLD) == -1;
          tries++)
     {
         if (tries == PP_FOLD_TRIES || (errno != EAGAIN && errno != EACCES)) {
@@ -111,7 +112,7 @@ pp_shard_fold_all(void)
         n++;
     }
 
-    pp_shm_lock(pp_proc.fd, F_UNLCK, PP_LOCK_FOLD);
+    pp_lock(pp_proc.fd, F_UNLCK, PP_LOCK_FOLD);
 
     return n;
 }

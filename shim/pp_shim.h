@@ -166,7 +166,6 @@ void pp_shm_fork_prepare(void);
 void pp_shm_fork_parent(void);
 void pp_shm_fork_child(void);
 void pp_shm_close(void);
-int pp_shm_lock(int fd, int type, int byte);
 
 /* pp_guard.c */
 int pp_guard_install(void *seg, size_t size);

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pp_lock.h"
 #include "pp_proc.h"
 #include "pp_shim.h"
 
@@ -45,42 +46,6 @@ static int pp_shm_init(int fd, char *err, size_t len);
 static int pp_shm_map(int fd, const pp_layout_t *lay, char *err, size_t len);
 static void pp_shm_prune(int dirfd, const char *self);
 static int pp_shm_reopen(int fd);
-
-
-/* an OFD lock (type F_RDLCK, F_WRLCK or F_UNLCK) on one byte, no wait */
-int
-pp_shm_lock(int fd, int type, int byte)
-{
-    struct flock  fl;
-
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = (short) type;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = byte;
-    fl.l_len = 1;
-
-    return fcntl(fd, F_OFD_SETLK, &fl);
-}
-
-
-/* 1 when some description of the file holds a lock on PP_LOCK_MAPPED */
-static int
-pp_shm_in_use(int fd)
-{
-    struct flock  fl;
-
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = PP_LOCK_MAPPED;
-    fl.l_len = 1;
-
-    if (fcntl(fd, F_OFD_GETLK, &fl) == -1) {
-        return 1;
-    }
-
-    return fl.l_type != F_UNLCK;
-}
 
 
 /*
@@ -242,7 +207,7 @@ pp_shm_inherited(char *err, size_t len)
         return -2;
     }
 
-    if (pp_shm_lock(fd, F_RDLCK, PP_LOCK_MAPPED) == -1) {
+    if (pp_lock(fd, F_RDLCK, PP_LOCK_MAPPED) == -1) {
         snprintf(err, len, "failed to lock the inherited segment: %s",
                  strerror(errno));
         munmap(pp_proc.seg, pp_proc.seg_size);
@@ -388,7 +353,7 @@ pp_shm_make(int dirfd, const char *dir, const char *name, char *err,
         }
 
         old = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (old == -1 || pp_shm_in_use(old)) {
+        if (old == -1 || pp_lock_in_use(old)) {
             snprintf(err, len, "%s/%s is in use by another nginx", dir, name);
             if (old != -1) {
                 close(old);
@@ -421,7 +386,7 @@ pp_shm_make(int dirfd, const char *dir, const char *name, char *err,
     snprintf(pp_proc.path, sizeof(pp_proc.path), "%s/%s",
              strcmp(dir, "/") == 0 ? "" : dir, name);
 
-    if (pp_shm_lock(fd, F_RDLCK, PP_LOCK_MAPPED) == -1
+    if (pp_lock(fd, F_RDLCK, PP_LOCK_MAPPED) == -1
         || pp_shm_init(fd, err, len) != 0
         || (replace && renameat(dirfd, tmp, dirfd, name) == -1))
     {
@@ -619,7 +584,7 @@ pp_shm_prune(int dirfd, const char *self)
             continue;
         }
 
-        if (!pp_shm_in_use(fd)) {
+        if (!pp_lock_in_use(fd)) {
             strcpy(names[n], e->d_name);
             mtimes[n] = st.st_mtime;
             n++;
@@ -664,7 +629,7 @@ pp_shm_reopen(int fd)
         return -1;
     }
 
-    if (pp_shm_lock(nfd, F_RDLCK, PP_LOCK_MAPPED) == -1) {
+    if (pp_lock(nfd, F_RDLCK, PP_LOCK_MAPPED) == -1) {
         close(nfd);
         return -1;
     }
@@ -730,7 +695,7 @@ pp_shm_close(void)
     struct stat  st, cur;
 
     if (pp_proc.fd == -1 || pp_conf.keep || pp_proc.path[0] != '/'
-        || pp_shm_lock(pp_proc.fd, F_WRLCK, PP_LOCK_MAPPED) == -1)
+        || pp_lock(pp_proc.fd, F_WRLCK, PP_LOCK_MAPPED) == -1)
     {
         return;
     }
