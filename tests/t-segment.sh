@@ -48,7 +48,7 @@ mode()
     stat -c '%a %U %G' "$1"
 }
 
-pp_plan 63
+pp_plan 66
 
 # --- the default directory, modes, removal ------------------------------
 PP_ENV="POOLPROF_KEEP=0"
@@ -77,6 +77,23 @@ PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg.group POOLPROF_GROUP=adm"
 pp_nginx_start || pp_done
 pp_is "$(mode "$PP_TMP/seg.group")" "640 root adm" "POOLPROF_GROUP: 0640"
 pp_ok "nginx stops gracefully" pp_nginx_stop
+
+# a worker killed: the segment is kept for the post-mortem
+PP_ENV="POOLPROF_KEEP=0 POOLPROF_DIR=$PP_TMP/crash"
+pp_nginx_start || pp_done
+seg=$PP_TMP/crash/poolprof.$pp_nginx_pid
+PP_KILLED=$(pp_children "$pp_nginx_pid")
+kill -KILL "$PP_KILLED"
+respawned()
+{
+    w=$(pp_children "$pp_nginx_pid")
+    [ -n "$w" ] && [ "$w" != "$PP_KILLED" ]
+}
+pp_wait_until 10 respawned
+pp_ok "nginx stops gracefully after a worker was killed" pp_nginx_stop
+pp_ok "after a crash the segment is kept" test -f "$seg"
+pp_ok "and the shim says why" said "a process crashed: keeping"
+PP_KILLED=
 
 # the production default: /run/poolprof for root
 PP_ENV="POOLPROF_DIR= POOLPROF_KEEP=0"
