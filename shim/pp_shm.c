@@ -339,6 +339,7 @@ pp_shm_make(int dirfd, const char *dir, const char *name, char *err,
 {
     int          fd, old, replace;
     char         tmp[PP_PATH_MAX + 32];
+    ssize_t      n;
     struct stat  st;
 
     replace = 0;
@@ -409,6 +410,13 @@ pp_shm_make(int dirfd, const char *dir, const char *name, char *err,
 
     pp_proc.fd = fd;
     pp_shm_prune(dirfd, name);
+
+    /* the absolute path, for removal even if nginx changed directory */
+    snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
+    n = readlink(tmp, pp_proc.path, sizeof(pp_proc.path) - 1);
+    if (n > 0) {
+        pp_proc.path[n] = '\0';
+    }
 
     return fd;
 }
