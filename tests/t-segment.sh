@@ -48,7 +48,7 @@ mode()
     stat -c '%a %U %G' "$1"
 }
 
-pp_plan 66
+pp_plan 70
 
 # --- the default directory, modes, removal ------------------------------
 PP_ENV="POOLPROF_KEEP=0"
@@ -104,6 +104,22 @@ pp_is "$(mode /run/poolprof)" "700 root root" "/run/poolprof is 0700"
 master=$pp_nginx_pid
 pp_ok "nginx stops gracefully" pp_nginx_stop
 pp_ok "and the segment is gone" test ! -e "/run/poolprof/poolprof.$master"
+
+# bad values: one line each, naming the variable and the fallback
+PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg.bad POOLPROF_SHARDS=abc
+    POOLPROF_MAX_TRACKED=-1 POOLPROF_SIZE=17179869184G POOLPROF_KEEP_MAX=zero"
+pp_nginx_start || pp_done
+pp_requests $N /noop
+pp_ok "nginx stops gracefully" pp_nginx_stop
+pp_is "$(grep -c '^poolprof\[' "$PP_TMP/nginx.stderr")" 4 \
+    "bad values: exactly one line for each of the four"
+pp_ok "bad values: each names the variable, the value and the default" \
+    sh -c "grep -q 'POOLPROF_SHARDS=\"abc\" is not a number from 1 to 1023; using 32' '$PP_TMP/nginx.stderr' &&
+        grep -q 'POOLPROF_MAX_TRACKED=\"-1\" is not a number' '$PP_TMP/nginx.stderr' &&
+        grep -q 'POOLPROF_SIZE=\"17179869184G\" is not a size .*; using 64M' '$PP_TMP/nginx.stderr' &&
+        grep -q 'POOLPROF_KEEP_MAX=\"zero\" is not a number from 1 to 10000; using 4' '$PP_TMP/nginx.stderr'"
+report "$PP_TMP/seg.bad"
+pp_is "$(noops)" $N "bad values: the defaults record exactly N"
 
 # nothing hooked (every function skipped, as under W^X): no segment
 all=ngx_destroy_pool,ngx_create_pool,ngx_reset_pool,ngx_palloc,ngx_pnalloc
