@@ -9,9 +9,11 @@
  * of the dead shard's objects is added to shard 0's (deduplicated, never
  * overlapping another), and a row whose addresses shard 0 would place in
  * another object than the dead shard did goes to the overflow row rather
- * than to the wrong name.  The dead shard was written by a process that
- * may have been hostile: every row is copied before it is used, and
- * counts and indexes are bounded by the private layout.
+ * than to the wrong name.  Live pools are not folded: a clean exit
+ * counted its leaks in the pool rows already.  The dead shard was
+ * written by a process that may have been hostile: every row is copied
+ * before it is used, and counts and indexes are bounded by the private
+ * layout.
  */
 
 #include <string.h>
@@ -237,13 +239,11 @@ pp_retire_stack_same(const pp_stack_t *s)
 
 
 void
-pp_retire_fold(pp_shard_t *dead, int crashed)
+pp_retire_fold(pp_shard_t *dead)
 {
     pp_totals_t        t;
     pp_shard_t        *ret;
     const pp_layout_t *l;
-
-    (void) crashed;
 
     l = &pp_proc.lay;
     pp_ret = (char *) pp_layout_shard(pp_proc.seg, l, 0);

@@ -94,7 +94,7 @@ pp_shard_fold_all(void)
             continue;
         }
 
-        pp_retire_fold(sh, crashed);
+        pp_retire_fold(sh);
 
         memset((char *) sh + sizeof(uint32_t) * 4, 0,
                pp_proc.lay.shard_size - sizeof(uint32_t) * 4);
@@ -125,7 +125,7 @@ pp_shard_fold_all(void)
 int
 pp_shard_claim(void)
 {
-    int          pass, crashed;
+    int          pass;
     uint32_t     i, expect, pid;
     uint64_t     start;
     pp_shard_t  *sh, *prev;
@@ -174,7 +174,6 @@ pp_shard_claim(void)
         }
     }
 
-    (void) crashed;
     __atomic_fetch_add(&pp_proc.seg->claims_failed, 1, __ATOMIC_RELAXED);
 
     return -1;

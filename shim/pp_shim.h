@@ -176,7 +176,7 @@ void pp_shard_exit(int code);
 int pp_shard_crashed(void);
 
 /* pp_retire.c: folding ended processes into shard 0 */
-void pp_retire_fold(pp_shard_t *dead, int crashed);
+void pp_retire_fold(pp_shard_t *dead);
 
 /* pp_objects.c */
 void pp_objects_scan(void);
