@@ -48,7 +48,7 @@ mode()
     stat -c '%a %U %G' "$1"
 }
 
-pp_plan 70
+pp_plan 71
 
 # --- the default directory, modes, removal ------------------------------
 PP_ENV="POOLPROF_KEEP=0"
@@ -102,6 +102,9 @@ pp_is "$(mode "/run/poolprof/poolprof.$pp_nginx_pid")" "600 root root" \
     "root's default: /run/poolprof/poolprof.PID"
 pp_is "$(mode /run/poolprof)" "700 root root" "/run/poolprof is 0700"
 master=$pp_nginx_pid
+pp_ok "nobody can plant nothing in root's default directory" \
+    sh -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        ln -s /etc/passwd /run/poolprof/poolprof.1 2> /dev/null"
 pp_ok "nginx stops gracefully" pp_nginx_stop
 pp_ok "and the segment is gone" test ! -e "/run/poolprof/poolprof.$master"
 
