@@ -102,7 +102,7 @@ pp_is "$(mode "/run/poolprof/poolprof.$pp_nginx_pid")" "600 root root" \
     "root's default: /run/poolprof/poolprof.PID"
 pp_is "$(mode /run/poolprof)" "700 root root" "/run/poolprof is 0700"
 master=$pp_nginx_pid
-pp_ok "nobody can plant nothing in root's default directory" \
+pp_ok "nobody cannot plant anything in root's default directory" \
     sh -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups \
         ln -s /etc/passwd /run/poolprof/poolprof.1 2> /dev/null"
 pp_ok "nginx stops gracefully" pp_nginx_stop
