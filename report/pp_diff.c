@@ -239,6 +239,7 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
     r->diff = 1;
 
     pp_sub_run(&r->totals, &b->totals, 0, sizeof(pp_totals_t) / 8);
+    pp_sub_run(&r->retired, &b->retired, 0, sizeof(pp_totals_t) / 8);
 
     for (i = 0; i < r->nprocs; i++) {
         for (k = 0; k < b->nprocs; k++) {

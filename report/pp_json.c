@@ -1,5 +1,5 @@
 /*
- * --format json: the contract of DESIGN.md ("The JSON contract").  The
+ * --format json: the contract that poolprof-json(5) describes.  The
  * names and meanings of its fields stay; fields may be added; a change
  * of either bumps "format".  Addresses are hex strings, counts integers.
  */
