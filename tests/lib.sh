@@ -419,3 +419,28 @@ pp_status()
     curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
         "http://127.0.0.1:$PP_PORT$1"
 }
+
+
+# pp_report_bad DESC RC PATTERN ARGS...: poolprof-report ARGS exits RC
+# within 20 s, prints nothing on stdout and one line on stderr that
+# matches PATTERN ($PP_REPORT; its output goes to $PP_TMP)
+pp_report_bad()
+{
+    pp__desc=$1
+    pp__want=$2
+    pp__pat=$3
+    shift 3
+
+    timeout 20 "$PP_REPORT" "$@" > "$PP_TMP/bad.out" 2> "$PP_TMP/bad.err"
+    pp__rc=$?
+
+    if [ "$pp__rc" = "$pp__want" ] && [ "$(wc -l < "$PP_TMP/bad.err")" -eq 1 ] \
+        && grep -q -- "$pp__pat" "$PP_TMP/bad.err" && [ ! -s "$PP_TMP/bad.out" ]
+    then
+        pp_pass "$pp__desc"
+    else
+        pp_fail "$pp__desc"
+        pp_diag "exit $pp__rc (want $pp__want), stderr:" \
+            "$(head -n 5 "$PP_TMP/bad.err")"
+    fi
+}

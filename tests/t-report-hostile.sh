@@ -58,28 +58,6 @@ blocked()
     fi
 }
 
-# bad DESC RC PATTERN ARGS...: exit RC within 20 s, nothing on stdout,
-# one line on stderr that matches PATTERN
-bad()
-{
-    b_desc=$1
-    b_want=$2
-    b_pat=$3
-    shift 3
-
-    timeout 20 "$R" "$@" > "$T/out" 2> "$T/err"
-    b_rc=$?
-
-    if [ "$b_rc" = "$b_want" ] && [ "$(wc -l < "$T/err")" -eq 1 ] \
-        && grep -q -- "$b_pat" "$T/err" && [ ! -s "$T/out" ]
-    then
-        pp_pass "$b_desc"
-    else
-        pp_fail "$b_desc"
-        pp_diag "exit $b_rc (want $b_want), stderr:" "$(head -n 5 "$T/err")"
-    fi
-}
-
 # bounded DESC RC PATTERN ARGS...: exit RC, PATTERN on stdout or stderr,
 # at most one line on stderr (exactly one and no stdout on an error),
 # within a second and 64 MiB of resident memory (tests/rusage measures)
@@ -155,14 +133,14 @@ bounded "--snapshot of it: the same" 1 "over the --max-size limit" \
     --snapshot "$T/snap" "$T/huge.seg"
 bounded "--diff with it as the base: the same" 1 "over the --max-size limit" \
     --diff "$T/huge.seg" "$T/plain.seg"
-bad "--max-size 4K: a larger segment is refused" 1 \
+pp_report_bad "--max-size 4K: a larger segment is refused" 1 \
     "over the --max-size limit of 4.0 KiB (4096 bytes)" \
     --max-size 4K "$T/plain.seg"
 timeout 20 "$R" --max-size 1m "$T/plain.seg" > "$T/out" 2> "$T/err"
 pp_is "$?:$(wc -l < "$T/err")" "0:0" "--max-size 1m: it is read"
-bad "--max-size 12X is a usage error" 2 'bad --max-size "12X"' \
+pp_report_bad "--max-size 12X is a usage error" 2 'bad --max-size "12X"' \
     --max-size 12X "$T/plain.seg"
-bad "--max-size 0 is a usage error" 2 'bad --max-size "0"' \
+pp_report_bad "--max-size 0 is a usage error" 2 'bad --max-size "0"' \
     --max-size 0 "$T/plain.seg"
 
 mkdir "$T/big"
@@ -182,16 +160,16 @@ blocked "--list: the FIFO's writer is still blocked" "$T/big/poolprof.fifo"
 # --- regular files only --------------------------------------------------
 mkfifo "$T/seg.fifo"
 writer "$T/seg.fifo"
-bad "the segment is a FIFO: refused" 1 "seg.fifo: not a regular file" \
+pp_report_bad "the segment is a FIFO: refused" 1 "seg.fifo: not a regular file" \
     "$T/seg.fifo"
 blocked "the segment's FIFO: its writer is still blocked" "$T/seg.fifo"
 ln -s "$T/seg.fifo" "$T/seg.link"
-bad "a link to the FIFO on the command line: refused" 1 \
+pp_report_bad "a link to the FIFO on the command line: refused" 1 \
     "seg.link: not a regular file" "$T/seg.link"
 blocked "the link's FIFO: its writer is still blocked" "$T/seg.fifo"
-bad "--snapshot of the FIFO: refused" 1 "not a regular file" \
+pp_report_bad "--snapshot of the FIFO: refused" 1 "not a regular file" \
     --snapshot "$T/snap" "$T/seg.fifo"
-bad "--diff with the FIFO as the base: refused" 1 "not a regular file" \
+pp_report_bad "--diff with the FIFO as the base: refused" 1 "not a regular file" \
     --diff "$T/seg.fifo" "$T/plain.seg"
 blocked "--snapshot and --diff: the writer is still blocked" "$T/seg.fifo"
 ln -s "$T/plain.seg" "$T/plain.link"
@@ -278,7 +256,7 @@ pp_is "$(find "$T" -maxdepth 1 -name '*.tmp.*' | wc -l)" 0 \
 cp "$T/plain.seg" "$T/mode.seg"
 for m in 0666 0660 0604 0620; do
     chmod $m "$T/mode.seg"
-    bad "mode $m: refused" 1 "mode $m lets other users read or change it" \
+    pp_report_bad "mode $m: refused" 1 "mode $m lets other users read or change it" \
         "$T/mode.seg"
 done
 chmod 0640 "$T/mode.seg"

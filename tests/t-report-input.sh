@@ -23,28 +23,6 @@ T=$PP_TMP
 N=45
 pp_plan $N
 
-# bad DESC RC PATTERN ARGS...: poolprof-report ARGS exits RC within 20 s,
-# prints nothing on stdout and one line on stderr that matches PATTERN
-bad()
-{
-    b_desc=$1
-    b_want=$2
-    b_pat=$3
-    shift 3
-
-    timeout 20 "$R" "$@" > "$T/out" 2> "$T/err"
-    b_rc=$?
-
-    if [ "$b_rc" = "$b_want" ] && [ "$(wc -l < "$T/err")" -eq 1 ] \
-        && grep -q -- "$b_pat" "$T/err" && [ ! -s "$T/out" ]
-    then
-        pp_pass "$b_desc"
-    else
-        pp_fail "$b_desc"
-        pp_diag "exit $b_rc (want $b_want), stderr:" "$(head -n 5 "$T/err")"
-    fi
-}
-
 # survives DESC ARGS...: a report (exit 0) or one error line (exit 1),
 # within 20 s; never a signal
 survives()
@@ -95,15 +73,15 @@ printf 'not a segment\n%.0s' 1 2 3 4 5 6 7 8 > "$T/text"
 mkdir "$T/dir"
 mkfifo "$T/fifo"
 
-bad "a missing file" 1 "No such file" "$T/missing"
-bad "an empty file" 1 "empty file" "$T/empty"
-bad "a text file" 1 "bad magic" "$T/text"
-bad "a foreign binary" 1 "bad magic" /bin/sh
-bad "a directory" 1 "directory" "$T/dir"
-bad "a character device" 1 "not a regular file" /dev/null
-bad "a FIFO, without hanging" 1 "not a regular file" "$T/fifo"
-bad "json: the same one line" 1 "bad magic" --format json /bin/sh
-bad "--watch of a missing segment stops at once" 1 "No such file" \
+pp_report_bad "a missing file" 1 "No such file" "$T/missing"
+pp_report_bad "an empty file" 1 "empty file" "$T/empty"
+pp_report_bad "a text file" 1 "bad magic" "$T/text"
+pp_report_bad "a foreign binary" 1 "bad magic" /bin/sh
+pp_report_bad "a directory" 1 "directory" "$T/dir"
+pp_report_bad "a character device" 1 "not a regular file" /dev/null
+pp_report_bad "a FIFO, without hanging" 1 "not a regular file" "$T/fifo"
+pp_report_bad "json: the same one line" 1 "bad magic" --format json /bin/sh
+pp_report_bad "--watch of a missing segment stops at once" 1 "No such file" \
     --watch 1 "$T/missing"
 
 # --- a real segment ----------------------------------------------------------
@@ -159,13 +137,13 @@ shard_size=$(u32 "$SEG" 28)
 objects_off=$(u32 "$SEG" 92)
 
 head -c 100 "$SEG" > "$T/short"
-bad "shorter than the header" 1 "less than the 4096-byte header" "$T/short"
+pp_report_bad "shorter than the header" 1 "less than the 4096-byte header" "$T/short"
 head -c 1000000 "$SEG" > "$T/trunc"
-bad "truncated" 1 "truncated segment" "$T/trunc"
+pp_report_bad "truncated" 1 "truncated segment" "$T/trunc"
 cp "$SEG" "$T/v4"
 printf '\004' > "$T/b4"
 put "$T/v4" 8 "$T/b4"
-bad "a newer version" 1 "unsupported segment version 4" "$T/v4"
+pp_report_bad "a newer version" 1 "unsupported segment version 4" "$T/v4"
 cp "$SEG" "$T/hdr"
 head -c 2048 /bin/sh | tail -c 1024 > "$T/junk"
 put "$T/hdr" 16 "$T/junk"
@@ -179,7 +157,7 @@ cp "$SEG" "$T/objs"
 head -c 8192 /dev/zero | tr '\000' '\377' > "$T/ff"
 # shard 1: the first process's (shard 0 holds the retired processes)
 put "$T/objs" $((shard_off + shard_size + objects_off)) "$T/ff"
-bad "an object table of 0xff bytes" 1 "NUL-terminated\|build-id\|objects" \
+pp_report_bad "an object table of 0xff bytes" 1 "NUL-terminated\|build-id\|objects" \
     "$T/objs"
 
 # --- what the segment names but is gone or another file -----------------------
@@ -212,17 +190,17 @@ pp_is "$(jq --arg m "$PP_MODULE" '[.sites[] | select(.object == $m)] |
 cp "$T/mod.orig" "$PP_MODULE"
 
 # --- snapshot, diff, list ----------------------------------------------------
-bad "--snapshot of a bad segment" 1 "unsupported segment version" \
+pp_report_bad "--snapshot of a bad segment" 1 "unsupported segment version" \
     --snapshot "$T/snap" "$T/v4"
 pp_ok "--snapshot of a bad segment writes nothing" test ! -e "$T/snap"
 cp "$SEG" "$T/seg.copy"
-bad "--snapshot onto the segment itself is refused" 1 "segment itself" \
+pp_report_bad "--snapshot onto the segment itself is refused" 1 "segment itself" \
     --snapshot "$SEG" "$SEG"
 pp_ok "the segment is left as it was" cmp -s "$SEG" "$T/seg.copy"
-bad "--snapshot into a directory that cannot be written" 1 "cannot create" \
+pp_report_bad "--snapshot into a directory that cannot be written" 1 "cannot create" \
     --snapshot /proc/poolprof-snapshot "$SEG"
-bad "--diff with a bad base" 1 "$T/trunc" --diff "$T/trunc" "$SEG"
-bad "--diff with a missing base" 1 "No such file" --diff "$T/missing" "$SEG"
+pp_report_bad "--diff with a bad base" 1 "$T/trunc" --diff "$T/trunc" "$SEG"
+pp_report_bad "--diff with a missing base" 1 "No such file" --diff "$T/missing" "$SEG"
 
 mkdir "$T/list"
 cp "$SEG" "$T/list/good"
