@@ -64,8 +64,8 @@ for R in 20000 200; do
     pp_is "$(site noop_frees)" $((N * R)) "$w N*R no-op frees"
     pp_is "$(site pinned_bytes)" $((N * R * S)) "$w N*R*S pinned bytes"
     pp_is "$(site freed)" 0 "$w nothing freed there"
-    pp_is "$(jq '[.segment.processes[] | select(.state != "exited")] | length' \
-             "$PP_TMP/report.json")" 0 "$w every process exited"
+    pp_is "$(jq '[.segment.processes[] | select(.state != "exited")]
+                 | length' "$PP_TMP/report.json")" 0 "$w every process exited"
 done
 
 pp_done
