@@ -163,6 +163,7 @@ pp_package()
     timeout|od|nproc)           echo coreutils ;;
     perl)                       echo perl-base ;;
     callgrind_annotate)         echo valgrind ;;
+    h2load)                     echo nghttp2-client ;;
     *)                          echo "$1" ;;
     esac
 }

@@ -59,10 +59,12 @@ cg_run()
     mkdir -p "$pp__p/conf" "$pp__p/logs" "$pp__p/html" "$pp__p/tmp"
     chmod -R a+rX "$PP_TMP"
 
+    # the segment is kept at exit, to be read back below
+    shim="LD_PRELOAD=$PP_SHIM POOLPROF_SEGMENT=$CG_SEG POOLPROF_KEEP=1"
     case $1 in
         plain) env= ;;
-        off)   env="LD_PRELOAD=$PP_SHIM POOLPROF_SEGMENT=$CG_SEG POOLPROF_STACKS=0" ;;
-        dflt)  env="LD_PRELOAD=$PP_SHIM POOLPROF_SEGMENT=$CG_SEG ${STACKS:+POOLPROF_STACKS=$STACKS}" ;;
+        off)   env="$shim POOLPROF_STACKS=0" ;;
+        dflt)  env="$shim ${STACKS:+POOLPROF_STACKS=$STACKS}" ;;
     esac
 
     hdr=

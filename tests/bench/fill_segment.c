@@ -126,7 +126,8 @@ main(int argc, char **argv)
         shard = (pp_shard_t *) sh;
         shard->pid = 1000 + s;
         shard->ppid = 1000;
-        shard->state = PP_SHARD_EXITED;
+        /* shard 0 is the retired aggregate of ended processes */
+        shard->state = s ? PP_SHARD_EXITED : PP_SHARD_RETIRED;
         shard->role = s ? PP_ROLE_WORKER : PP_ROLE_MASTER;
         shard->nobjects_used = 1;
         shard->end_mono_ns = 1;
