@@ -1,0 +1,587 @@
+/*
+ * The figures that fleet tools receive, and a segment read for them.
+ *
+ * The segment is read once; each process's shard and the retired
+ * aggregate are then merged on their own from that one copy, so the
+ * parts add up to what the JSON report shows at the same moment.  The
+ * objects of every part map to one list, pp_fleet_t.syms, whose
+ * symbols stay loaded from one load to the next: a server reads each
+ * object file once.
+ */
+
+#include <libelf.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pp_fleet.h"
+
+
+#define pp_site_field(f)   offsetof(pp_site_t, f)
+#define pp_pool_field(f)   offsetof(pp_pool_t, f)
+#define pp_tag_field(f)    offsetof(pp_tag_t, f)
+#define pp_stack_field(f)  offsetof(pp_stack_t, f)
+
+/*
+ * Every exported figure.  The pprof sample types come in this order;
+ * a figure with a stack counter is weighed on the sampled stacks.
+ */
+const pp_figure_t  pp_figures[] = {
+
+    { "poolprof_noop_frees_total",
+      "ngx_pfree() calls that freed nothing (NGX_DECLINED), by call site.",
+      PP_ROW_SITE, pp_site_field(noop_frees), PP_NO_FIELD,
+      "noop_frees", "count", PP_METRIC_NOOP, pp_stack_field(noop_frees) },
+
+    { "poolprof_pinned_bytes_total",
+      "Bytes of no-op freed allocations, held until their pool is "
+      "destroyed, by call site.",
+      PP_ROW_SITE, pp_site_field(pinned_bytes), PP_NO_FIELD,
+      "pinned", "bytes", PP_METRIC_PINNED, pp_stack_field(pinned_bytes) },
+
+    { "poolprof_pool_unused_bytes_total",
+      "Bytes of pool blocks never handed out, at pool destroy or reset, "
+      "by the site that created the pool.",
+      PP_ROW_POOL, pp_pool_field(unused_bytes), PP_NO_FIELD,
+      "unused", "bytes", PP_METRIC_UNUSED, pp_stack_field(unused_bytes) },
+
+    { "poolprof_allocs_total",
+      "Allocations from pools (ngx_palloc and its siblings), by call site.",
+      PP_ROW_SITE, pp_site_field(allocs), PP_NO_FIELD,
+      "allocs", "count", PP_METRIC_ALLOCS, pp_stack_field(allocs) },
+
+    { "poolprof_alloc_bytes_total",
+      "Bytes requested from pools, by call site.",
+      PP_ROW_SITE, pp_site_field(alloc_bytes), PP_NO_FIELD,
+      "alloc_space", "bytes", PP_METRIC_ALLOC_BYTES,
+      pp_stack_field(alloc_bytes) },
+
+    { "poolprof_buffer_misses_total",
+      "Output buffers allocated anew instead of reused, by buf->tag.",
+      PP_ROW_TAG, pp_tag_field(misses), pp_tag_field(own_misses),
+      "buffer_misses", "count", -1, PP_NO_FIELD },
+
+    { "poolprof_buffer_hits_total",
+      "Output buffers reused from a free list, by buf->tag.",
+      PP_ROW_TAG, pp_tag_field(hits), pp_tag_field(own_hits),
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_buffers_recycled_total",
+      "Buffers ngx_chain_update_chains() moved to the free list, by "
+      "buf->tag.",
+      PP_ROW_TAG, pp_tag_field(recycled), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_frees_total",
+      "ngx_pfree() calls that freed a large allocation, by call site.",
+      PP_ROW_SITE, pp_site_field(freed), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_foreign_frees_total",
+      "ngx_pfree() of a pointer the pool never handed out, by call site.",
+      PP_ROW_SITE, pp_site_field(foreign_frees), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_pools_created_total",
+      "Pools created (ngx_create_pool), by creating site.",
+      PP_ROW_POOL, pp_pool_field(created), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_pools_destroyed_total",
+      "Pools destroyed (ngx_destroy_pool), by creating site.",
+      PP_ROW_POOL, pp_pool_field(destroyed), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_pool_stranded_bytes_total",
+      "Unused bytes in blocks retired from pool->current, by creating "
+      "site.",
+      PP_ROW_POOL, pp_pool_field(stranded_bytes), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+};
+
+const size_t  pp_nfigures = sizeof(pp_figures) / sizeof(pp_figures[0]);
+
+
+#define pp_totals_field(f)  offsetof(pp_totals_t, f)
+
+const pp_role_figure_t  pp_role_figures[] = {
+    { "poolprof_role_allocs_total", "Pool allocations, by process role.",
+      pp_totals_field(allocs) },
+    { "poolprof_role_alloc_bytes_total",
+      "Bytes requested from pools, by process role.",
+      pp_totals_field(alloc_bytes) },
+    { "poolprof_role_noop_frees_total",
+      "ngx_pfree() calls that freed nothing, by process role.",
+      pp_totals_field(noop_frees) },
+    { "poolprof_role_pinned_bytes_total",
+      "Bytes pinned by no-op frees, by process role.",
+      pp_totals_field(pinned_bytes) },
+    { "poolprof_role_pool_unused_bytes_total",
+      "Unused pool bytes at destroy or reset, by process role.",
+      pp_totals_field(unused_bytes) },
+    { "poolprof_role_pools_created_total", "Pools created, by process role.",
+      pp_totals_field(pools_created) },
+    { "poolprof_role_pools_destroyed_total",
+      "Pools destroyed, by process role.",
+      pp_totals_field(pools_destroyed) },
+    { "poolprof_role_buffer_hits_total",
+      "ngx_chain_get_free_buf() reuses, by process role.",
+      pp_totals_field(fb_hits) },
+    { "poolprof_role_buffer_misses_total",
+      "ngx_chain_get_free_buf() new buffers, by process role.",
+      pp_totals_field(fb_misses) },
+    { "poolprof_role_untracked_events_total",
+      "Events on pools beyond the shim's tracking cap, by process role.",
+      pp_totals_field(untracked) },
+};
+
+const size_t  pp_nrole_figures = sizeof(pp_role_figures)
+                                 / sizeof(pp_role_figures[0]);
+
+
+/* the creating function of a pool tells its kind; prefixes */
+static const struct {
+    const char             *prefix;
+    const char             *kind;
+} pp_pool_kinds[] = {
+    { "ngx_http_alloc_request", "request" },
+    { "ngx_http_create_request", "request" },
+    { "ngx_http_v2_", "http2_stream" },
+    { "ngx_http_v3_", "http3_stream" },
+    { "ngx_quic_", "quic" },
+    { "ngx_event_accept", "connection" },
+    { "ngx_event_recvmsg", "connection" },
+    { "ngx_event_udp_", "connection" },
+    { "ngx_http_upstream_", "upstream" },
+    { "ngx_event_connect_peer", "upstream" },
+    { "ngx_resolve", "resolver" },
+    { "ngx_init_cycle", "cycle" },
+    { "ngx_stream_", "stream" },
+    { "ngx_mail_", "mail" },
+};
+
+
+const char *
+pp_pool_kind(const char *symbol)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(pp_pool_kinds) / sizeof(pp_pool_kinds[0]); i++) {
+        if (strncmp(symbol, pp_pool_kinds[i].prefix,
+                    strlen(pp_pool_kinds[i].prefix)) == 0)
+        {
+            return pp_pool_kinds[i].kind;
+        }
+    }
+
+    return NULL;
+}
+
+
+uint64_t
+pp_figure_value(const pp_figure_t *f, const void *counters)
+{
+    uint64_t  a, b;
+
+    memcpy(&a, (const char *) counters + f->off, sizeof(uint64_t));
+
+    if (f->off2 == PP_NO_FIELD) {
+        return a;
+    }
+
+    memcpy(&b, (const char *) counters + f->off2, sizeof(uint64_t));
+
+    return a + b;
+}
+
+
+/* a sample type by its pprof name or its --metric name; -1 if none */
+int
+pp_figure_sample(const char *name)
+{
+    int     m;
+    size_t  i;
+
+    m = pp_metric_parse(name);
+
+    for (i = 0; i < pp_nfigures; i++) {
+        if (pp_figures[i].sample != NULL
+            && (strcmp(pp_figures[i].sample, name) == 0
+                || (m >= 0 && pp_figures[i].metric == m)))
+        {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+/* the sample type of a --metric (PP_METRIC_*); -1 if none */
+int
+pp_figure_metric(int metric)
+{
+    size_t  i;
+
+    for (i = 0; i < pp_nfigures; i++) {
+        if (pp_figures[i].sample != NULL && pp_figures[i].metric == metric) {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+size_t
+pp_part_nrows(const pp_part_t *p, int row)
+{
+    return row == PP_ROW_SITE ? p->r.nsites
+           : row == PP_ROW_POOL ? p->r.npools : p->r.ntags;
+}
+
+
+void
+pp_part_row(const pp_part_t *p, int row, size_t i, pp_row_t *out)
+{
+    int  obj;
+
+    switch (row) {
+
+    case PP_ROW_SITE:
+        out->key = p->r.sites[i].key;
+        obj = p->r.sites[i].obj;
+        out->overflow = p->r.sites[i].overflow;
+        out->counters = &p->r.sites[i].s;
+        break;
+
+    case PP_ROW_POOL:
+        out->key = p->r.pools[i].key;
+        obj = p->r.pools[i].obj;
+        out->overflow = p->r.pools[i].overflow;
+        out->counters = &p->r.pools[i].p;
+        break;
+
+    default:
+        out->key = p->r.tags[i].key;
+        obj = p->r.tags[i].obj;
+        out->overflow = p->r.tags[i].overflow;
+        out->counters = &p->r.tags[i].t;
+        break;
+    }
+
+    out->obj = obj != PP_NO_OBJECT ? p->objmap[obj] : PP_NO_OBJECT;
+}
+
+
+/* the same object as pp_merge.c deduplicates them */
+static int
+pp_obj_same(const pp_object_t *x, const pp_object_t *y)
+{
+    return x->base == y->base && x->lo == y->lo && x->hi == y->hi
+           && x->dev == y->dev && x->ino == y->ino && x->mtime == y->mtime
+           && x->file_size == y->file_size
+           && x->build_id_len == y->build_id_len
+           && x->build_id_len <= PP_BUILD_ID_MAX
+           && memcmp(x->build_id, y->build_id, x->build_id_len) == 0
+           && strcmp(x->path, y->path) == 0;
+}
+
+
+/* each object of a part in the kept list, added when new */
+static int
+pp_fleet_map(pp_fleet_t *fl, pp_part_t *p)
+{
+    size_t      i, k, cap;
+    pp_robj_t  *objs;
+
+    p->objmap = calloc(p->r.nobjs + 1, sizeof(int));
+    if (p->objmap == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < p->r.nobjs; i++) {
+        for (k = 0; k < fl->syms.nobjs; k++) {
+            if (pp_obj_same(&fl->syms.objs[k].o, &p->r.objs[i].o)) {
+                break;
+            }
+        }
+
+        if (k == fl->syms.nobjs) {
+            if (fl->syms.nobjs == fl->syms_cap) {
+                cap = fl->syms_cap != 0 ? fl->syms_cap * 2 : 16;
+                objs = realloc(fl->syms.objs, cap * sizeof(pp_robj_t));
+                if (objs == NULL) {
+                    return -1;
+                }
+                fl->syms.objs = objs;
+                fl->syms_cap = cap;
+            }
+
+            memset(&fl->syms.objs[k], 0, sizeof(pp_robj_t));
+            fl->syms.objs[k].o = p->r.objs[i].o;
+            fl->syms.nobjs++;
+        }
+
+        p->objmap[i] = (int) k;
+    }
+
+    return 0;
+}
+
+
+static int
+pp_fleet_part(pp_fleet_t *fl, const unsigned char *buf, size_t len,
+    uint32_t shard, char *err, size_t errlen)
+{
+    pp_part_t  *p;
+
+    p = &fl->parts[fl->nparts];
+    memset(p, 0, sizeof(pp_part_t));
+
+    pp_merge_shard((int) shard);
+    if (pp_seg_merge(&p->r, buf, len, 0, err, errlen) != 0) {
+        pp_merge_shard(-1);
+        return -1;
+    }
+    pp_merge_shard(-1);
+
+    if (p->r.nprocs == 0) {
+        /* shard 0 of a version 3 segment: the processes that ended */
+        p->role = "retired";
+        p->totals = &p->r.retired;
+
+    } else {
+        p->role = pp_role_name(p->r.procs[0].role);
+        p->pid = p->r.procs[0].pid;
+        p->totals = &p->r.procs[0].totals;
+    }
+
+    fl->nparts++;
+
+    if (pp_fleet_map(fl, p) != 0) {
+        return pp_fail(err, errlen, "failed to allocate memory");
+    }
+
+    return 0;
+}
+
+
+void
+pp_fleet_clear(pp_fleet_t *fl)
+{
+    size_t  i;
+
+    for (i = 0; i < fl->nparts; i++) {
+        free(fl->parts[i].objmap);
+        pp_report_free(&fl->parts[i].r);
+    }
+
+    free(fl->parts);
+    free(fl->path);
+    fl->parts = NULL;
+    fl->nparts = 0;
+    fl->path = NULL;
+}
+
+
+void
+pp_fleet_free(pp_fleet_t *fl)
+{
+    pp_fleet_clear(fl);
+    pp_report_free(&fl->syms);
+    memset(fl, 0, sizeof(pp_fleet_t));
+}
+
+
+static uint64_t
+pp_mono_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+
+/* read the segment once, then each of its shards on its own */
+int
+pp_fleet_load(pp_fleet_t *fl, const pp_fleet_opts_t *o, char *err,
+    size_t errlen)
+{
+    int              fd, rc, live, retired;
+    size_t           len, i;
+    uint64_t         end;
+    struct stat      sb;
+    pp_report_t      all;
+    unsigned char   *buf;
+    pp_seg_header_t  h;
+
+    pp_fleet_clear(fl);
+    memset(&all, 0, sizeof(all));
+
+    fd = pp_seg_open(o->segment, o->flags, &h, &sb, err, errlen);
+    if (fd < 0) {
+        return -1;
+    }
+
+    rc = pp_seg_read_fd(fd, &h, &buf, &len, err, errlen);
+    close(fd);
+
+    if (rc != 0) {
+        return -1;
+    }
+
+    rc = -1;
+
+    /* which shards are used: a merge of them all (or of --pid's) */
+    pp_merge_pid(o->pid);
+    if (pp_seg_merge(&all, buf, len, 0, err, errlen) != 0) {
+        goto cleanup;
+    }
+
+    if (o->pid != 0 && all.nprocs == 0) {
+        pp_fail(err, errlen, "no process %u in the segment", o->pid);
+        goto cleanup;
+    }
+
+    fl->hdr = all.hdr;
+    fl->path = strdup(o->segment);
+    fl->parts = calloc(all.nprocs + 1, sizeof(pp_part_t));
+    if (fl->path == NULL || fl->parts == NULL) {
+        pp_fail(err, errlen, "failed to allocate memory");
+        goto cleanup;
+    }
+
+    retired = 0;
+    for (i = 0; i < all.nprocs; i++) {
+        retired |= all.procs[i].shard == 0;
+    }
+
+    /* shard 0 is the retired aggregate unless a process holds it */
+    if (o->pid == 0 && !retired && all.hdr.version >= 3
+        && pp_fleet_part(fl, buf, len, 0, err, errlen) != 0)
+    {
+        goto cleanup;
+    }
+
+    live = 0;
+    end = 0;
+
+    for (i = 0; i < all.nprocs; i++) {
+        if (pp_fleet_part(fl, buf, len, all.procs[i].shard, err, errlen)
+            != 0)
+        {
+            goto cleanup;
+        }
+
+        if (all.procs[i].end_mono_ns == 0) {
+            live = 1;
+        } else if (all.procs[i].end_mono_ns > end) {
+            end = all.procs[i].end_mono_ns;
+        }
+    }
+
+    if (live || end == 0) {
+        end = pp_mono_now();
+    }
+
+    fl->time_ns = h.created_real_ns;
+    fl->duration_ns = end > h.created_mono_ns ? end - h.created_mono_ns : 0;
+
+    if (elf_version(EV_CURRENT) == EV_NONE) {
+        pp_report_warn(&fl->syms, "failed to initialize libelf; showing "
+                       "offsets");
+    }
+
+    rc = 0;
+
+cleanup:
+
+    pp_merge_pid(0);
+    pp_report_free(&all);
+    free(buf);
+
+    if (rc != 0) {
+        pp_fleet_clear(fl);
+    }
+
+    return rc;
+}
+
+
+/*
+ * A row's or a frame's name as the text report gives it: the symbol,
+ * else object+offset, else the address; escaped (pp_escape()).  kind as
+ * pp_sym_row()'s.  *source, when asked, is file:line or "".
+ */
+char *
+pp_fleet_name(pp_fleet_t *fl, uint64_t key, int obj, int overflow, int kind,
+    char **source)
+{
+    char         buf[4 * PP_PATH_MAX], esc[4 * PP_PATH_MAX], *sym, *src;
+    size_t       n;
+    const char  *path, *base;
+
+    pp_sym_row(&fl->syms, key, obj, overflow, kind, &sym, &src);
+
+    if (source != NULL) {
+        *source = src;
+    } else {
+        free(src);
+    }
+
+    if (sym != NULL && sym[0] != '\0') {
+        n = 4 * strlen(sym) + 1;
+        src = malloc(n);
+        if (src != NULL) {
+            pp_escape(src, n, sym);
+        }
+        free(sym);
+        return src;
+    }
+
+    free(sym);
+
+    if (obj != PP_NO_OBJECT) {
+        path = fl->syms.objs[obj].o.path;
+        base = strrchr(path, '/');
+        snprintf(buf, sizeof(buf), "%s+0x%llx",
+                 pp_escape(esc, sizeof(esc), base != NULL ? base + 1 : path),
+                 (unsigned long long) (key - fl->syms.objs[obj].o.base));
+    } else {
+        snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long) key);
+    }
+
+    return strdup(buf);
+}
+
+
+/* the object's file name without ".so", escaped: the module label */
+const char *
+pp_fleet_module(const pp_fleet_t *fl, int obj, int overflow, char *buf,
+    size_t len)
+{
+    size_t       n;
+    const char  *path, *base;
+
+    if (overflow || obj == PP_NO_OBJECT) {
+        snprintf(buf, len, "%s", overflow ? "(overflow)" : "(none)");
+        return buf;
+    }
+
+    path = fl->syms.objs[obj].o.path;
+    base = strrchr(path, '/');
+    pp_escape(buf, len, base != NULL ? base + 1 : path);
+
+    n = strlen(buf);
+    if (n > 3 && strcmp(buf + n - 3, ".so") == 0) {
+        buf[n - 3] = '\0';
+    }
+
+    return buf;
+}
