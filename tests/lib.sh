@@ -163,6 +163,8 @@ pp_package()
     timeout|od|nproc)           echo coreutils ;;
     perl)                       echo perl-base ;;
     callgrind_annotate)         echo valgrind ;;
+    go)                         echo golang-go ;;
+    promtool)                   echo prometheus ;;
     *)                          echo "$1" ;;
     esac
 }
