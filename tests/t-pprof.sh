@@ -6,13 +6,15 @@
 # are estimates, the sites' totals are exact); the nginx mapping carries
 # the executable's build-id; samples carry the module, process_role and
 # pid labels; --metric picks the default sample type; time_nanos is the
-# segment's creation; -o leaves no temporary file behind.
+# segment's creation; -o leaves no temporary file behind.  A segment
+# whose names hold control characters (test_read --hostile) gives a
+# profile go tool pprof reads, its names escaped.
 
 . "$top_srcdir/tests/lib.sh"
 
 pp_need_module
 pp_need jq go
-pp_need_built "$PP_SHIM" "$PP_REPORT"
+pp_need_built "$PP_SHIM" "$PP_REPORT" "$top_builddir/report/test_read"
 
 N=20
 S=256
@@ -54,7 +56,7 @@ sums()
                       t[6] }' "$1"
 }
 
-pp_plan 17
+pp_plan 19
 
 pp_nginx_start || pp_done
 pp_ok "$N requests to the no-op location" pp_requests $N /noop
@@ -128,5 +130,15 @@ pp_is "$(awk "/ ${h}_fresh_tag\$/ { print \$1 }" "$PP_TMP/top.txt")" \
     "$(jq "[.tags[] | select(.symbol == \"${h}_fresh_tag\")
             | .misses + .own_misses] | add" "$PP_TMP/r.json")" \
     "go tool pprof -top: the tag's buffer misses under the tag's name"
+
+mkdir "$PP_TMP/h"
+"$top_builddir/report/test_read" --hostile "$PP_TMP/h" > /dev/null 2>&1
+"$R" --format pprof -o "$PP_TMP/evil.pb.gz" "$PP_TMP/h/evil.seg" 2> /dev/null
+go tool pprof -raw "$PP_TMP/evil.pb.gz" > "$PP_TMP/evil.txt" 2> /dev/null
+pp_ok "hostile names: go tool pprof reads the profile" \
+    grep -q '^Samples:' "$PP_TMP/evil.txt"
+pp_ok "hostile names: escaped, no raw control byte" \
+    sh -c "grep -q 'module:\\[ngx\\\\x1b]0;PWNED' '$PP_TMP/evil.txt' &&
+           ! tr -d '\\n' < '$PP_TMP/evil.txt' | LC_ALL=C grep -q '[[:cntrl:]]'"
 
 pp_done

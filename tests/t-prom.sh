@@ -8,13 +8,15 @@
 # JSON report's no-op frees for the module's handler, and the per-role
 # totals.  --serve under ten silent clients still answers a scraper at
 # once and closes them at their deadline; it answers only its own paths,
-# leaves the segment as it was and stops on SIGTERM.
+# leaves the segment as it was and stops on SIGTERM.  A segment whose
+# names hold control characters (test_read --hostile) still gives an
+# exposition promtool accepts, with no raw control byte.
 
 . "$top_srcdir/tests/lib.sh"
 
 pp_need_module
 pp_need jq promtool prometheus bash
-pp_need_built "$PP_SHIM" "$PP_REPORT"
+pp_need_built "$PP_SHIM" "$PP_REPORT" "$top_builddir/report/test_read"
 
 N=20
 h=ngx_http_pp_test
@@ -98,7 +100,7 @@ END
     return 1
 }
 
-pp_plan 22
+pp_plan 26
 
 pp_nginx_start || pp_done
 pp_ok "warm-up requests" pp_requests 5 /noop
@@ -123,6 +125,9 @@ pp_is "$(get /etc/passwd -o /dev/null -w '%{http_code}')/$(
          get /debug/pprof/../../etc/passwd -o /dev/null -w '%{http_code}')/$(
          get /metrics -X POST -o /dev/null -w '%{http_code}')" 404/404/405 \
     "other paths: not found; other methods: not allowed"
+big=$(head -c 6000 /dev/zero | tr '\0' x)
+pp_is "$(get /metrics -H "X-Big: $big" -o /dev/null -w '%{http_code}')" 431 \
+    "a request over 4 KiB: refused"
 
 # --- silent clients ---------------------------------------------------------
 i=0
@@ -133,12 +138,11 @@ while [ $i -lt 10 ]; do
     i=$((i + 1))
 done
 sleep 0.5
-t0=$(date +%s)
 pp_ok "ten silent clients: a scraper is still answered within 3 s" \
     sh -c "curl -sSf --max-time 3 -o /dev/null \
                http://127.0.0.1:$port/metrics"
-pp_wait_until 9 sh -c "[ \$(ls '$PP_TMP' | grep -c '^silent\.') -eq 10 ]"
-pp_is "$(ls "$PP_TMP" | grep -c '^silent\.')" 10 \
+pp_wait_until 9 sh -c "set -- '$PP_TMP'/silent.*; [ \$# -eq 10 ]"
+pp_is "$(set -- "$PP_TMP"/silent.*; echo $#)" 10 \
     "the silent clients are closed at their deadline"
 
 # --- a Prometheus server scrapes --serve while nginx runs --------------------
@@ -192,6 +196,17 @@ pp_is "$(grep -c '^poolprof_allocs_total{' "$PP_TMP/top1.prom"):$(
              "$PP_TMP/top1.prom")" \
     "2:$(jq .totals.allocs "$PP_TMP/r.json")" \
     "--top 1: one series and other, which sum to the total"
+
+mkdir "$PP_TMP/h"
+"$top_builddir/report/test_read" --hostile "$PP_TMP/h" > /dev/null 2>&1
+"$R" --format prometheus "$PP_TMP/h/evil.seg" > "$PP_TMP/evil.prom" \
+    2> /dev/null
+pp_ok "hostile names: promtool accepts the exposition" \
+    sh -c "promtool check metrics < '$PP_TMP/evil.prom' > '$PP_TMP/lint' 2>&1"
+pp_is "$(tr -d '\n' < "$PP_TMP/evil.prom" | LC_ALL=C grep -c '[[:cntrl:]]')" \
+    0 "hostile names: no raw control byte"
+pp_ok "hostile names: escaped, then escaped for the format" \
+    grep -q 'module="ngx\\\\x1b]0;PWNED' "$PP_TMP/evil.prom"
 
 pp_report_bad "a bad --serve address: one clear error" 1 \
     "bad --serve address" --serve nowhere:http "$SEG"
