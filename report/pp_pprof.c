@@ -30,8 +30,8 @@ pp_label(pp_pprof_t *pp, const char *key, const char *str, int64_t num)
 
 
 /*
- * One Sample: its locations leaf first, its values, its labels; the
- * row whose object names the module is obj; kind tells a pool's
+ * One Sample: its locations, leaf first, its values, and its labels:
+ * obj names the module, pool_kind (or NULL) a pool's kind
  */
 static void
 pp_sample(pp_pprof_t *pp, const pp_part_t *p, const uint64_t *locs,
@@ -74,8 +74,9 @@ pp_sample(pp_pprof_t *pp, const pp_part_t *p, const uint64_t *locs,
 }
 
 
+/* the kind of the pools a site creates, when its function tells */
 static const char *
-pp_kind_of(pp_pprof_t *pp, uint64_t key, int obj, char *buf, size_t len)
+pp_kind_of(pp_pprof_t *pp, uint64_t key, int obj)
 {
     char        *name;
     const char  *kind;
@@ -84,12 +85,7 @@ pp_kind_of(pp_pprof_t *pp, uint64_t key, int obj, char *buf, size_t len)
     kind = name != NULL ? pp_pool_kind(name) : NULL;
     free(name);
 
-    if (kind == NULL) {
-        return NULL;
-    }
-
-    snprintf(buf, len, "%s", kind);
-    return buf;
+    return kind;
 }
 
 
@@ -227,8 +223,7 @@ pp_weigh(const pp_part_t *p, const pp_figure_t *f, const pp_row_t *row,
 void
 pp_pprof_part(pp_pprof_t *pp, const pp_part_t *p)
 {
-    int              row, any, obj, kind;
-    char             kb[32];
+    int              row, any, pool, obj, kind;
     size_t           i, k, t, n;
     int64_t          v[PP_TYPES_MAX], *sv;
     uint64_t         loc, locs[PP_STACK_FRAMES];
@@ -274,7 +269,7 @@ pp_pprof_part(pp_pprof_t *pp, const pp_part_t *p)
             }
 
             pk = row == PP_ROW_POOL && !rw.overflow
-                 ? pp_kind_of(pp, rw.key, rw.obj, kb, sizeof(kb)) : NULL;
+                 ? pp_kind_of(pp, rw.key, rw.obj) : NULL;
             loc = pp_pprof_loc(pp, rw.key, rw.obj, rw.overflow, kind);
             pp_sample(pp, p, &loc, 1, v, rw.obj, rw.overflow, pk);
         }
@@ -283,15 +278,12 @@ pp_pprof_part(pp_pprof_t *pp, const pp_part_t *p)
     for (i = 0; i < p->r.nstacks; i++) {
         st = &p->r.stacks[i];
         any = 0;
-        pk = NULL;
+        pool = 0;
 
         for (t = 0; t < pp->ntypes; t++) {
             any |= sv[i * pp->ntypes + t] != 0;
-            if (sv[i * pp->ntypes + t] != 0
-                && pp_figures[pp->types[t]].row == PP_ROW_POOL)
-            {
-                pk = (const char *) 1;
-            }
+            pool |= sv[i * pp->ntypes + t] != 0
+                    && pp_figures[pp->types[t]].row == PP_ROW_POOL;
         }
 
         if (!any) {
@@ -306,9 +298,7 @@ pp_pprof_part(pp_pprof_t *pp, const pp_part_t *p)
 
         obj = st->objs[0] != PP_NO_OBJECT ? p->objmap[st->objs[0]]
                                           : PP_NO_OBJECT;
-        if (pk != NULL) {
-            pk = pp_kind_of(pp, st->s.frames[0], obj, kb, sizeof(kb));
-        }
+        pk = pool ? pp_kind_of(pp, st->s.frames[0], obj) : NULL;
 
         pp_sample(pp, p, locs, k, &sv[i * pp->ntypes], obj, 0, pk);
     }
