@@ -72,8 +72,8 @@ prom_start()
 {
     cat > "$PP_TMP/prom.yml" <<END
 global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
+  scrape_interval: 2s
+  scrape_timeout: 2s
 scrape_configs:
   - job_name: poolprof
     static_configs:
