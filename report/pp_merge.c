@@ -26,12 +26,20 @@
 
 static const pp_object_t  *pp_sort_objs;     /* qsort() has no context */
 static uint32_t            pp_only_pid;
+static int                 pp_only_shard = -1;
 
 
 void
 pp_merge_pid(uint32_t pid)
 {
     pp_only_pid = pid;
+}
+
+
+void
+pp_merge_shard(int shard)
+{
+    pp_only_shard = shard;
 }
 
 
@@ -453,7 +461,8 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
                      + offsetof(pp_shard_t, pid), sizeof(uint32_t));
 
         if (state == PP_SHARD_FREE || state == PP_SHARD_FOLDING
-            || (pp_only_pid != 0 && pid != pp_only_pid))
+            || (pp_only_pid != 0 && pid != pp_only_pid)
+            || (pp_only_shard >= 0 && i != (uint32_t) pp_only_shard))
         {
             continue;
         }

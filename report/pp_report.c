@@ -12,12 +12,15 @@
 #include <unistd.h>
 
 #include "pp_report.h"
+#include "pp_fleet.h"
 
 
 #define PP_FORMAT_TEXT    0
 #define PP_FORMAT_JSON    1
 #define PP_FORMAT_FOLDED  2
 #define PP_FORMAT_SVG     3
+#define PP_FORMAT_PPROF   4
+#define PP_FORMAT_PROM    5
 
 typedef struct {
     int                     json;       /* PP_FORMAT_* */
@@ -34,6 +37,8 @@ typedef struct {
     const char             *segment;
     int                     flags;      /* PP_OPEN_*, for the segment */
     uint64_t                max_size;
+    const char             *output;     /* -o FILE: pprof, prometheus */
+    const char             *serve;      /* --serve ADDR:PORT */
 } pp_options_t;
 
 
@@ -48,10 +53,17 @@ static const char  pp_usage[] =
 "Options:\n"
 "  -f, --format FORMAT   text (default), json, or the sampled stacks as\n"
 "                        folded lines or an interactive SVG flame graph:\n"
-"                        folded, svg\n"
-"  -m, --metric METRIC   what folded and svg weigh stacks by: pinned\n"
-"                        (default), noop, allocs, alloc_bytes, unused\n"
-"  -n, --top N           rows per table in text output (default 10)\n"
+"                        folded, svg; for fleet tools: pprof (gzipped\n"
+"                        profile.proto), prometheus (text exposition)\n"
+"  -m, --metric METRIC   what folded and svg weigh stacks by, pprof's\n"
+"                        default sample: pinned (default), noop, allocs,\n"
+"                        alloc_bytes, unused\n"
+"  -n, --top N           rows per table in text output, series per\n"
+"                        prometheus family besides \"other\" (default 10)\n"
+"  -o, --output FILE     pprof or prometheus into FILE, by a rename\n"
+"      --serve ADDR:PORT serve /metrics and /debug/pprof/TYPE over HTTP,\n"
+"                        read live from SEGMENT on each request; ADDR\n"
+"                        defaults to 127.0.0.1; SIGTERM stops it\n"
 "  -s, --sort KEY        order the table --by shows by KEY, descending;\n"
 "                        sites: wasted pinned noop allocs alloc_bytes\n"
 "                        frees foreign byte_seconds growth; pools: unused\n"
@@ -87,7 +99,12 @@ static const char  pp_usage[] =
 "  poolprof-report --watch 2 /dev/shm/poolprof.4242\n"
 "  poolprof-report --snapshot before.seg; sleep 60;"
 " poolprof-report --diff before.seg\n"
-"  poolprof-report --list\n";
+"  poolprof-report --list\n"
+"  poolprof-report --format pprof -o nginx.pb.gz; go tool pprof -top "
+"nginx.pb.gz\n"
+"  poolprof-report --format prometheus -o /var/lib/prometheus/"
+"node-exporter/poolprof.prom\n"
+"  poolprof-report --serve 127.0.0.1:9417 /run/poolprof/poolprof.4242\n";
 
 
 /* "64M" -> 67108864: K, M and G are powers of 1024; 0 when bad */
@@ -160,6 +177,8 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         { "color",   required_argument, NULL, 'C' },
         { "max-size", required_argument, NULL, 'M' },
         { "top",     required_argument, NULL, 'n' },
+        { "output",  required_argument, NULL, 'o' },
+        { "serve",   required_argument, NULL, 'E' },
         { "list",    no_argument,       NULL, 'l' },
         { "help",    no_argument,       NULL, 'h' },
         { "version", no_argument,       NULL, 'V' },
@@ -180,8 +199,10 @@ pp_parse(int argc, char **argv, pp_options_t *o)
     o->segment = NULL;
     o->flags = PP_OPEN_FOLLOW;
     o->max_size = PP_SEG_MAX_DEFAULT;
+    o->output = NULL;
+    o->serve = NULL;
 
-    while ((c = getopt_long(argc, argv, "f:m:n:s:b:p:w:d:lhV", longopts,
+    while ((c = getopt_long(argc, argv, "f:m:n:s:b:p:w:d:o:lhV", longopts,
                             NULL))
            != -1)
     {
@@ -196,9 +217,13 @@ pp_parse(int argc, char **argv, pp_options_t *o)
                 o->json = PP_FORMAT_FOLDED;
             } else if (strcmp(optarg, "svg") == 0) {
                 o->json = PP_FORMAT_SVG;
+            } else if (strcmp(optarg, "pprof") == 0) {
+                o->json = PP_FORMAT_PPROF;
+            } else if (strcmp(optarg, "prometheus") == 0) {
+                o->json = PP_FORMAT_PROM;
             } else {
-                pp_error("unknown format \"%s\" (text, json, folded or svg)",
-                         optarg);
+                pp_error("unknown format \"%s\" (text, json, folded, svg, "
+                         "pprof or prometheus)", optarg);
                 return -1;
             }
             break;
@@ -223,6 +248,14 @@ pp_parse(int argc, char **argv, pp_options_t *o)
 
         case 'l':
             o->list = 1;
+            break;
+
+        case 'o':
+            o->output = optarg;
+            break;
+
+        case 'E':
+            o->serve = optarg;
             break;
 
         case 's':
@@ -331,6 +364,22 @@ pp_parse(int argc, char **argv, pp_options_t *o)
         return -1;
     }
 
+    if (o->output != NULL && o->json != PP_FORMAT_PPROF
+        && o->json != PP_FORMAT_PROM)
+    {
+        pp_error("--output writes pprof or prometheus");
+        return -1;
+    }
+
+    if ((o->serve != NULL || o->json == PP_FORMAT_PPROF
+         || o->json == PP_FORMAT_PROM)
+        && (o->diff != NULL || o->watch || o->snapshot != NULL))
+    {
+        pp_error("--diff, --watch and --snapshot do not go with pprof, "
+                 "prometheus or --serve");
+        return -1;
+    }
+
     return 0;
 }
 
@@ -428,6 +477,28 @@ pp_report_print(FILE *f, pp_report_t *r, const void *opts)
 }
 
 
+/* --format pprof|prometheus and --serve: pp_fleet.h */
+static int
+pp_report_fleet(const pp_options_t *o)
+{
+    pp_fleet_opts_t  fo;
+
+    fo.segment = o->segment;
+    fo.flags = o->flags;
+    fo.metric = o->metric;
+    fo.top = o->top;
+    fo.pid = o->pid;
+    fo.output = o->output;
+
+    if (o->serve != NULL) {
+        return pp_serve(o->serve, &fo);
+    }
+
+    return pp_fleet_main(&fo, o->json == PP_FORMAT_PPROF ? PP_FLEET_PPROF
+                                                         : PP_FLEET_PROMETHEUS);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -466,6 +537,13 @@ main(int argc, char **argv)
 
     if (o.snapshot != NULL) {
         rc = pp_snapshot(o.segment, o.flags, o.snapshot) == 0 ? 0 : 1;
+        goto cleanup;
+    }
+
+    if (o.serve != NULL || o.json == PP_FORMAT_PPROF
+        || o.json == PP_FORMAT_PROM)
+    {
+        rc = pp_report_fleet(&o) == 0 ? 0 : 1;
         goto cleanup;
     }
 

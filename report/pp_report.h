@@ -219,8 +219,10 @@ const char *pp_escape(char *dst, size_t len, const char *src);
 void pp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* pp_merge.c: validates, then merges the shards of a segment in memory;
- * pp_merge_pid() restricts the next merges to one process (0: all) */
+ * pp_merge_pid() restricts the next merges to one process (0: all),
+ * pp_merge_shard() to one shard (-1: all) */
 void pp_merge_pid(uint32_t pid);
+void pp_merge_shard(int shard);
 int pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     int check_procs, char *err, size_t errlen);
 void pp_report_missing(pp_report_t *r, const char *seg);

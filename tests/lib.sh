@@ -164,6 +164,8 @@ pp_package()
     perl)                       echo perl-base ;;
     callgrind_annotate)         echo valgrind ;;
     h2load)                     echo nghttp2-client ;;
+    go)                         echo golang-go ;;
+    promtool)                   echo prometheus ;;
     *)                          echo "$1" ;;
     esac
 }

@@ -37,7 +37,7 @@ done
 # shellcheck disable=SC2086
 pp_ok "the fuzz target builds" pp_quiet "$cc" -g -O1 \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -I "$top_srcdir/common" -I "$r" "$r/fuzz_read.c" $srcs -lelf -ldw -lm \
+    -I "$top_srcdir/common" -I "$r" "$r/fuzz_read.c" $srcs -lelf -ldw -lz -lm \
     -o "$bin"
 [ -x "$bin" ] || pp_done
 
