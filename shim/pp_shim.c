@@ -96,7 +96,7 @@ pp_init(void)
         return;
     }
 
-    if (!pp_patch_threads_ok()) {
+    if (!pp_proc_single_thread()) {
         pp_msg("more than one thread at start-up: nothing is hooked");
         pp_elf_close(&elf);
         return;

@@ -20,6 +20,7 @@
 
 #include "pp_elf.h"
 #include "pp_patch.h"
+#include "pp_proc.h"
 
 
 typedef long (*pp_fx_pt)(long a, long b);
@@ -263,14 +264,14 @@ check_threads(void)
     pthread_t  t;
     pp_hook_t  h;
 
-    ok(pp_patch_threads_ok() == 1, "pp_patch_threads_ok: one thread");
+    ok(pp_proc_single_thread() == 1, "pp_proc_single_thread: one thread");
 
     if (pipe(stop) != 0 || pthread_create(&t, NULL, waiter, NULL) != 0) {
-        ok(0, "pp_patch_threads_ok: start a second thread");
+        ok(0, "pp_proc_single_thread: start a second thread");
         return;
     }
 
-    ok(pp_patch_threads_ok() == 0, "pp_patch_threads_ok: two threads");
+    ok(pp_proc_single_thread() == 0, "pp_proc_single_thread: two threads");
 
     memcpy(before, (void *) pp_fx_cmp_jae, sizeof(before));
     orig = NULL;
@@ -293,13 +294,13 @@ check_threads(void)
     /* the kernel may list the thread for a moment after the join */
     alone = 0;
     for (i = 0; i < 100 && !alone; i++) {
-        alone = pp_patch_threads_ok();
+        alone = pp_proc_single_thread();
         if (!alone) {
             usleep(10000);
         }
     }
 
-    ok(alone, "pp_patch_threads_ok: one thread again after the join");
+    ok(alone, "pp_proc_single_thread: one thread again after the join");
 }
 
 
