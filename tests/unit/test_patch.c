@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pp_elf.h"
+#include "pp_elf_test.h"
 #include "pp_patch.h"
 #include "pp_proc.h"
 
