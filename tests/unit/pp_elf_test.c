@@ -1,7 +1,10 @@
 /*
- * The tests' own ELF helpers, kept out of libpoolprof.so: a one-call
- * lookup, and a check of the main program's exports that reads its
- * loaded .dynamic (a walk of its GNU or SysV hash table, no file read).
+ * The ELF side of test_patch.  The tests' own helpers, kept out of
+ * libpoolprof.so: a one-call lookup, and a check of the main program's
+ * exports that reads its loaded .dynamic (a walk of its GNU or SysV
+ * hash table, no file read).  And the checks of the shim's lookup
+ * (pp_elf.c) and of these, on the test binary itself, which is linked
+ * with -Wl,-E.
  */
 
 #define _GNU_SOURCE
@@ -10,9 +13,16 @@
 
 #include "pp_elf.h"
 #include "pp_elf_test.h"
+#include "pp_tap.h"
 
 
 #define PP_ELF_MAX_CHAIN  (1 << 24)     /* a corrupt hash chain ends */
+
+
+long pp_fx_riplea(long a, long b);
+long pp_fx_tiny(long a, long b);
+
+extern int  pp_fx_counter;
 
 
 static int pp_elf_main(struct dl_phdr_info *info, size_t size, void *data);
@@ -205,4 +215,39 @@ pp_elf_exports(const char *name)
     }
 
     return 0;
+}
+
+
+void
+pp_elf_check(void)
+{
+    size_t     size;
+    uintptr_t  addr;
+    pp_elf_t   elf;
+
+    ok(pp_elf_open(&elf) == 0, "pp_elf_open on the test binary");
+    ok(pp_elf_lookup(&elf, "pp_fx_riplea", &addr, &size) == 0
+       && addr == (uintptr_t) pp_fx_riplea && size == 23,
+       "pp_elf_lookup: address and size of pp_fx_riplea");
+    ok(pp_elf_lookup(&elf, "pp_fx_counter", &addr, &size) == 0
+       && addr == (uintptr_t) &pp_fx_counter && size == 4,
+       "pp_elf_lookup: an object, pp_fx_counter");
+    ok(pp_elf_lookup(&elf, "pp_fx_no_such_function", &addr, &size) != 0,
+       "pp_elf_lookup: a missing name is not found");
+    ok(pp_elf_lookup(&elf, "ZydisDecoderInit", &addr, &size) != 0,
+       "pp_elf_lookup: an undefined (imported) name is not found");
+    ok(strstr(pp_elf_path(&elf), "test_patch") != NULL,
+       "pp_elf_path: %s", pp_elf_path(&elf));
+    pp_elf_close(&elf);
+
+    ok(pp_elf_find("pp_fx_tiny", &addr, &size) == 0
+       && addr == (uintptr_t) pp_fx_tiny && size == 3,
+       "pp_elf_find: address and size of pp_fx_tiny");
+
+    ok(pp_elf_exports("pp_fx_riplea") == 1
+       && pp_elf_exports("pp_fx_counter") == 1,
+       "pp_elf_exports: an exported function and object");
+    ok(pp_elf_exports("pp_fx_no_such_function") == 0
+       && pp_elf_exports("ZydisDecoderInit") == 0 && pp_elf_exports("") == 0,
+       "pp_elf_exports: missing and imported names");
 }

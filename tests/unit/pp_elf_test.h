@@ -1,6 +1,6 @@
 /*
- * ELF helpers that only the tests use (pp_elf_test.c), on top of the
- * shim's pp_elf.h.
+ * ELF helpers that only the tests use, on top of the shim's pp_elf.h,
+ * and test_patch's checks of them (pp_elf_test.c).
  */
 
 #ifndef _PP_ELF_TEST_H_INCLUDED_
@@ -18,6 +18,9 @@ int pp_elf_find(const char *name, uintptr_t *addr, size_t *size);
  * memory (hash lookup, no file is read)
  */
 int pp_elf_exports(const char *name);
+
+/* TAP tests of pp_elf.c and of these two */
+void pp_elf_check(void);
 
 
 #endif /* _PP_ELF_TEST_H_INCLUDED_ */
