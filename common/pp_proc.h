@@ -1,7 +1,9 @@
 /*
- * A process's start time, as the segment records it and the reporter
- * checks it (pp_shard_t.proc_starttime): field 22 of /proc/PID/stat, in
- * clock ticks since boot.  Writer and reader must read it the same way.
+ * What the shim and the reporter read in /proc.  A process's start
+ * time, as the segment records it and the reporter checks it
+ * (pp_shard_t.proc_starttime): field 22 of /proc/PID/stat, in clock
+ * ticks since boot; writer and reader must read it the same way.  And
+ * the thread count that the patcher needs to be 1.
  */
 
 #ifndef _PP_PROC_H_INCLUDED_
@@ -11,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 
@@ -112,6 +115,55 @@ pp_proc_running(uint32_t pid, uint64_t starttime)
     }
 
     return start == starttime && state != 'Z' && state != 'X';
+}
+
+
+/*
+ * 1 if this process has exactly one thread: counts /proc/self/task
+ * entries with getdents64, so no opendir() and no malloc
+ */
+static inline int
+pp_proc_single_thread(void)
+{
+    int       fd, n;
+    long      r, i;
+    char      buf[1024];
+    uint16_t  reclen;
+
+    fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd == -1) {
+        return 0;
+    }
+
+    n = 0;
+
+    for ( ;; ) {
+        r = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+        if (r <= 0) {
+            break;
+        }
+
+        /* struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
+        for (i = 0; i + 19 < r; i += reclen) {
+            memcpy(&reclen, buf + i + 16, 2);
+            if (reclen == 0) {
+                r = -1;
+                break;
+            }
+
+            if (buf[i + 19] != '.') {
+                n++;
+            }
+        }
+
+        if (r < 0) {
+            break;
+        }
+    }
+
+    close(fd);
+
+    return r == 0 && n == 1;
 }
 
 

@@ -27,6 +27,7 @@
 PP_TLS pp_tls_t  pp_tls;
 pp_proc_t        pp_proc;
 
+static int pp_start(pp_elf_t *elf);
 static int pp_helper_invocation(void);
 static void pp_atfork_prepare(void);
 static void pp_atfork_parent(void);
@@ -63,89 +64,19 @@ __attribute__((constructor))
 static void
 pp_init(void)
 {
-    int        hooked;
-    char       err[512];
-    uintptr_t  addr;
-    size_t     sz;
-    pp_elf_t   elf;
+    int       hooked;
+    pp_elf_t  elf;
 
-    if (pp_conf_disabled()) {
+    if (pp_conf_disabled() || pp_elf_open(&elf) != 0) {
         return;
     }
 
-    if (pp_elf_open(&elf) != 0) {
-        return;
-    }
-
-    if (pp_elf_lookup(&elf, "ngx_create_pool", &addr, &sz) != 0) {
-        /* not nginx: stay silent */
-        pp_elf_close(&elf);
-        return;
-    }
-
-    pp_conf_load();
-    pp_proc.verbose = pp_conf.verbose;
-    pp_proc.fd = -1;
-    pp_proc.fork_fd = -1;
-
-    if (pp_helper_invocation()) {
-        if (pp_proc.verbose) {
-            pp_msg("helper invocation of nginx: not recording");
-        }
-        pp_elf_close(&elf);
-        return;
-    }
-
-    if (!pp_patch_threads_ok()) {
-        pp_msg("more than one thread at start-up: nothing is hooked");
-        pp_elf_close(&elf);
-        return;
-    }
-
-    /*
-     * Hooks first: their wrappers only pass calls on until recording
-     * starts, and a process that can hook nothing (W^X) makes no segment.
-     */
-    hooked = pp_hooks_install(&elf);
+    hooked = pp_start(&elf);
+    pp_elf_close(&elf);
 
     if (hooked == 0) {
-        pp_msg("no function hooked; nothing is recorded");
-        pp_elf_close(&elf);
         return;
     }
-
-    err[0] = '\0';
-    if (pp_shm_open(err, sizeof(err)) != 0) {
-        pp_msg("%s; nothing is recorded, nginx runs unprofiled", err);
-        pp_elf_close(&elf);
-        return;
-    }
-
-    if (pp_shard_claim() != 0) {
-        pp_msg("no free shard in %s; this process is not recorded",
-               pp_proc.path);
-        pp_elf_close(&elf);
-        return;
-    }
-
-    if (pp_proc.seg->creator_pid == pp_proc.pid) {
-        pp_proc.seg->hooks_ok = (uint32_t) hooked;
-        pp_proc.seg->hooks_failed = (uint32_t) (pp_hooks_total() - hooked);
-    }
-
-    if (pp_elf_lookup(&elf, "ngx_process", &addr, &sz) == 0) {
-        pp_proc.ngx_process = (uintptr_t *) addr;
-    }
-
-    if (pp_elf_lookup(&elf, "ngx_current_msec", &addr, &sz) == 0) {
-        pp_proc.ngx_msec = (volatile uintptr_t *) addr;
-
-    } else if (pp_proc.verbose) {
-        pp_msg("no ngx_current_msec: growth is only recorded with "
-               "POOLPROF_LONG_LIVED=0");
-    }
-
-    pp_elf_close(&elf);
 
     pp_stack_reset();
     pp_objects_scan();
@@ -160,6 +91,86 @@ pp_init(void)
     }
 
     pp_tls.active = 1;
+}
+
+
+/*
+ * The steps that need the program's symbols: is it nginx, to be
+ * recorded; its functions hooked; the segment made or joined and a
+ * shard claimed.  Returns how many functions are hooked, or 0 when this
+ * process does not record.
+ */
+static int
+pp_start(pp_elf_t *elf)
+{
+    int        hooked;
+    char       err[512];
+    size_t     sz;
+    uintptr_t  addr;
+
+    if (pp_elf_lookup(elf, "ngx_create_pool", &addr, &sz) != 0) {
+        /* not nginx: stay silent */
+        return 0;
+    }
+
+    pp_conf_load();
+    pp_proc.verbose = pp_conf.verbose;
+    pp_proc.fd = -1;
+    pp_proc.fork_fd = -1;
+
+    if (pp_helper_invocation()) {
+        if (pp_proc.verbose) {
+            pp_msg("helper invocation of nginx: not recording");
+        }
+        return 0;
+    }
+
+    if (!pp_proc_single_thread()) {
+        pp_msg("more than one thread at start-up: nothing is hooked");
+        return 0;
+    }
+
+    /*
+     * Hooks first: their wrappers only pass calls on until recording
+     * starts, and a process that can hook nothing (W^X) makes no segment.
+     */
+    hooked = pp_hooks_install(elf);
+
+    if (hooked == 0) {
+        pp_msg("no function hooked; nothing is recorded");
+        return 0;
+    }
+
+    err[0] = '\0';
+    if (pp_shm_open(err, sizeof(err)) != 0) {
+        pp_msg("%s; nothing is recorded, nginx runs unprofiled", err);
+        return 0;
+    }
+
+    if (pp_shard_claim() != 0) {
+        pp_msg("no free shard in %s; this process is not recorded",
+               pp_proc.path);
+        return 0;
+    }
+
+    if (pp_proc.seg->creator_pid == pp_proc.pid) {
+        pp_proc.seg->hooks_ok = (uint32_t) hooked;
+        pp_proc.seg->hooks_failed = (uint32_t) (pp_hooks_total() - hooked);
+    }
+
+    if (pp_elf_lookup(elf, "ngx_process", &addr, &sz) == 0) {
+        pp_proc.ngx_process = (uintptr_t *) addr;
+    }
+
+    if (pp_elf_lookup(elf, "ngx_current_msec", &addr, &sz) == 0) {
+        pp_proc.ngx_msec = (volatile uintptr_t *) addr;
+
+    } else if (pp_proc.verbose) {
+        pp_msg("no ngx_current_msec: growth is only recorded with "
+               "POOLPROF_LONG_LIVED=0");
+    }
+
+    return hooked;
 }
 
 

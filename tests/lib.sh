@@ -157,7 +157,7 @@ pp_package()
     systemd-analyze)            echo systemd ;;
     pkill|pgrep)                echo procps ;;
     taskset|setsid|setpriv|unshare) echo util-linux ;;
-    readelf|objdump)            echo binutils ;;
+    readelf|objdump|nm)         echo binutils ;;
     mkfifo|truncate|stat)       echo coreutils ;;
     cmp)                        echo diffutils ;;
     timeout|od|nproc)           echo coreutils ;;

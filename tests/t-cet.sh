@@ -35,7 +35,8 @@ for w in $wrappers; do
 done
 pp_is "$n$missing" 18 "the 18 wrappers start with endbr64"
 
-objs=$(ls "$top_builddir"/shim/.libs/libpoolprof_la-*.o 2>/dev/null)
+objs=$(ls "$top_builddir"/shim/.libs/libpoolprof_la-*.o \
+          "$top_builddir"/shim/patch/.libs/libpppatch_la-*.o 2>/dev/null)
 unmarked=
 for o in $objs; do
     readelf -n "$o" | grep -q 'x86 feature: IBT, SHSTK' \

@@ -2,7 +2,8 @@
 # Covers the entry patcher on Debian's real nginx: every target function
 # hooks, nginx serves byte-identical responses with and without the shim,
 # `nginx -t` works under it, the shim stays silent in other programs and
-# with POOLPROF_DISABLE=1.
+# with POOLPROF_DISABLE=1.  Also what libpoolprof.so ships: no dynamic
+# symbol of its own, and none of the tests' ELF helpers.
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -14,7 +15,7 @@ ngx_pnalloc ngx_pcalloc ngx_pmemalign ngx_pfree ngx_pool_cleanup_add
 ngx_create_temp_buf ngx_create_chain_of_bufs ngx_alloc_chain_link
 ngx_chain_get_free_buf ngx_chain_update_chains"
 
-pp_plan 24
+pp_plan 26
 
 head -c 100000 /dev/urandom > "$PP_TMP/data.bin"
 PP_SERVER="
@@ -91,5 +92,19 @@ pp_is "$(pp_get /ret)" "plain return" "nginx serves when the segment fails"
 pp_ok "unwritable segment nginx stops gracefully" pp_nginx_stop
 pp_is "$(grep -c "^poolprof\\[" "$PP_TMP/nginx.stderr")" 1 \
     "an unwritable segment gives exactly one message"
+
+# everything in the shim is hidden: a preloaded library needs no name,
+# and none may interpose on the program's; the tests' ELF helpers
+# (tests/unit/pp_elf_test.c) stay out of it
+if pp_have nm; then
+    pp_is "$(nm -D --defined-only "$PP_SHIM" | awk '{ print $NF }' \
+             | tr '\n' ' ')" "" "libpoolprof.so exports no symbol"
+    pp_is "$(nm "$PP_SHIM" | awk '$NF ~ /^pp_elf_(lookup|find|exports)$/ {
+                                      print $NF }')" pp_elf_lookup \
+        "libpoolprof.so has pp_elf_lookup, not pp_elf_find or pp_elf_exports"
+else
+    pp_skip "libpoolprof.so exports no symbol" "$(pp_missing nm)"
+    pp_skip "libpoolprof.so has no test-only ELF code" "$(pp_missing nm)"
+fi
 
 pp_done

@@ -6,12 +6,11 @@
  * pointer must under IBT), and the wrapper must see every call; refused
  * ones must give the expected reason and be left byte for byte as they
  * were.
- * Also checks the symbol lookup against the test binary itself (linked
- * with -Wl,-E), the thread check, and the hex dump.  TAP on stdout.
+ * Also checks the symbol lookup (pp_elf_test.c), which functions call
+ * which, the thread check, and the hex dump.  TAP on stdout.
  */
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,10 @@
 #include <unistd.h>
 
 #include "pp_elf.h"
+#include "pp_elf_test.h"
 #include "pp_patch.h"
+#include "pp_proc.h"
+#include "pp_tap.h"
 
 
 typedef long (*pp_fx_pt)(long a, long b);
@@ -83,27 +85,8 @@ static fixture_t  fixtures[] = { FIXTURES(ENTRY) };
 extern int        pp_fx_counter;
 long pp_fx_helper(long a, long b);
 
-static int        testno, failed;
 static long       cells[NINPUTS][2];
 static int        stop[2];
-
-
-static void
-ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-    va_list  ap;
-
-    testno++;
-    printf("%sok %d - ", cond ? "" : "not ", testno);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    failed += !cond;
-}
 
 
 static void
@@ -263,14 +246,14 @@ check_threads(void)
     pthread_t  t;
     pp_hook_t  h;
 
-    ok(pp_patch_threads_ok() == 1, "pp_patch_threads_ok: one thread");
+    ok(pp_proc_single_thread() == 1, "pp_proc_single_thread: one thread");
 
     if (pipe(stop) != 0 || pthread_create(&t, NULL, waiter, NULL) != 0) {
-        ok(0, "pp_patch_threads_ok: start a second thread");
+        ok(0, "pp_proc_single_thread: start a second thread");
         return;
     }
 
-    ok(pp_patch_threads_ok() == 0, "pp_patch_threads_ok: two threads");
+    ok(pp_proc_single_thread() == 0, "pp_proc_single_thread: two threads");
 
     memcpy(before, (void *) pp_fx_cmp_jae, sizeof(before));
     orig = NULL;
@@ -293,13 +276,13 @@ check_threads(void)
     /* the kernel may list the thread for a moment after the join */
     alone = 0;
     for (i = 0; i < 100 && !alone; i++) {
-        alone = pp_patch_threads_ok();
+        alone = pp_proc_single_thread();
         if (!alone) {
             usleep(10000);
         }
     }
 
-    ok(alone, "pp_patch_threads_ok: one thread again after the join");
+    ok(alone, "pp_proc_single_thread: one thread again after the join");
 }
 
 
@@ -311,34 +294,7 @@ check_misc(void)
     uint8_t    before[16];
     pp_fx_pt   orig;
     uintptr_t  addr;
-    pp_elf_t   elf;
     pp_hook_t  h;
-
-    ok(pp_elf_open(&elf) == 0, "pp_elf_open on the test binary");
-    ok(pp_elf_lookup(&elf, "pp_fx_riplea", &addr, &size) == 0
-       && addr == (uintptr_t) pp_fx_riplea && size == 23,
-       "pp_elf_lookup: address and size of pp_fx_riplea");
-    ok(pp_elf_lookup(&elf, "pp_fx_counter", &addr, &size) == 0
-       && addr == (uintptr_t) &pp_fx_counter && size == 4,
-       "pp_elf_lookup: an object, pp_fx_counter");
-    ok(pp_elf_lookup(&elf, "pp_fx_no_such_function", &addr, &size) != 0,
-       "pp_elf_lookup: a missing name is not found");
-    ok(pp_elf_lookup(&elf, "ZydisDecoderInit", &addr, &size) != 0,
-       "pp_elf_lookup: an undefined (imported) name is not found");
-    ok(strstr(pp_elf_path(&elf), "test_patch") != NULL,
-       "pp_elf_path: %s", pp_elf_path(&elf));
-    pp_elf_close(&elf);
-
-    ok(pp_elf_find("pp_fx_tiny", &addr, &size) == 0
-       && addr == (uintptr_t) pp_fx_tiny && size == 3,
-       "pp_elf_find: address and size of pp_fx_tiny");
-
-    ok(pp_elf_exports("pp_fx_riplea") == 1
-       && pp_elf_exports("pp_fx_counter") == 1,
-       "pp_elf_exports: an exported function and object");
-    ok(pp_elf_exports("pp_fx_no_such_function") == 0
-       && pp_elf_exports("ZydisDecoderInit") == 0 && pp_elf_exports("") == 0,
-       "pp_elf_exports: missing and imported names");
 
     /* which functions call which: ngx_pcalloc's wrapper is chosen so */
     ok(pp_elf_find("pp_fx_push_mov_call", &addr, &size) == 0
@@ -455,6 +411,7 @@ main(void)
 
     setvbuf(stdout, NULL, _IONBF, 0);
 
+    pp_elf_check();
     check_misc();
     check_threads();
     test_choose();
@@ -463,7 +420,5 @@ main(void)
         check(&fixtures[i]);
     }
 
-    printf("1..%d\n", testno);
-
-    return failed ? 1 : 0;
+    return pp_tap_done();
 }

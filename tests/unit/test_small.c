@@ -5,7 +5,6 @@
  * pp_clock() against clock_gettime().
  */
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,30 +13,7 @@
 
 #include "pp_small.h"
 #include "pp_clock.h"
-
-
-static int  testno, failed;
-
-
-static void
-ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-    va_list  ap;
-
-    testno++;
-    printf("%s %d - ", cond ? "ok" : "not ok", testno);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-
-    if (!cond) {
-        failed++;
-    }
-}
+#include "pp_tap.h"
 
 
 /* --- allocators: nginx's ngx_palloc_small() and variations -------------- */
@@ -300,7 +276,5 @@ main(void)
     test_verify();
     test_clock();
 
-    printf("1..%d\n", testno);
-
-    return failed ? 1 : 0;
+    return pp_tap_done();
 }

@@ -32,7 +32,11 @@ struct pp_hook_s {
 };
 
 
-/* 0 when hooked (*h->orig set); else -1, a one-line reason in err */
+/*
+ * 0 when hooked (*h->orig set); else -1, a one-line reason in err, and
+ * the function left as it was.  A process of more than one thread
+ * (pp_proc_single_thread(), common/pp_proc.h) is refused.
+ */
 int pp_patch_hook(pp_hook_t *h, char *err, size_t len);
 
 /*
@@ -47,9 +51,6 @@ int pp_patch_check(const uint8_t *code, uintptr_t addr, size_t size,
  * jumps to target directly; 0 if not, or if a byte does not decode
  */
 int pp_patch_calls(uintptr_t addr, size_t size, uintptr_t target);
-
-/* 1 if the process has exactly one thread (/proc/self/task) */
-int pp_patch_threads_ok(void);
 
 /* "55 48 89 f2 ...": the first n bytes at addr, whole bytes only */
 void pp_patch_hexdump(uintptr_t addr, size_t n, char *buf, size_t len);

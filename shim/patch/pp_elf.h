@@ -55,14 +55,5 @@ int pp_elf_lookup(pp_elf_t *e, const char *name, uintptr_t *addr,
 const char *pp_elf_path(pp_elf_t *e);
 void pp_elf_close(pp_elf_t *e);
 
-/* one lookup: pp_elf_open(), pp_elf_lookup(), pp_elf_close() */
-int pp_elf_find(const char *name, uintptr_t *addr, size_t *size);
-
-/*
- * 1 when the main program exports name, from its dynamic symbol table in
- * memory (hash lookup, no file is read): "is this nginx?"
- */
-int pp_elf_exports(const char *name);
-
 
 #endif /* _PP_ELF_H_INCLUDED_ */
