@@ -202,7 +202,11 @@ replaced()
     nworkers "$p2" 2
 }
 
-pp_plan 45
+pp_plan 46
+
+"$RUN" --print-env -s "$PP_SHIM" --snippet "$snip" > "$PP_TMP/env.out"
+pp_ok "--print-env: the include line of the snippet" \
+    grep -q -x -F "include $snip;" "$PP_TMP/env.out"
 
 # the shim's execve() in a program it did not set up (not nginx) leaves
 # that program's descriptors alone, however the new program's
