@@ -7,14 +7,21 @@
  * lock and reused, so that any number of respawns and reloads stays
  * exact.  A claim that fails anyway is counted in the header.
  *
+ * A process that execs a program which will not load the shim (the
+ * unprofiled master that a detach starts) ends its recording at
+ * execve(), as if it had exited; see execve() below.
+ *
  * What the shards say (pids, states) is only ever compared: a process of
  * the instance may have written anything there.
  */
 
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +35,8 @@
 static int pp_shard_ended(pp_shard_t *sh, int *crashed);
 static uint32_t pp_shard_fold_all(void);
 static void pp_shard_take(uint32_t i, pp_shard_t *prev);
+static int pp_shard_rejoins(char *const envp[]);
+static int pp_shard_preloads_us(const char *list);
 
 
 #define pp_shard_at(i)  pp_layout_shard(pp_proc.seg, &pp_proc.lay, i)
@@ -270,6 +279,170 @@ pp_shard_crashed(void)
 
     for (i = 1; i < pp_proc.lay.nshards; i++) {
         if (pp_shard_ended(pp_shard_at(i), &crashed) && crashed) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * execve(), as nginx calls it for a binary upgrade (USR2) in the child
+ * its master forked.  A new program that loads the shim again rejoins
+ * the segment through the inherited descriptor and goes on in this
+ * shard (pp_shard_claim() finds it by pid and start time).  One that
+ * will not, such as the unprofiled master a detach starts, must neither
+ * stay listed as a recording process nor hold the segment's lock for as
+ * long as it runs: its shard is marked exited and the descriptor made
+ * close-on-exec first.  Should execve() fail, both are undone.  Only
+ * this entry is interposed: nginx execs nothing else.
+ */
+PP_API int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+    int           rc, err, leaving, fdflags;
+    uint32_t      expect;
+    pp_shard_t   *sh;
+    static int  (*next)(const char *, char *const [], char *const []);
+
+    if (next == NULL) {
+        *(void **) &next = dlsym(RTLD_NEXT, "execve");
+    }
+
+    /* a process the shim never set up (not nginx) has nothing to end */
+    sh = pp_proc.pid == (uint32_t) getpid() ? pp_proc.shard : NULL;
+    fdflags = -1;
+    leaving = pp_proc.seg != NULL && pp_proc.fd != -1
+              && !pp_shard_rejoins(envp);
+
+    if (leaving) {
+        fdflags = fcntl(pp_proc.fd, F_GETFD);
+        if (fdflags != -1) {
+            fcntl(pp_proc.fd, F_SETFD, fdflags | FD_CLOEXEC);
+        }
+
+        if (sh != NULL) {
+            if (pp_proc.ngx_process != NULL) {
+                sh->role = (uint32_t) *pp_proc.ngx_process;
+            }
+
+            sh->end_mono_ns = pp_now();
+            __atomic_store_n(&sh->state, PP_SHARD_EXITED, __ATOMIC_RELEASE);
+        }
+    }
+
+    if (next != NULL) {
+        rc = next(path, argv, envp);
+    } else {
+        rc = (int) syscall(SYS_execve, path, argv, envp);
+    }
+
+    /* still here: the exec failed, and this process records on */
+    err = errno;
+
+    if (leaving) {
+        if (fdflags != -1) {
+            fcntl(pp_proc.fd, F_SETFD, fdflags);
+        }
+
+        expect = PP_SHARD_EXITED;
+        if (sh != NULL
+            && !__atomic_compare_exchange_n(&sh->state, &expect,
+                                            PP_SHARD_ALIVE, 0,
+                                            __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE))
+        {
+            /* folded meanwhile: the shard is someone else's now */
+            pp_tls.active = 0;
+            pp_proc.shard = NULL;
+
+        } else if (sh != NULL) {
+            sh->end_mono_ns = 0;
+        }
+    }
+
+    errno = err;
+
+    return rc;
+}
+
+
+/*
+ * 1 when the program about to run will join this segment: envp preloads
+ * a library of the shim's own file name, does not set POOLPROF_DISABLE,
+ * and names no other segment in POOLPROF_SEGMENT.
+ */
+static int
+pp_shard_rejoins(char *const envp[])
+{
+    int           preload;
+    char *const  *e;
+    struct stat   want, cur;
+
+    if (envp == NULL) {
+        return 0;
+    }
+
+    preload = 0;
+
+    for (e = envp; *e != NULL; e++) {
+        if (strncmp(*e, "LD_PRELOAD=", 11) == 0) {
+            preload = pp_shard_preloads_us(*e + 11);
+
+        } else if (strncmp(*e, "POOLPROF_DISABLE=", 17) == 0) {
+            if (strcmp(*e + 17, "0") != 0) {
+                return 0;
+            }
+
+        } else if (strncmp(*e, "POOLPROF_SEGMENT=", 17) == 0) {
+            if (stat(*e + 17, &want) == -1
+                || fstat(pp_proc.fd, &cur) == -1
+                || want.st_dev != cur.st_dev || want.st_ino != cur.st_ino)
+            {
+                return 0;
+            }
+        }
+    }
+
+    return preload;
+}
+
+
+/* 1 when the LD_PRELOAD list names a file called as this library is */
+static int
+pp_shard_preloads_us(const char *list)
+{
+    size_t       n, len;
+    Dl_info      info;
+    const char  *self, *p, *end, *base;
+
+    if (dladdr((void *) pp_shard_preloads_us, &info) == 0
+        || info.dli_fname == NULL)
+    {
+        return 0;
+    }
+
+    self = strrchr(info.dli_fname, '/');
+    self = self != NULL ? self + 1 : info.dli_fname;
+    len = strlen(self);
+
+    /* ld.so splits the list at spaces and colons */
+    for (p = list; *p != '\0'; p = end) {
+        while (*p == ' ' || *p == ':') {
+            p++;
+        }
+
+        for (end = p; *end != '\0' && *end != ' ' && *end != ':'; end++) {
+            /* void */
+        }
+
+        for (base = end; base > p && base[-1] != '/'; base--) {
+            /* void */
+        }
+
+        n = (size_t) (end - base);
+        if (n != 0 && n == len && memcmp(base, self, len) == 0) {
             return 1;
         }
     }
