@@ -150,8 +150,17 @@ pp_shm_inherited(char *err, size_t len)
         return -1;
     }
 
-    if (pp_conf.segment == NULL || stat(pp_conf.segment, &want) == -1) {
+    /*
+     * POOLPROF_SEGMENT names where to record: an inherited segment is
+     * joined only if it is that file; when the file does not exist yet,
+     * no inherited one is (want.st_dev == -1 matches no descriptor).
+     */
+    if (pp_conf.segment == NULL) {
         want.st_ino = 0;
+
+    } else if (stat(pp_conf.segment, &want) == -1) {
+        want.st_ino = 0;
+        want.st_dev = (dev_t) -1;
     }
 
     fd = -1;
@@ -169,7 +178,7 @@ pp_shm_inherited(char *err, size_t len)
             continue;
         }
 
-        if (want.st_ino != 0
+        if (pp_conf.segment != NULL
             && (st.st_ino != want.st_ino || st.st_dev != want.st_dev))
         {
             /* the parent's, but we were told to record elsewhere */

@@ -48,7 +48,7 @@ mode()
     stat -c '%a %U %G' "$1"
 }
 
-pp_plan 71
+pp_plan 75
 
 # --- the default directory, modes, removal ------------------------------
 PP_ENV="POOLPROF_KEEP=0"
@@ -231,6 +231,21 @@ chmod +x "$PP_TMP/nginx-fd7"
 plain_nginx=$NGINX
 NGINX=$PP_TMP/nginx-fd7
 refused "a hostile inherited descriptor" "POOLPROF_KEEP=1"
+
+# a valid segment inherited, but POOLPROF_SEGMENT names a new file: the
+# new file is made and recorded into, the inherited one is left alone
+cp "$PP_TMP/valid" "$PP_TMP/inherited"
+cp "$PP_TMP/valid" "$PP_TMP/inherited.orig"
+PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg.elsewhere POOLPROF_KEEP=1"
+pp_nginx_start || pp_done
+pp_is "$(pp_get /noop)" "noop_free ok" "told elsewhere: nginx serves"
+pp_nginx_stop
+pp_ok "told elsewhere: the named segment is made" \
+    test -f "$PP_TMP/seg.elsewhere"
+pp_ok "told elsewhere: the inherited segment is untouched" \
+    cmp -s "$PP_TMP/inherited" "$PP_TMP/inherited.orig"
+report "$PP_TMP/seg.elsewhere"
+pp_is "$(noops)" 1 "told elsewhere: the request is in the named segment"
 NGINX=$plain_nginx
 
 # --- under load: a second nginx, truncation, replacement ------------------
