@@ -5,14 +5,12 @@
  * (magic, version, header size, ready, size) are set, so that the fuzzer
  * reaches the shard checks.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I common \
- *       report/fuzz_read.c $(ls report/pp_*.c | grep -v \
- *       -e pp_report.c -e pp_list.c -e pp_watch.c) -lelf -ldw -lm \
- *       -o fuzz_read
- *   ./test_read --seeds corpus && ./fuzz_read -max_total_time=60 corpus
+ *   make tests/unit/fuzz_read     (configure found a clang with libFuzzer)
+ *   tests/unit/test_read --seeds corpus
+ *   tests/unit/fuzz_read -max_total_time=60 corpus
  *
  * Symbolization is left out: it opens the paths the input names.
- * tests/t-fuzz.sh builds and runs it.
+ * tests/t-fuzz.sh runs it.
  */
 
 #include <stdio.h>

@@ -3,22 +3,11 @@
  * one per corruption, each accepted or refused with the expected reason;
  * the merge of shards, percentiles, process states and JSON escaping.
  *
- * It compiles to nothing without -DPP_TEST_READ, so that compiling every
- * file of report/ still builds the reporter alone:
- *
- *   clang -g -O1 -fsanitize=address,undefined -DPP_TEST_READ -I common \
- *       report/test_read.c report/pp_read.c report/pp_merge.c \
- *       report/pp_data.c report/pp_sort.c report/pp_json.c \
- *       report/pp_text.c report/pp_sym.c report/pp_elf.c \
- *       -lelf -ldw -o test_read
- *
  * `test_read --seeds DIR` writes the synthetic segments into DIR: the
  * seed corpus of fuzz_read.  `test_read --hostile DIR` writes the
  * hostile segments of tests/t-report-hostile.sh into DIR (see
  * t_hostile()), built here so that they follow the format's version.
  */
-
-#ifdef PP_TEST_READ
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1326,5 +1315,3 @@ main(int argc, char **argv)
 
     return t_failed ? 1 : 0;
 }
-
-#endif /* PP_TEST_READ */
