@@ -34,6 +34,7 @@ typedef struct {
 
 static size_t pp_utf8(const unsigned char *p);
 static size_t pp_chars(const char *s);
+static const char *pp_xml_entity(char c);
 static void pp_xml(FILE *out, const char *s, size_t max);
 static uint32_t pp_flame_hash(const char *s);
 static void pp_svg_head(pp_svg_t *s, const pp_flame_opts_t *o,
@@ -97,6 +98,22 @@ pp_chars(const char *s)
 }
 
 
+/* the entity that stands for c in XML text and attributes, or NULL */
+static const char *
+pp_xml_entity(char c)
+{
+    const char         *p;
+    static const char   chars[] = "&<>\"'";
+    static const char  *entities[] = {
+        "&amp;", "&lt;", "&gt;", "&quot;", "&apos;"
+    };
+
+    p = c != '\0' ? strchr(chars, c) : NULL;
+
+    return p != NULL ? entities[p - chars] : NULL;
+}
+
+
 /*
  * XML text or attribute value of at most max characters of s (0: all);
  * a byte that is not part of a character XML can carry becomes '?'.
@@ -104,7 +121,8 @@ pp_chars(const char *s)
 static void
 pp_xml(FILE *out, const char *s, size_t max)
 {
-    size_t  n, k;
+    size_t       n, k;
+    const char  *e;
 
     for (n = 0; *s != '\0' && (max == 0 || n < max); n++) {
         k = pp_utf8((const unsigned char *) s);
@@ -115,23 +133,11 @@ pp_xml(FILE *out, const char *s, size_t max)
             continue;
         }
 
-        switch (*s) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&apos;", out);
-            break;
-        default:
+        e = pp_xml_entity(*s);
+
+        if (e != NULL) {
+            fputs(e, out);
+        } else {
             fwrite(s, 1, k, out);
         }
 
