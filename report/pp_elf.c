@@ -22,11 +22,20 @@
 #define PP_SYM_BACK   256     /* symbols looked at below an address */
 #define PP_DEBUG_PATH 160
 
+/*
+ * end[] and zero[] summarize the symbols up to this one, sorted by
+ * value, for functions alone ([0]) and for every symbol ([1]): the
+ * highest end of a sized one, and 1 + the index of the last one without
+ * a size (0: none).  An address in a gap, above every end, is answered
+ * without a scan.
+ */
 typedef struct {
     uint64_t                value;
     uint64_t                size;
     const char             *name;       /* in the Elf's string table */
     int                     func;
+    uint32_t                zero[2];
+    uint64_t                end[2];
 } pp_sym_t;
 
 struct pp_symtab_s {
@@ -108,6 +117,40 @@ pp_elf_symscn(Elf *elf, Elf64_Word type)
 }
 
 
+static void
+pp_elf_summarize(pp_sym_t *syms, size_t n)
+{
+    int        d;
+    size_t     i;
+    uint64_t   end;
+    pp_sym_t  *s;
+
+    for (i = 0; i < n; i++) {
+        s = &syms[i];
+
+        /* an end past 2^64 saturates: it holds every address above */
+        end = s->value + s->size < s->value ? UINT64_MAX
+                                            : s->value + s->size;
+
+        for (d = 0; d < 2; d++) {
+            s->end[d] = i > 0 ? syms[i - 1].end[d] : 0;
+            s->zero[d] = i > 0 ? syms[i - 1].zero[d] : 0;
+
+            if (!s->func && d == 0) {
+                continue;
+            }
+
+            if (s->size == 0) {
+                s->zero[d] = (uint32_t) i + 1;
+
+            } else if (end > s->end[d]) {
+                s->end[d] = end;
+            }
+        }
+    }
+}
+
+
 static int
 pp_elf_load_syms(pp_symtab_t *st, Elf *elf, Elf_Scn *scn)
 {
@@ -164,6 +207,8 @@ pp_elf_load_syms(pp_symtab_t *st, Elf *elf, Elf_Scn *scn)
 
     qsort(syms, st->nsyms, sizeof(pp_sym_t), pp_sym_cmp);
     st->syms = syms;
+
+    pp_elf_summarize(syms, st->nsyms);
 
     return 0;
 }
@@ -286,6 +331,7 @@ pp_symtab_load(pp_symtab_t *st, const uint8_t *id, size_t len)
 const char *
 pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data)
 {
+    int              d;
     size_t           lo, hi, mid, i, k;
     const pp_sym_t  *s, *near;
 
@@ -299,6 +345,19 @@ pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data)
         } else {
             hi = mid;
         }
+    }
+
+    if (lo == 0) {
+        return NULL;
+    }
+
+    /* no symbol below ends above off: the nearest without a size */
+    s = &st->syms[lo - 1];
+    d = data != 0;
+
+    if (s->end[d] <= off) {
+        return s->zero[d] != 0 && s->zero[d] + PP_SYM_BACK > lo
+               ? st->syms[s->zero[d] - 1].name : NULL;
     }
 
     near = NULL;
