@@ -18,7 +18,7 @@
  * cycle's pool (a worker exits without destroying it), and the pools of
  * the configuration it was built with.
  */
-static const char  *pp_by_design[] = {
+static const char *const  pp_by_design[] = {
     "ngx_init_cycle",
     "ngx_event_process_init",
     "ngx_master_process_cycle",
@@ -28,39 +28,18 @@ static const char  *pp_by_design[] = {
 };
 
 
-static int pp_by_design_name(const char *symbol);
 static int pp_leak_cmp(const void *a, const void *b);
 static int pp_leak_order(const void *a, const void *b);
 
 
-static int
-pp_by_design_name(const char *symbol)
-{
-    int  i;
-
-    for (i = 0; symbol != NULL && pp_by_design[i] != NULL; i++) {
-        if (strcmp(symbol, pp_by_design[i]) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
+/* by key, then object: the entries of one site together */
 static int
 pp_leak_cmp(const void *a, const void *b)
 {
-    const pp_rleak_t  *x, *y;
+    const pp_rleak_t  *x = a, *y = b;
 
-    x = a;
-    y = b;
-
-    if (x->key != y->key) {
-        return x->key < y->key ? -1 : 1;
-    }
-
-    return x->obj < y->obj ? -1 : x->obj > y->obj;
+    return x->key != y->key ? pp_order(x->key, y->key)
+                            : pp_order(x->obj, y->obj);
 }
 
 
@@ -68,24 +47,16 @@ pp_leak_cmp(const void *a, const void *b)
 static int
 pp_leak_order(const void *a, const void *b)
 {
-    const pp_rleak_t  *x, *y;
+    uint64_t           nx, ny;
+    const pp_rleak_t  *x = a, *y = b;
 
-    x = a;
-    y = b;
+    nx = x->leaked + x->alive_old;
+    ny = y->leaked + y->alive_old;
 
-    if (x->by_design != y->by_design) {
-        return x->by_design - y->by_design;
-    }
-
-    if (x->leaked + x->alive_old != y->leaked + y->alive_old) {
-        return x->leaked + x->alive_old > y->leaked + y->alive_old ? -1 : 1;
-    }
-
-    if (x->bytes != y->bytes) {
-        return x->bytes > y->bytes ? -1 : 1;
-    }
-
-    return pp_leak_cmp(a, b);
+    return x->by_design != y->by_design ? x->by_design - y->by_design
+           : nx != ny ? pp_order(ny, nx)
+           : x->bytes != y->bytes ? pp_order(y->bytes, x->bytes)
+           : pp_leak_cmp(a, b);
 }
 
 
@@ -105,7 +76,7 @@ pp_leaks_build(pp_report_t *r)
 
     for (i = 0; i < r->nlive; i++) {
         l = &r->live[i];
-        l->by_design = pp_by_design_name(l->symbol)
+        l->by_design = pp_sym_in(l->symbol, pp_by_design, 0)
                        || (l->l.flags & PP_LPOOL_INHERITED);
     }
 
@@ -169,7 +140,7 @@ pp_leaks_build(pp_report_t *r)
     for (i = 0; i < out; i++) {
         e = &all[i];
         e->symbol = strdup(e->symbol != NULL ? e->symbol : "");
-        e->by_design = pp_by_design_name(e->symbol);
+        e->by_design = pp_sym_in(e->symbol, pp_by_design, 0);
     }
 
     qsort(all, out, sizeof(pp_rleak_t), pp_leak_order);

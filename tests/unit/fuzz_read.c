@@ -1,6 +1,8 @@
 /*
- * libFuzzer target for the segment reader: validation, merge, sorting,
- * both outputs (every --by view) and --diff, on the input as given and
+ * libFuzzer target for the segment reader: the pipeline that
+ * poolprof-report runs (pp_report_build(): validation, merge, names,
+ * leaks, owners, sorting), every output (text in every --by view, JSON,
+ * folded and SVG for every metric) and --diff, on the input as given and
  * on a copy whose header fields that random bytes rarely get right
  * (magic, version, header size, ready, size) are set, so that the fuzzer
  * reaches the shard checks.
@@ -9,7 +11,7 @@
  *   tests/unit/test_read --seeds corpus
  *   tests/unit/fuzz_read -max_total_time=60 corpus
  *
- * Symbolization is left out: it opens the paths the input names.
+ * The input is read offline: no object file it names is opened.
  * tests/t-fuzz.sh runs it.
  */
 
@@ -23,13 +25,36 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 
+/* builds and prints one view; 0, or -1 when the input was refused */
+static int
+pp_fuzz_view(FILE *null, const pp_input_t *in, const pp_view_t *v)
+{
+    char         err[PP_ERR_LEN];
+    pp_report_t  r;
+
+    err[0] = '\0';
+
+    if (pp_report_build(&r, in, v, err, sizeof(err)) != 0) {
+        /* a refusal is one line */
+        if (strchr(err, '\n') != NULL || err[0] == '\0') {
+            abort();
+        }
+        return -1;
+    }
+
+    (void) pp_report_print(null, &r, v);
+    pp_report_free(&r);
+
+    return 0;
+}
+
+
 static void
 pp_fuzz_one(const unsigned char *buf, size_t len)
 {
-    int           m, by;
-    char          err[PP_ERR_LEN];
-    size_t        i;
-    pp_report_t   r, b;
+    int           m;
+    pp_view_t     v;
+    pp_input_t    in;
     static FILE  *null;
 
     if (null == NULL) {
@@ -39,52 +64,44 @@ pp_fuzz_one(const unsigned char *buf, size_t len)
         }
     }
 
-    if (pp_seg_merge(&r, buf, len, 0, err, sizeof(err)) != 0) {
-        /* a refusal is one line */
-        if (strchr(err, '\n') != NULL || err[0] == '\0') {
-            abort();
-        }
+    memset(&in, 0, sizeof(in));
+    in.seg.path = "fuzz";
+    in.seg.buf = buf;
+    in.seg.len = len;
+    in.offline = 1;
+
+    pp_view_init(&v);
+    v.format = PP_FORMAT_JSON;
+
+    if (pp_fuzz_view(null, &in, &v) != 0) {
         return;
     }
 
-    r.path = strdup("fuzz");
-
-    /* names without opening the files the segment names */
-    for (i = 0; i < r.nobjs; i++) {
-        r.objs[i].loaded = 1;
-    }
-
-    pp_leaks_resolve(&r);
-    pp_report_sort(&r);
-    pp_json_print(null, &r);
-
     /* every view of the text report, ordered by a key all tables have */
-    for (by = PP_BY_SITE; by <= PP_BY_TAG; by++) {
-        r.by = by;
-        r.sort = (int) (len % 5);
-        pp_report_sort(&r);
-        pp_text_print(null, &r, 10);
+    v.format = PP_FORMAT_TEXT;
+    v.sort = (int) (len % 5);
+
+    for (v.by = PP_BY_SITE; v.by <= PP_BY_TAG; v.by++) {
+        (void) pp_fuzz_view(null, &in, &v);
     }
 
-    r.by = PP_BY_SITE;
-    r.sort = -1;
+    v.by = PP_BY_SITE;
+    v.sort = -1;
 
     for (m = PP_METRIC_PINNED; m <= PP_METRIC_UNUSED; m++) {
-        (void) pp_stacks_print(null, &r, m & 1, m);
+        v.format = (m & 1) ? PP_FORMAT_SVG : PP_FORMAT_FOLDED;
+        v.metric = m;
+        (void) pp_fuzz_view(null, &in, &v);
     }
 
     /* --diff against a second read of the same bytes */
-    if (pp_seg_merge(&b, buf, len, 0, err, sizeof(err)) == 0) {
-        b.path = strdup("base");
-        pp_leaks_resolve(&b);
-        pp_diff(&r, &b);
-        pp_report_sort(&r);
-        pp_text_print(null, &r, 10);
-        pp_json_print(null, &r);
-        pp_report_free(&b);
-    }
-
-    pp_report_free(&r);
+    in.base = in.seg;
+    in.base.path = "base";
+    v.diff = "base";
+    v.format = PP_FORMAT_TEXT;
+    (void) pp_fuzz_view(null, &in, &v);
+    v.format = PP_FORMAT_JSON;
+    (void) pp_fuzz_view(null, &in, &v);
 }
 
 

@@ -319,9 +319,11 @@ t_valid(void)
     size_t       i, jlen, novf;
     FILE        *f;
     t_seg_t      s;
+    pp_view_t    v;
     pp_rsite_t  *a, *b;
     pp_report_t  r;
 
+    pp_view_init(&v);
     t_build(&s);
 
     rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
@@ -373,7 +375,7 @@ t_valid(void)
 
     t_ok(r.ntags == 3, "tags: the module's, none (key 1), overflow");
 
-    pp_report_sort(&r);
+    pp_report_sort(&r, &v);
     t_ok(r.sites[0].key == T_SITE_B && r.sites[2].overflow,
          "sites sorted by pinned bytes, overflow last");
     t_ok(r.tags[0].key == 1 && r.tags[0].t.misses == 14,
@@ -382,7 +384,7 @@ t_valid(void)
 
     /* printing without symbols, then with (the object is missing) */
     f = open_memstream(&json, &jlen);
-    pp_json_print(f, &r);
+    pp_json_print(f, &r, &v);
     fclose(f);
     t_ok(strstr(json, "\"format\": 1") != NULL
          && strstr(json, "\"address\": \"0x555555561234\"") != NULL
@@ -395,7 +397,7 @@ t_valid(void)
          "a missing object warns once");
     t_ok(strcmp(r.tags[0].symbol, "(none)") == 0, "tag key 1 is (none)");
     f = fopen("/dev/null", "w");
-    pp_text_print(f, &r, 10);
+    pp_text_print(f, &r, &v);
     fclose(f);
     pp_report_free(&r);
 
@@ -561,9 +563,11 @@ t_symbols(void)
     size_t       i;
     t_seg_t      s;
     struct stat  sb;
+    pp_view_t    v;
     pp_object_t  self, *o;
     pp_report_t  r;
 
+    pp_view_init(&v);
     memset(&self, 0, sizeof(self));
     dl_iterate_phdr(t_self_cb, &self);
     if (readlink("/proc/self/exe", self.path, PP_PATH_MAX - 1) <= 0
@@ -595,7 +599,7 @@ t_symbols(void)
     }
 
     pp_sym_resolve(&r);
-    pp_report_sort(&r);
+    pp_report_sort(&r, &v);
 
     for (i = 0; i < r.nsites && r.sites[i].key != (uintptr_t) t_build + 16;
          i++)
@@ -945,20 +949,26 @@ t_escape(void)
 static void
 t_escape_views(t_seg_t *s)
 {
-    int          rc, by, ok;
+    int          rc, ok;
     char         err[PP_ERR_LEN], *out;
     size_t       i, len;
     FILE        *f;
+    pp_view_t    v;
+    pp_input_t   in;
     pp_report_t  r;
 
-    rc = pp_seg_merge(&r, s->buf, s->len, 0, err, sizeof(err));
+    memset(&in, 0, sizeof(in));
+    in.seg.path = "evil";
+    in.seg.buf = s->buf;
+    in.seg.len = s->len;
+    pp_view_init(&v);
+
+    rc = pp_report_build(&r, &in, &v, err, sizeof(err));
     t_ok(rc == 0, "hostile names: the segment merges%s%s", rc ? ": " : "",
          rc ? err : "");
     if (rc != 0) {
         return;
     }
-
-    pp_sym_resolve(&r);
 
     /* symbols as an object file could name them */
     for (i = 0; i < r.nsites; i++) {
@@ -981,14 +991,13 @@ t_escape_views(t_seg_t *s)
 
     ok = r.nleaks != 0 && r.ngrowth != 0;
 
-    for (by = PP_BY_SITE; by <= PP_BY_TAG; by++) {
-        r.by = by;
+    for (v.by = PP_BY_SITE; v.by <= PP_BY_TAG; v.by++) {
         f = open_memstream(&out, &len);
-        pp_text_print(f, &r, 10);
+        pp_text_print(f, &r, &v);
         fclose(f);
 
         ok = ok && t_clean(out, len) && strstr(out, T_EVIL_ESC) != NULL
-             && (by != PP_BY_SITE || strstr(out, "leak\\x1b]0;") != NULL);
+             && (v.by != PP_BY_SITE || strstr(out, "leak\\x1b]0;") != NULL);
         free(out);
     }
 
