@@ -1,9 +1,10 @@
 /*
- * One object file's symbols and source lines, read with libelf and
- * libdw: .symtab (or the build-id debug file's), else .dynsym; DWARF
- * when the file or its debug file has any.  Files come from paths a
- * segment names: regular files only, opened by pp_open_regular(), which
- * opens nothing else and follows no symbolic link.
+ * One object file's symbols, read with libelf: .symtab (or the build-id
+ * debug file's), else .dynsym; and its DWARF, when the file or its debug
+ * file has any, for the source lines of pp_dwarf.c.  Files come from
+ * paths a segment names: regular files only, opened by
+ * pp_open_regular(), which opens nothing else and follows no symbolic
+ * link.
  */
 
 #define _GNU_SOURCE
@@ -17,47 +18,18 @@
 #include <unistd.h>
 
 #include "pp_report.h"
+#include "pp_elf.h"
 
 
 #define PP_SYM_BACK   256     /* symbols looked at below an address */
 #define PP_DEBUG_PATH 160
 
-/*
- * end[] and zero[] summarize the symbols up to this one, sorted by
- * value, for functions alone ([0]) and for every symbol ([1]): the
- * highest end of a sized one, and 1 + the index of the last one without
- * a size (0: none).  An address in a gap, above every end, is answered
- * without a scan.
- */
-typedef struct {
-    uint64_t                value;
-    uint64_t                size;
-    const char             *name;       /* in the Elf's string table */
-    int                     func;
-    uint32_t                zero[2];
-    uint64_t                end[2];
-} pp_sym_t;
-
-struct pp_symtab_s {
-    int                     fd;
-    int                     dfd;        /* the debug file, or -1 */
-    Elf                    *elf;
-    Elf                    *delf;
-    Dwarf                  *dw;
-    pp_sym_t               *syms;
-    size_t                  nsyms;
-};
-
-
 static int
 pp_sym_cmp(const void *a, const void *b)
 {
-    const pp_sym_t  *p, *q;
+    const pp_sym_t  *p = a, *q = b;
 
-    p = a;
-    q = b;
-
-    return p->value < q->value ? -1 : p->value > q->value;
+    return pp_order(p->value, q->value);
 }
 
 
@@ -379,61 +351,6 @@ pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data)
     }
 
     return near != NULL ? near->name : NULL;
-}
-
-
-/* without .debug_aranges (clang emits none), every CU is asked */
-static int
-pp_sym_cu(const pp_symtab_t *st, uint64_t off, Dwarf_Die *cu)
-{
-    size_t      hsize;
-    Dwarf_Off   o, next;
-
-    for (o = 0; dwarf_nextcu(st->dw, o, &next, &hsize, NULL, NULL, NULL)
-                == 0;
-         o = next)
-    {
-        if (dwarf_offdie(st->dw, o + hsize, cu) != NULL
-            && dwarf_haspc(cu, off) == 1)
-        {
-            return 0;
-        }
-    }
-
-    return -1;
-}
-
-
-char *
-pp_symtab_source(const pp_symtab_t *st, uint64_t off)
-{
-    int          line;
-    char        *s;
-    const char  *file;
-    Dwarf_Die    cu;
-    Dwarf_Line  *l;
-
-    if (st->dw == NULL) {
-        return strdup("");
-    }
-
-    if (dwarf_addrdie(st->dw, off, &cu) == NULL && pp_sym_cu(st, off, &cu)
-                                                   != 0)
-    {
-        return strdup("");
-    }
-
-    l = dwarf_getsrc_die(&cu, off);
-    if (l == NULL || dwarf_lineno(l, &line) != 0) {
-        return strdup("");
-    }
-
-    file = dwarf_linesrc(l, NULL, NULL);
-    if (file == NULL || asprintf(&s, "%s:%d", file, line) == -1) {
-        return strdup("");
-    }
-
-    return s;
 }
 
 

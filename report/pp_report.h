@@ -226,7 +226,7 @@ typedef struct {
 } pp_input_t;
 
 
-/* pp_read.c: reading and validating; the header first, from a file */
+/* pp_read.c, pp_validate.c: reading, the header first, and validating */
 #define PP_SEG_MAX_DEFAULT  (4ULL << 30)    /* --max-size */
 
 /* pp_seg_header(): not a segment at all (empty, or without the magic) */
@@ -244,10 +244,14 @@ int pp_seg_header(int fd, const struct stat *sb, pp_seg_header_t *h,
     char *err, size_t errlen);
 int pp_seg_read_fd(int fd, const pp_seg_header_t *h, unsigned char **buf,
     size_t *len, char *err, size_t errlen);
+int pp_seg_header_check(const pp_seg_header_t *h, uint64_t len, char *err,
+    size_t errlen);
 int pp_seg_validate(const unsigned char *buf, size_t len, char *err,
     size_t errlen);
 int pp_seg_open(const char *path, int flags, pp_seg_header_t *h,
     struct stat *sb, char *err, size_t errlen);
+int pp_seg_read_file(const char *path, int flags, unsigned char **buf,
+    size_t *len, struct stat *sb, char *err, size_t errlen);
 int pp_report_load(pp_report_t *r, const char *path, int flags, char *err,
     size_t errlen);
 int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
