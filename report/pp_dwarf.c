@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pp_elf.h"
+#include "pp_symtab.h"
 
 
 /* without .debug_aranges (clang emits none), every CU is asked */

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "pp_report.h"
-#include "pp_elf.h"
+#include "pp_symtab.h"
 
 
 #define PP_SYM_BACK   256     /* symbols looked at below an address */

@@ -3,8 +3,8 @@
  * pp_dwarf.c (its source lines).
  */
 
-#ifndef _PP_ELF_H_INCLUDED_
-#define _PP_ELF_H_INCLUDED_
+#ifndef _PP_SYMTAB_H_INCLUDED_
+#define _PP_SYMTAB_H_INCLUDED_
 
 #include <elfutils/libdw.h>
 #include <libelf.h>
@@ -39,4 +39,4 @@ struct pp_symtab_s {
 };
 
 
-#endif /* _PP_ELF_H_INCLUDED_ */
+#endif /* _PP_SYMTAB_H_INCLUDED_ */
