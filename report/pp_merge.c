@@ -41,27 +41,16 @@ pp_shard_at(const pp_merge_t *m, uint32_t s)
 }
 
 
+/* by key and object, then in the order of the shards and their rows */
 static int
 pp_ref_cmp(const void *a, const void *b)
 {
-    const pp_ref_t  *x, *y;
+    const pp_ref_t  *x = a, *y = b;
 
-    x = a;
-    y = b;
-
-    if (x->key != y->key) {
-        return x->key < y->key ? -1 : 1;
-    }
-
-    if (x->obj != y->obj) {
-        return x->obj < y->obj ? -1 : 1;
-    }
-
-    if (x->shard != y->shard) {
-        return x->shard < y->shard ? -1 : 1;
-    }
-
-    return x->row < y->row ? -1 : x->row > y->row;
+    return x->key != y->key ? pp_order(x->key, y->key)
+           : x->obj != y->obj ? pp_order(x->obj, y->obj)
+           : x->shard != y->shard ? pp_order(x->shard, y->shard)
+           : pp_order(x->row, y->row);
 }
 
 
