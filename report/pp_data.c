@@ -164,29 +164,6 @@ pp_report_warn(pp_report_t *r, const char *fmt, ...)
 }
 
 
-void
-pp_report_free(pp_report_t *r)
-{
-    size_t  i;
-
-    pp_sym_free(r);
-    pp_leaks_free(r);
-
-    for (i = 0; i < r->nwarnings; i++) {
-        free(r->warnings[i]);
-    }
-
-    free(r->warnings);
-    free(r->procs);
-    free(r->objs);
-    free(r->sites);
-    free(r->pools);
-    free(r->tags);
-    free(r->path);
-    memset(r, 0, sizeof(pp_report_t));
-}
-
-
 /*
  * The lower bound of the bucket where the cumulative count reaches p%.
  * Buckets past pp_hist_bucket(UINT64_MAX) cannot be written by the shim;

@@ -236,7 +236,6 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
     pp_rstack_t  *st;
 
     pp_went_back = 0;
-    r->diff = 1;
 
     pp_sub_run(&r->totals, &b->totals, 0, sizeof(pp_totals_t) / 8);
     pp_sub_run(&r->retired, &b->retired, 0, sizeof(pp_totals_t) / 8);

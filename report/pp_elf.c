@@ -1,9 +1,10 @@
 /*
- * One object file's symbols and source lines, read with libelf and
- * libdw: .symtab (or the build-id debug file's), else .dynsym; DWARF
- * when the file or its debug file has any.  Files come from paths a
- * segment names: regular files only, opened by pp_open_regular(), which
- * opens nothing else and follows no symbolic link.
+ * One object file's symbols, read with libelf: .symtab (or the build-id
+ * debug file's), else .dynsym; and its DWARF, when the file or its debug
+ * file has any, for the source lines of pp_dwarf.c.  Files come from
+ * paths a segment names: regular files only, opened by
+ * pp_open_regular(), which opens nothing else and follows no symbolic
+ * link.
  */
 
 #define _GNU_SOURCE
@@ -17,38 +18,18 @@
 #include <unistd.h>
 
 #include "pp_report.h"
+#include "pp_symtab.h"
 
 
 #define PP_SYM_BACK   256     /* symbols looked at below an address */
 #define PP_DEBUG_PATH 160
 
-typedef struct {
-    uint64_t                value;
-    uint64_t                size;
-    const char             *name;       /* in the Elf's string table */
-    int                     func;
-} pp_sym_t;
-
-struct pp_symtab_s {
-    int                     fd;
-    int                     dfd;        /* the debug file, or -1 */
-    Elf                    *elf;
-    Elf                    *delf;
-    Dwarf                  *dw;
-    pp_sym_t               *syms;
-    size_t                  nsyms;
-};
-
-
 static int
 pp_sym_cmp(const void *a, const void *b)
 {
-    const pp_sym_t  *p, *q;
+    const pp_sym_t  *p = a, *q = b;
 
-    p = a;
-    q = b;
-
-    return p->value < q->value ? -1 : p->value > q->value;
+    return pp_order(p->value, q->value);
 }
 
 
@@ -108,6 +89,40 @@ pp_elf_symscn(Elf *elf, Elf64_Word type)
 }
 
 
+static void
+pp_elf_summarize(pp_sym_t *syms, size_t n)
+{
+    int        d;
+    size_t     i;
+    uint64_t   end;
+    pp_sym_t  *s;
+
+    for (i = 0; i < n; i++) {
+        s = &syms[i];
+
+        /* an end past 2^64 saturates: it holds every address above */
+        end = s->value + s->size < s->value ? UINT64_MAX
+                                            : s->value + s->size;
+
+        for (d = 0; d < 2; d++) {
+            s->end[d] = i > 0 ? syms[i - 1].end[d] : 0;
+            s->zero[d] = i > 0 ? syms[i - 1].zero[d] : 0;
+
+            if (!s->func && d == 0) {
+                continue;
+            }
+
+            if (s->size == 0) {
+                s->zero[d] = (uint32_t) i + 1;
+
+            } else if (end > s->end[d]) {
+                s->end[d] = end;
+            }
+        }
+    }
+}
+
+
 static int
 pp_elf_load_syms(pp_symtab_t *st, Elf *elf, Elf_Scn *scn)
 {
@@ -164,6 +179,8 @@ pp_elf_load_syms(pp_symtab_t *st, Elf *elf, Elf_Scn *scn)
 
     qsort(syms, st->nsyms, sizeof(pp_sym_t), pp_sym_cmp);
     st->syms = syms;
+
+    pp_elf_summarize(syms, st->nsyms);
 
     return 0;
 }
@@ -286,6 +303,7 @@ pp_symtab_load(pp_symtab_t *st, const uint8_t *id, size_t len)
 const char *
 pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data)
 {
+    int              d;
     size_t           lo, hi, mid, i, k;
     const pp_sym_t  *s, *near;
 
@@ -299,6 +317,19 @@ pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data)
         } else {
             hi = mid;
         }
+    }
+
+    if (lo == 0) {
+        return NULL;
+    }
+
+    /* no symbol below ends above off: the nearest without a size */
+    s = &st->syms[lo - 1];
+    d = data != 0;
+
+    if (s->end[d] <= off) {
+        return s->zero[d] != 0 && s->zero[d] + PP_SYM_BACK > lo
+               ? st->syms[s->zero[d] - 1].name : NULL;
     }
 
     near = NULL;
@@ -320,61 +351,6 @@ pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data)
     }
 
     return near != NULL ? near->name : NULL;
-}
-
-
-/* without .debug_aranges (clang emits none), every CU is asked */
-static int
-pp_sym_cu(const pp_symtab_t *st, uint64_t off, Dwarf_Die *cu)
-{
-    size_t      hsize;
-    Dwarf_Off   o, next;
-
-    for (o = 0; dwarf_nextcu(st->dw, o, &next, &hsize, NULL, NULL, NULL)
-                == 0;
-         o = next)
-    {
-        if (dwarf_offdie(st->dw, o + hsize, cu) != NULL
-            && dwarf_haspc(cu, off) == 1)
-        {
-            return 0;
-        }
-    }
-
-    return -1;
-}
-
-
-char *
-pp_symtab_source(const pp_symtab_t *st, uint64_t off)
-{
-    int          line;
-    char        *s;
-    const char  *file;
-    Dwarf_Die    cu;
-    Dwarf_Line  *l;
-
-    if (st->dw == NULL) {
-        return strdup("");
-    }
-
-    if (dwarf_addrdie(st->dw, off, &cu) == NULL && pp_sym_cu(st, off, &cu)
-                                                   != 0)
-    {
-        return strdup("");
-    }
-
-    l = dwarf_getsrc_die(&cu, off);
-    if (l == NULL || dwarf_lineno(l, &line) != 0) {
-        return strdup("");
-    }
-
-    file = dwarf_linesrc(l, NULL, NULL);
-    if (file == NULL || asprintf(&s, "%s:%d", file, line) == -1) {
-        return strdup("");
-    }
-
-    return s;
 }
 
 

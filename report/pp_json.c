@@ -131,7 +131,7 @@ pp_json_u(FILE *f, const char *name, uint64_t v)
 
 
 static void
-pp_json_where(FILE *f, pp_report_t *r, const char *name, uint64_t key,
+pp_json_where(FILE *f, const pp_report_t *r, const char *name, uint64_t key,
     int obj, const char *symbol, const char *source)
 {
     uint64_t  base;
@@ -188,10 +188,10 @@ pp_json_totals(FILE *f, const pp_totals_t *t)
 
 
 static void
-pp_json_segment(FILE *f, pp_report_t *r)
+pp_json_segment(FILE *f, const pp_report_t *r)
 {
-    size_t       i;
-    pp_rproc_t  *p;
+    size_t             i;
+    const pp_rproc_t  *p;
 
     fputs("  \"segment\": { \"path\": ", f);
     pp_json_string(f, r->path);
@@ -224,10 +224,10 @@ pp_json_segment(FILE *f, pp_report_t *r)
 
 
 static void
-pp_json_sites(FILE *f, pp_report_t *r)
+pp_json_sites(FILE *f, const pp_report_t *r)
 {
-    size_t       i;
-    pp_rsite_t  *s;
+    size_t             i;
+    const pp_rsite_t  *s;
 
     fputs("  \"sites\": [", f);
 
@@ -264,10 +264,10 @@ pp_json_sites(FILE *f, pp_report_t *r)
 
 
 static void
-pp_json_pools(FILE *f, pp_report_t *r)
+pp_json_pools(FILE *f, const pp_report_t *r)
 {
-    size_t       i;
-    pp_rpool_t  *p;
+    size_t             i;
+    const pp_rpool_t  *p;
 
     fputs("  \"pools\": [", f);
 
@@ -305,10 +305,10 @@ pp_json_pools(FILE *f, pp_report_t *r)
 
 
 static void
-pp_json_tags(FILE *f, pp_report_t *r)
+pp_json_tags(FILE *f, const pp_report_t *r)
 {
-    size_t      i;
-    pp_rtag_t  *t;
+    size_t            i;
+    const pp_rtag_t  *t;
 
     fputs("  \"tags\": [", f);
 
@@ -333,16 +333,16 @@ pp_json_tags(FILE *f, pp_report_t *r)
 
 
 void
-pp_json_print(FILE *f, pp_report_t *r)
+pp_json_print(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
     size_t  i;
 
     fprintf(f, "{\n  \"format\": %d,\n", PP_JSON_FORMAT);
 
     /* --diff: every count below is current - base */
-    if (r->diff) {
+    if (v->diff != NULL) {
         fputs("  \"diff\": { \"base\": ", f);
-        pp_json_string(f, r->diff_base);
+        pp_json_string(f, v->diff);
         fputs(" },\n", f);
     }
 
@@ -363,6 +363,6 @@ pp_json_print(FILE *f, pp_report_t *r)
     }
     fputc(']', f);
 
-    pp_leaks_json(f, r);
+    pp_json_leaks(f, r);
     fputs("\n}\n", f);
 }

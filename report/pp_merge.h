@@ -1,7 +1,8 @@
 /*
  * The merge of a segment's shards, shared by pp_merge.c (processes,
- * objects, sites, pools, tags) and the files that merge the other
- * tables: pp_merge_live.c (growth, live pools), pp_merge_stacks.c.
+ * sites, pools, tags) and the files that merge the rest:
+ * pp_merge_objects.c, pp_merge_live.c (growth, live pools),
+ * pp_merge_stacks.c.
  */
 
 #ifndef _PP_MERGE_H_INCLUDED_
@@ -32,6 +33,9 @@ typedef struct {
 
 
 const unsigned char *pp_shard_at(const pp_merge_t *m, uint32_t s);
+
+/* pp_merge_objects.c */
+int pp_merge_objects(pp_report_t *r, pp_merge_t *m);
 int pp_obj_find(const pp_merge_t *m, uint32_t s, uint64_t addr);
 
 int pp_merge_growth(pp_report_t *r, pp_merge_t *m);

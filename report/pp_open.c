@@ -78,28 +78,31 @@ pp_open_fallback(const char *path, int flags, struct stat *sb, char *err,
 
     if (fstat(fd, sb) == -1) {
         pp_fail(err, errlen, "failed to stat: %s", strerror(errno));
-        close(fd);
-        return -1;
+        goto failed;
     }
 
     if (sb->st_dev != before.st_dev || sb->st_ino != before.st_ino) {
-        close(fd);
-        return pp_fail(err, errlen, "changed while it was opened");
+        pp_fail(err, errlen, "changed while it was opened");
+        goto failed;
     }
 
     if (pp_open_type(sb, err, errlen) != 0) {
-        close(fd);
-        return -1;
+        goto failed;
     }
 
     fl = fcntl(fd, F_GETFL);
     if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
         pp_fail(err, errlen, "failed to set flags: %s", strerror(errno));
-        close(fd);
-        return -1;
+        goto failed;
     }
 
     return fd;
+
+failed:
+
+    close(fd);
+
+    return -1;
 }
 
 

@@ -1,19 +1,16 @@
 /*
- * Reading a segment: the file is untrusted input.  Only a regular file
- * is opened (pp_open.c); its header is read first and checked against
+ * Reading a segment file: untrusted input.  Only a regular file is
+ * opened (pp_open.c); its header is read first and checked against
  * fstat() and the --max-size cap, so that a huge or sparse file costs a
  * 4 KiB read, not its size; then the file is copied into private memory
  * with pread(2) (a live segment keeps changing, and a mapped file that
- * shrinks would raise SIGBUS), and every field that places or sizes
- * something is checked before anything uses it.  After pp_seg_validate()
- * succeeds, every table row of every used shard lies inside the buffer
- * and every string that is read is NUL-terminated.
+ * shrinks would raise SIGBUS), to be validated (pp_validate.c) and
+ * merged (pp_merge.c).
  */
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,266 +21,11 @@
 #include "pp_report.h"
 
 
-static int pp_table_check(const char *name, uint32_t off, uint64_t rows,
-    size_t row_size, uint32_t shard_size, char *err, size_t errlen);
-static int pp_shard_check(const unsigned char *shard,
-    const pp_seg_header_t *h, uint32_t i, char *err, size_t errlen);
-static int pp_header_check(const pp_seg_header_t *h, uint64_t len,
-    char *err, size_t errlen);
 static ssize_t pp_pread_full(int fd, unsigned char *p, size_t len,
     uint64_t off);
 
 
 static uint64_t  pp_max_size = PP_SEG_MAX_DEFAULT;
-
-
-/* err gets the message; returns -1 */
-int
-pp_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list  ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-
-    return -1;
-}
-
-
-static int
-pp_pow2(uint32_t n)
-{
-    return n != 0 && (n & (n - 1)) == 0;
-}
-
-
-static int
-pp_table_check(const char *name, uint32_t off, uint64_t rows,
-    size_t row_size, uint32_t shard_size, char *err, size_t errlen)
-{
-    uint64_t  end;
-
-    if (off % 8 != 0 || off < sizeof(pp_shard_t)) {
-        return pp_fail(err, errlen, "bad %s table offset %u", name, off);
-    }
-
-    /* rows < 2^33 and row_size < 2^12: no overflow in 64 bits */
-    end = (uint64_t) off + rows * (uint64_t) row_size;
-
-    if (end > shard_size) {
-        return pp_fail(err, errlen,
-                       "%s table (offset %u, %llu rows) does not fit in a "
-                       "%u-byte shard", name, off, (unsigned long long) rows,
-                       shard_size);
-    }
-
-    return 0;
-}
-
-
-static int
-pp_shard_check(const unsigned char *shard, const pp_seg_header_t *h,
-    uint32_t i, char *err, size_t errlen)
-{
-    uint32_t      k;
-    pp_shard_t    sh;
-    pp_object_t   o;
-
-    memcpy(&sh, shard, sizeof(pp_shard_t));
-
-    if (sh.state > PP_SHARD_FOLDING
-        || (h->version < 3 && sh.state > PP_SHARD_EXITED)
-        || ((sh.state == PP_SHARD_RETIRED) != (i == 0 && h->version >= 3)))
-    {
-        return pp_fail(err, errlen, "shard %u: bad state %u", i, sh.state);
-    }
-
-    if (sh.state == PP_SHARD_FREE || sh.state == PP_SHARD_FOLDING) {
-        return 0;
-    }
-
-    if (sh.nobjects_used > h->nobjects) {
-        return pp_fail(err, errlen, "shard %u: %u objects used of %u", i,
-                       sh.nobjects_used, h->nobjects);
-    }
-
-    for (k = 0; k < sh.nobjects_used; k++) {
-        memcpy(&o, shard + h->objects_off + (size_t) k * sizeof(pp_object_t),
-               sizeof(pp_object_t));
-
-        if (memchr(o.path, '\0', PP_PATH_MAX) == NULL) {
-            return pp_fail(err, errlen,
-                           "shard %u: object %u: path not NUL-terminated",
-                           i, k);
-        }
-
-        if (o.build_id_len > PP_BUILD_ID_MAX) {
-            return pp_fail(err, errlen,
-                           "shard %u: object %u: build-id of %u bytes",
-                           i, k, o.build_id_len);
-        }
-    }
-
-    return 0;
-}
-
-
-/*
- * The header's fields that place the rest: version, header size, ready,
- * and the size it claims against len, the file's
- */
-static int
-pp_header_check(const pp_seg_header_t *h, uint64_t len, char *err,
-    size_t errlen)
-{
-    if (h->version < PP_SEG_VERSION_MIN || h->version > PP_SEG_VERSION) {
-        return pp_fail(err, errlen,
-                       "unsupported segment version %u (this poolprof "
-                       "reads %d to %d)", h->version, PP_SEG_VERSION_MIN,
-                       PP_SEG_VERSION);
-    }
-
-    if (h->header_size != PP_SEG_HEADER_SIZE) {
-        return pp_fail(err, errlen, "bad header size %u (expected %d)",
-                       h->header_size, PP_SEG_HEADER_SIZE);
-    }
-
-    if (h->ready != 1) {
-        return pp_fail(err, errlen,
-                       "segment not ready (ready = %u): still being created",
-                       h->ready);
-    }
-
-    if (h->size > len) {
-        return pp_fail(err, errlen,
-                       "truncated segment: header says %llu bytes, file has "
-                       "%llu", (unsigned long long) h->size,
-                       (unsigned long long) len);
-    }
-
-    if (h->size != len) {
-        return pp_fail(err, errlen,
-                       "size mismatch: header says %llu bytes, file has %llu",
-                       (unsigned long long) h->size,
-                       (unsigned long long) len);
-    }
-
-    return 0;
-}
-
-
-/* checks a whole segment held in memory; 0 or -1 with err set */
-int
-pp_seg_validate(const unsigned char *buf, size_t len, char *err,
-    size_t errlen)
-{
-    uint32_t          i;
-    uint64_t          shards;
-    pp_seg_header_t   h;
-
-    if (len == 0) {
-        return pp_fail(err, errlen, "empty file");
-    }
-
-    if (len < 8 || memcmp(buf, PP_SEG_MAGIC, 8) != 0) {
-        return pp_fail(err, errlen, "not a poolprof segment (bad magic)");
-    }
-
-    if (len < PP_SEG_HEADER_SIZE) {
-        return pp_fail(err, errlen,
-                       "truncated segment: file has %zu bytes, less than "
-                       "the %d-byte header", len, PP_SEG_HEADER_SIZE);
-    }
-
-    memcpy(&h, buf, sizeof(pp_seg_header_t));
-
-    if (pp_header_check(&h, len, err, errlen) != 0) {
-        return -1;
-    }
-
-    if (h.version < 3) {
-        /* version 2 had no counters of retired processes */
-        h.claims_failed = 0;
-        h.retired = 0;
-        h.retired_crashed = 0;
-        h.objects_dropped = 0;
-    }
-
-    if (memchr(h.exe, '\0', PP_PATH_MAX) == NULL) {
-        return pp_fail(err, errlen, "executable path not NUL-terminated");
-    }
-
-    if (h.nshards == 0) {
-        return pp_fail(err, errlen, "no shards");
-    }
-
-    if (h.shard_size < sizeof(pp_shard_t) || h.shard_size % 8 != 0) {
-        return pp_fail(err, errlen, "bad shard size %u", h.shard_size);
-    }
-
-    if (h.shard_off < PP_SEG_HEADER_SIZE || h.shard_off % 8 != 0
-        || h.shard_off > h.size)
-    {
-        return pp_fail(err, errlen, "bad shard offset %llu",
-                       (unsigned long long) h.shard_off);
-    }
-
-    /* both factors < 2^32: the product fits in 64 bits */
-    shards = (uint64_t) h.nshards * h.shard_size;
-
-    if (shards > h.size - h.shard_off) {
-        return pp_fail(err, errlen,
-                       "%u shards of %u bytes at %llu do not fit in %llu "
-                       "bytes", h.nshards, h.shard_size,
-                       (unsigned long long) h.shard_off,
-                       (unsigned long long) h.size);
-    }
-
-    if (!pp_pow2(h.nsites) || !pp_pow2(h.npools) || !pp_pow2(h.ntags)
-        || !pp_pow2(h.nstacks) || !pp_pow2(h.ngrowth))
-    {
-        return pp_fail(err, errlen,
-                       "table capacities %u/%u/%u/%u/%u are not all powers "
-                       "of two", h.nsites, h.npools, h.ntags, h.nstacks,
-                       h.ngrowth);
-    }
-
-    if (h.stack_depth > PP_STACK_FRAMES) {
-        return pp_fail(err, errlen, "stack depth %u is over %d",
-                       h.stack_depth, PP_STACK_FRAMES);
-    }
-
-    if (pp_table_check("site", h.sites_off, (uint64_t) h.nsites + 1,
-                       sizeof(pp_site_t), h.shard_size, err, errlen) != 0
-        || pp_table_check("pool", h.pools_off, (uint64_t) h.npools + 1,
-                          sizeof(pp_pool_t), h.shard_size, err, errlen) != 0
-        || pp_table_check("tag", h.tags_off, (uint64_t) h.ntags + 1,
-                          sizeof(pp_tag_t), h.shard_size, err, errlen) != 0
-        || pp_table_check("object", h.objects_off, h.nobjects,
-                          sizeof(pp_object_t), h.shard_size, err, errlen) != 0
-        || pp_table_check("stack", h.stacks_off, (uint64_t) h.nstacks + 1,
-                          sizeof(pp_stack_t), h.shard_size, err, errlen) != 0
-        || pp_table_check("growth", h.growth_off, (uint64_t) h.ngrowth + 1,
-                          sizeof(pp_growth_t), h.shard_size, err, errlen) != 0
-        || pp_table_check("live", h.live_off, h.nlive,
-                          sizeof(pp_lpool_t), h.shard_size, err, errlen)
-           != 0)
-    {
-        return -1;
-    }
-
-    for (i = 0; i < h.nshards; i++) {
-        if (pp_shard_check(buf + h.shard_off + (uint64_t) i * h.shard_size,
-                           &h, i, err, errlen)
-            != 0)
-        {
-            return -1;
-        }
-    }
-
-    return 0;
-}
 
 
 void
@@ -394,7 +136,7 @@ pp_seg_header(int fd, const struct stat *sb, pp_seg_header_t *h, char *err,
 
     memcpy(h, buf, sizeof(pp_seg_header_t));
 
-    if (pp_header_check(h, (uint64_t) sb->st_size, err, errlen) != 0) {
+    if (pp_seg_header_check(h, (uint64_t) sb->st_size, err, errlen) != 0) {
         return -1;
     }
 
@@ -478,27 +220,44 @@ pp_seg_open(const char *path, int flags, pp_seg_header_t *h,
 }
 
 
+/*
+ * The whole segment at path, checked header first, copied into *buf
+ * (the caller frees it); its fstat() in sb.  0, or -1 with err set.
+ */
 int
-pp_report_load(pp_report_t *r, const char *path, int flags, char *err,
-    size_t errlen)
+pp_seg_read_file(const char *path, int flags, unsigned char **buf,
+    size_t *len, struct stat *sb, char *err, size_t errlen)
 {
     int              fd, rc;
-    size_t           len;
-    struct stat      sb;
-    unsigned char   *buf;
     pp_seg_header_t  h;
 
-    memset(r, 0, sizeof(pp_report_t));
+    *buf = NULL;
 
-    fd = pp_seg_open(path, flags, &h, &sb, err, errlen);
+    fd = pp_seg_open(path, flags, &h, sb, err, errlen);
     if (fd < 0) {
         return -1;
     }
 
-    rc = pp_seg_read_fd(fd, &h, &buf, &len, err, errlen);
+    rc = pp_seg_read_fd(fd, &h, buf, len, err, errlen);
     close(fd);
 
-    if (rc != 0) {
+    return rc;
+}
+
+
+/* a segment file, read, validated and merged into r */
+int
+pp_report_load(pp_report_t *r, const char *path, int flags, char *err,
+    size_t errlen)
+{
+    int             rc;
+    size_t          len;
+    struct stat     sb;
+    unsigned char  *buf;
+
+    memset(r, 0, sizeof(pp_report_t));
+
+    if (pp_seg_read_file(path, flags, &buf, &len, &sb, err, errlen) != 0) {
         return -1;
     }
 

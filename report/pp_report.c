@@ -1,46 +1,46 @@
 /*
  * poolprof-report: reads a segment that libpoolprof.so recorded, live or
  * after nginx exited, and prints where pool memory was wasted and how
- * well buffers were reused.
+ * well buffers were reused.  main() reads the command line into a
+ * pp_input_t (what to read) and a pp_view_t (how to print it), then
+ * hands both to a mode: --list, --snapshot, --watch, or one report
+ * through the pipeline (pp_pipeline.c).
  */
 
-#include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pp_report.h"
+#include "pp_opt.h"
 #include "pp_fleet.h"
 
 
-#define PP_FORMAT_TEXT    0
-#define PP_FORMAT_JSON    1
-#define PP_FORMAT_FOLDED  2
-#define PP_FORMAT_SVG     3
-#define PP_FORMAT_PPROF   4
-#define PP_FORMAT_PROM    5
+#define PP_COLOR_AUTO     0
+#define PP_COLOR_ALWAYS   1
+#define PP_COLOR_NEVER    2
 
+/* the command line as given */
 typedef struct {
-    int                     json;       /* PP_FORMAT_* */
+    int                     format;     /* PP_FORMAT_* */
     int                     metric;     /* PP_METRIC_* */
-    int                     list;
+    int                     by;         /* PP_BY_* */
+    int                     color;      /* PP_COLOR_* */
     unsigned                top;
-    int                     by;
-    int                     color;      /* -1 auto, 0 never, 1 always */
-    const char             *sort;
-    uint32_t                pid;
+    unsigned                pid;
     unsigned                watch;      /* seconds; 0: once */
+    int                     list;
+    const char             *sort;
     const char             *snapshot;
     const char             *diff;
     const char             *segment;
-    int                     flags;      /* PP_OPEN_*, for the segment */
     uint64_t                max_size;
     const char             *output;     /* -o FILE: pprof, prometheus */
     const char             *serve;      /* --serve ADDR:PORT */
 } pp_options_t;
-
 
 static const char  pp_usage[] =
 "Usage: poolprof-report [OPTIONS] [SEGMENT]\n"
@@ -107,272 +107,135 @@ static const char  pp_usage[] =
 "  poolprof-report --serve 127.0.0.1:9417 /run/poolprof/poolprof.4242\n";
 
 
-/* "64M" -> 67108864: K, M and G are powers of 1024; 0 when bad */
-static uint64_t
-pp_parse_size(const char *s)
+/* --metric: a word of pp_stacks.c's */
+static int
+pp_opt_metric(void *conf, const pp_opt_t *opt, const char *arg)
 {
-    char                *end;
-    unsigned             shift;
-    unsigned long long   n;
+    int  m;
 
-    if (*s < '0' || *s > '9') {
-        return 0;
+    m = pp_metric_parse(arg);
+
+    if (m < 0) {
+        pp_error("unknown metric \"%s\" (pinned, noop, allocs, alloc_bytes "
+                 "or unused)", arg);
+        return -1;
     }
 
-    errno = 0;
-    n = strtoull(s, &end, 10);
-    if (errno != 0) {
-        return 0;
-    }
+    *(int *) ((char *) conf + opt->off) = m;
 
-    switch (*end) {
-
-    case 'K':
-    case 'k':
-        shift = 10;
-        break;
-
-    case 'M':
-    case 'm':
-        shift = 20;
-        break;
-
-    case 'G':
-    case 'g':
-        shift = 30;
-        break;
-
-    default:
-        shift = 0;
-    }
-
-    if (shift != 0) {
-        end++;
-    }
-
-    if (*end != '\0' || n == 0 || n > (UINT64_MAX >> shift)) {
-        return 0;
-    }
-
-    return (uint64_t) n << shift;
+    return 0;
 }
 
 
+#define pp_xstr(n)  pp_str(n)
+#define pp_str(n)   #n
+
+static const char  pp_version[] =
+    "poolprof-report " PP_REPORT_VERSION " (segment version "
+    pp_xstr(PP_SEG_VERSION) ", JSON format " pp_xstr(PP_JSON_FORMAT) ")\n";
+
+static const pp_words_t  pp_formats = {
+    "format", { "text", "json", "folded", "svg", "pprof", "prometheus", NULL }
+};
+
+static const pp_words_t  pp_bys = {
+    "--by", { "site", "module", "pool", "tag", NULL }
+};
+
+static const pp_words_t  pp_colors = {
+    "--color", { "auto", "always", "never", NULL }
+};
+
+static const unsigned  pp_top_max = 1000000;
+static const unsigned  pp_id_max = 0x7fffffff;
+
+#define pp_field(f)  offsetof(pp_options_t, f)
+
+static const pp_opt_t  pp_opts[] = {
+    { "format", 'f', required_argument, pp_opt_word, pp_field(format),
+      &pp_formats },
+    { "metric", 'm', required_argument, pp_opt_metric, pp_field(metric),
+      NULL },
+    { "top", 'n', required_argument, pp_opt_number, pp_field(top),
+      &pp_top_max },
+    { "sort", 's', required_argument, pp_opt_string, pp_field(sort), NULL },
+    { "by", 'b', required_argument, pp_opt_word, pp_field(by), &pp_bys },
+    { "pid", 'p', required_argument, pp_opt_number, pp_field(pid),
+      &pp_id_max },
+    { "watch", 'w', required_argument, pp_opt_number, pp_field(watch),
+      &pp_id_max },
+    { "snapshot", 256, required_argument, pp_opt_string, pp_field(snapshot),
+      NULL },
+    { "diff", 'd', required_argument, pp_opt_string, pp_field(diff), NULL },
+    { "color", 257, required_argument, pp_opt_word, pp_field(color),
+      &pp_colors },
+    { "max-size", 258, required_argument, pp_opt_size, pp_field(max_size),
+      NULL },
+    { "output", 'o', required_argument, pp_opt_string, pp_field(output),
+      NULL },
+    { "serve", 259, required_argument, pp_opt_string, pp_field(serve),
+      NULL },
+    { "list", 'l', no_argument, pp_opt_flag, pp_field(list), NULL },
+    { "help", 'h', no_argument, pp_opt_print, 0, pp_usage },
+    { "version", 'V', no_argument, pp_opt_print, 0, pp_version },
+    { NULL, 0, 0, NULL, 0, NULL }
+};
+
+
+/* the options and their checks against each other; 0 or -1 */
 static int
 pp_parse(int argc, char **argv, pp_options_t *o)
 {
-    int            c;
-    char          *end, esc[256];
-    unsigned long  n;
+    int   first;
+    char  esc[256];
 
-    static const struct option  longopts[] = {
-        { "format",  required_argument, NULL, 'f' },
-        { "metric",  required_argument, NULL, 'm' },
-        { "sort",    required_argument, NULL, 's' },
-        { "by",      required_argument, NULL, 'b' },
-        { "pid",     required_argument, NULL, 'p' },
-        { "watch",   required_argument, NULL, 'w' },
-        { "snapshot", required_argument, NULL, 'S' },
-        { "diff",    required_argument, NULL, 'd' },
-        { "color",   required_argument, NULL, 'C' },
-        { "max-size", required_argument, NULL, 'M' },
-        { "top",     required_argument, NULL, 'n' },
-        { "output",  required_argument, NULL, 'o' },
-        { "serve",   required_argument, NULL, 'E' },
-        { "list",    no_argument,       NULL, 'l' },
-        { "help",    no_argument,       NULL, 'h' },
-        { "version", no_argument,       NULL, 'V' },
-        { NULL,      0,                 NULL, 0 }
-    };
-
-    o->json = PP_FORMAT_TEXT;
+    memset(o, 0, sizeof(pp_options_t));
+    o->format = PP_FORMAT_TEXT;
     o->metric = PP_METRIC_PINNED;
-    o->list = 0;
-    o->top = 10;
     o->by = PP_BY_SITE;
-    o->color = -1;
-    o->sort = NULL;
-    o->pid = 0;
-    o->watch = 0;
-    o->snapshot = NULL;
-    o->diff = NULL;
-    o->segment = NULL;
-    o->flags = PP_OPEN_FOLLOW;
+    o->color = PP_COLOR_AUTO;
+    o->top = PP_TOP_DEFAULT;
     o->max_size = PP_SEG_MAX_DEFAULT;
-    o->output = NULL;
-    o->serve = NULL;
 
-    while ((c = getopt_long(argc, argv, "f:m:n:s:b:p:w:d:o:lhV", longopts,
-                            NULL))
-           != -1)
-    {
-        switch (c) {
-
-        case 'f':
-            if (strcmp(optarg, "json") == 0) {
-                o->json = PP_FORMAT_JSON;
-            } else if (strcmp(optarg, "text") == 0) {
-                o->json = PP_FORMAT_TEXT;
-            } else if (strcmp(optarg, "folded") == 0) {
-                o->json = PP_FORMAT_FOLDED;
-            } else if (strcmp(optarg, "svg") == 0) {
-                o->json = PP_FORMAT_SVG;
-            } else if (strcmp(optarg, "pprof") == 0) {
-                o->json = PP_FORMAT_PPROF;
-            } else if (strcmp(optarg, "prometheus") == 0) {
-                o->json = PP_FORMAT_PROM;
-            } else {
-                pp_error("unknown format \"%s\" (text, json, folded, svg, "
-                         "pprof or prometheus)", optarg);
-                return -1;
-            }
-            break;
-
-        case 'm':
-            o->metric = pp_metric_parse(optarg);
-            if (o->metric < 0) {
-                pp_error("unknown metric \"%s\" (pinned, noop, allocs, "
-                         "alloc_bytes or unused)", optarg);
-                return -1;
-            }
-            break;
-
-        case 'n':
-            n = strtoul(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || n == 0 || n > 1000000) {
-                pp_error("bad --top \"%s\"", optarg);
-                return -1;
-            }
-            o->top = (unsigned) n;
-            break;
-
-        case 'l':
-            o->list = 1;
-            break;
-
-        case 'o':
-            o->output = optarg;
-            break;
-
-        case 'E':
-            o->serve = optarg;
-            break;
-
-        case 's':
-            o->sort = optarg;
-            break;
-
-        case 'b':
-            if (strcmp(optarg, "site") == 0) {
-                o->by = PP_BY_SITE;
-            } else if (strcmp(optarg, "module") == 0) {
-                o->by = PP_BY_MODULE;
-            } else if (strcmp(optarg, "pool") == 0) {
-                o->by = PP_BY_POOL;
-            } else if (strcmp(optarg, "tag") == 0) {
-                o->by = PP_BY_TAG;
-            } else {
-                pp_error("unknown --by \"%s\" (site, module, pool or tag)",
-                         optarg);
-                return -1;
-            }
-            break;
-
-        case 'p':
-        case 'w':
-            n = strtoul(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || n == 0 || n > 0x7fffffff) {
-                pp_error("bad --%s \"%s\"", c == 'p' ? "pid" : "watch",
-                         optarg);
-                return -1;
-            }
-            if (c == 'p') {
-                o->pid = (uint32_t) n;
-            } else {
-                o->watch = (unsigned) n;
-            }
-            break;
-
-        case 'S':
-            o->snapshot = optarg;
-            break;
-
-        case 'd':
-            o->diff = optarg;
-            break;
-
-        case 'C':
-            if (strcmp(optarg, "auto") == 0) {
-                o->color = -1;
-            } else if (strcmp(optarg, "always") == 0) {
-                o->color = 1;
-            } else if (strcmp(optarg, "never") == 0) {
-                o->color = 0;
-            } else {
-                pp_error("unknown --color \"%s\" (auto, always or never)",
-                         optarg);
-                return -1;
-            }
-            break;
-
-        case 'M':
-            o->max_size = pp_parse_size(optarg);
-            if (o->max_size == 0) {
-                pp_error("bad --max-size \"%s\" (bytes, or a number and K, "
-                         "M or G)", optarg);
-                return -1;
-            }
-            break;
-
-        case 'h':
-            fputs(pp_usage, stdout);
-            exit(0);
-
-        case 'V':
-            printf("poolprof-report %s (segment version %d, JSON format %d)"
-                   "\n", PP_REPORT_VERSION, PP_SEG_VERSION, PP_JSON_FORMAT);
-            exit(0);
-
-        default:
-            fputs("Try 'poolprof-report --help'.\n", stderr);
-            return -1;
-        }
+    first = pp_opt_parse(argc, argv, pp_opts, o);
+    if (first < 0) {
+        return -1;
     }
 
-    if (optind + 1 < argc) {
+    if (first + 1 < argc) {
         pp_error("one SEGMENT at most");
         return -1;
     }
 
-    if (optind < argc) {
-        o->segment = argv[optind];
+    if (first < argc) {
+        o->segment = argv[first];
     }
 
     if (o->sort != NULL && pp_sort_parse(o->sort, o->by) < 0) {
         fprintf(stderr, "poolprof-report: unknown --sort key \"%s\" for "
                 "--by %s; the keys are: ",
-                pp_escape(esc, sizeof(esc), o->sort),
-                o->by == PP_BY_POOL ? "pool" : o->by == PP_BY_TAG ? "tag"
-                : o->by == PP_BY_MODULE ? "module" : "site");
+                pp_escape(esc, sizeof(esc), o->sort), pp_bys.words[o->by]);
         pp_sort_keys(stderr, o->by);
         fputc('\n', stderr);
         return -1;
     }
 
-    if (o->watch && o->json != PP_FORMAT_TEXT && o->json != PP_FORMAT_JSON) {
+    if (o->watch && o->format != PP_FORMAT_TEXT
+        && o->format != PP_FORMAT_JSON)
+    {
         pp_error("--watch shows text or json");
         return -1;
     }
 
-    if (o->output != NULL && o->json != PP_FORMAT_PPROF
-        && o->json != PP_FORMAT_PROM)
+    if (o->output != NULL && o->format != PP_FORMAT_PPROF
+        && o->format != PP_FORMAT_PROM)
     {
         pp_error("--output writes pprof or prometheus");
         return -1;
     }
 
-    if ((o->serve != NULL || o->json == PP_FORMAT_PPROF
-         || o->json == PP_FORMAT_PROM)
+    if ((o->serve != NULL || o->format == PP_FORMAT_PPROF
+         || o->format == PP_FORMAT_PROM)
         && (o->diff != NULL || o->watch || o->snapshot != NULL))
     {
         pp_error("--diff, --watch and --snapshot do not go with pprof, "
@@ -384,107 +247,45 @@ pp_parse(int argc, char **argv, pp_options_t *o)
 }
 
 
-/* the view options that every load of a report takes */
+/* what to read and how to print it; flags: PP_OPEN_* for the segment */
 static void
-pp_view(pp_report_t *r, const pp_options_t *o)
+pp_options_apply(const pp_options_t *o, int flags, pp_input_t *in,
+    pp_view_t *v)
 {
     const char  *nc;
 
+    memset(in, 0, sizeof(pp_input_t));
+    in->seg.path = o->segment;
+    in->seg.flags = flags;
+    in->pid = o->pid;
+
+    /* given on the command line: followed */
+    in->base.path = o->diff;
+    in->base.flags = PP_OPEN_FOLLOW;
+
     nc = getenv("NO_COLOR");
 
-    r->top = o->top;
-    r->by = o->by;
-    r->sort = o->sort != NULL ? pp_sort_parse(o->sort, o->by) : -1;
-    r->color = nc != NULL && nc[0] != '\0' ? 0
-               : o->color >= 0 ? o->color
-               : isatty(STDOUT_FILENO);
-}
-
-
-/* reads, names and orders one report; 0, or -1 with a message printed */
-int
-pp_report_open(pp_report_t *r, const char *path, const void *opts)
-{
-    char                 err[PP_ERR_LEN];
-    pp_report_t          base;
-    pp_options_t         bo;
-    const pp_options_t  *o;
-
-    o = opts;
-
-    pp_merge_pid(o->pid);
-
-    if (pp_report_load(r, path, o->flags, err, sizeof(err)) != 0) {
-        pp_error("%s: %s", path, err);
-        return -1;
-    }
-
-    if (o->pid != 0 && r->nprocs == 0) {
-        pp_error("%s: no process %u in the segment", path, o->pid);
-        pp_report_free(r);
-        return -1;
-    }
-
-    pp_sym_resolve(r);
-    pp_view(r, o);
-
-    if (o->diff != NULL) {
-        bo = *o;
-        bo.diff = NULL;
-        bo.flags = PP_OPEN_FOLLOW;      /* given on the command line */
-
-        if (pp_report_open(&base, o->diff, &bo) != 0) {
-            pp_report_free(r);
-            return -1;
-        }
-
-        pp_diff(r, &base);
-        r->diff_base = o->diff;
-        pp_report_free(&base);
-    }
-
-    pp_report_sort(r);
-
-    /* only about a file that was read: an error says enough */
-    pp_seg_mode_warn(path, r->mode);
-
-    return 0;
-}
-
-
-/* prints one loaded report in the chosen format; 0 or -1 */
-int
-pp_report_print(FILE *f, pp_report_t *r, const void *opts)
-{
-    const pp_options_t  *o;
-
-    o = opts;
-
-    switch (o->json) {
-
-    case PP_FORMAT_JSON:
-        pp_json_print(f, r);
-        return 0;
-
-    case PP_FORMAT_FOLDED:
-    case PP_FORMAT_SVG:
-        return pp_stacks_print(f, r, o->json == PP_FORMAT_SVG, o->metric);
-
-    default:
-        pp_text_print(f, r, 0);
-        return 0;
-    }
+    pp_view_init(v);
+    v->format = o->format;
+    v->metric = o->metric;
+    v->top = o->top;
+    v->by = o->by;
+    v->sort = o->sort != NULL ? pp_sort_parse(o->sort, o->by) : -1;
+    v->color = nc != NULL && nc[0] != '\0' ? 0
+               : o->color == PP_COLOR_AUTO ? isatty(STDOUT_FILENO)
+               : o->color == PP_COLOR_ALWAYS;
+    v->diff = o->diff;
 }
 
 
 /* --format pprof|prometheus and --serve: pp_fleet.h */
 static int
-pp_report_fleet(const pp_options_t *o)
+pp_report_fleet(const pp_options_t *o, int flags)
 {
     pp_fleet_opts_t  fo;
 
     fo.segment = o->segment;
-    fo.flags = o->flags;
+    fo.flags = flags;
     fo.metric = o->metric;
     fo.top = o->top;
     fo.pid = o->pid;
@@ -494,16 +295,18 @@ pp_report_fleet(const pp_options_t *o)
         return pp_serve(o->serve, &fo);
     }
 
-    return pp_fleet_main(&fo, o->json == PP_FORMAT_PPROF ? PP_FLEET_PPROF
-                                                         : PP_FLEET_PROMETHEUS);
+    return pp_fleet_main(&fo, o->format == PP_FORMAT_PPROF
+                              ? PP_FLEET_PPROF : PP_FLEET_PROMETHEUS);
 }
 
 
 int
 main(int argc, char **argv)
 {
-    int           rc;
+    int           rc, flags;
     char          err[PP_ERR_LEN], *newest;
+    pp_view_t     v;
+    pp_input_t    in;
     pp_report_t   r;
     pp_options_t  o;
 
@@ -521,6 +324,8 @@ main(int argc, char **argv)
         return pp_list_segments(stdout, o.segment) == 0 ? 0 : 1;
     }
 
+    flags = PP_OPEN_FOLLOW;
+
     if (o.segment == NULL) {
         newest = pp_newest_segment(err, sizeof(err));
         if (newest == NULL) {
@@ -532,29 +337,34 @@ main(int argc, char **argv)
         o.segment = newest;
 
         /* found in a directory, not named by the user: not followed */
-        o.flags = 0;
+        flags = 0;
     }
 
     if (o.snapshot != NULL) {
-        rc = pp_snapshot(o.segment, o.flags, o.snapshot) == 0 ? 0 : 1;
+        rc = pp_snapshot(o.segment, flags, o.snapshot) == 0 ? 0 : 1;
         goto cleanup;
     }
 
-    if (o.serve != NULL || o.json == PP_FORMAT_PPROF
-        || o.json == PP_FORMAT_PROM)
+    if (o.serve != NULL || o.format == PP_FORMAT_PPROF
+        || o.format == PP_FORMAT_PROM)
     {
-        rc = pp_report_fleet(&o) == 0 ? 0 : 1;
+        rc = pp_report_fleet(&o, flags) == 0 ? 0 : 1;
         goto cleanup;
     }
+
+    pp_options_apply(&o, flags, &in, &v);
 
     if (o.watch) {
-        rc = pp_watch(o.segment, o.watch, o.json == PP_FORMAT_JSON, &o);
+        rc = pp_watch(&in, &v, o.watch);
         goto cleanup;
     }
 
-    if (pp_report_open(&r, o.segment, &o) != 0
-        || pp_report_print(stdout, &r, &o) != 0)
-    {
+    if (pp_report_build(&r, &in, &v, err, sizeof(err)) != 0) {
+        pp_error("%s", err);
+        goto cleanup;
+    }
+
+    if (pp_report_print(stdout, &r, &v) != 0) {
         goto cleanup;
     }
 

@@ -1,9 +1,13 @@
 /*
  * poolprof-report internals shared by the reporter's files.
  *
- * pp_read.c turns a segment file into a pp_report_t: a private, validated
- * and merged copy; nothing after it looks at the file again.  pp_sym.c
- * names the addresses, pp_json.c and pp_text.c print.
+ * pp_report_build() (pp_pipeline.c) runs the stages that turn a segment
+ * into a pp_report_t, the model: load and validate a private copy
+ * (pp_read.c), merge its shards (pp_merge*.c), name every address
+ * (pp_sym.c), analyze (pp_leaks.c, pp_owner.c, pp_diff.c) and sort
+ * (pp_sort.c).  Nothing after the load looks at the file again.  The
+ * renderers (pp_text*.c, pp_json*.c, pp_stacks.c) only read the model
+ * and a pp_view_t, the choices of how to print it.
  */
 
 #ifndef _PP_REPORT_H_INCLUDED_
@@ -28,6 +32,9 @@
 
 /* no object covers the address */
 #define PP_NO_OBJECT        (-1)
+
+/* -1, 0 or 1 as a is below, equal to or above b: for qsort() */
+#define pp_order(a, b)      ((a) < (b) ? -1 : (a) > (b))
 
 
 /* a loaded object, deduplicated over every shard */
@@ -79,7 +86,6 @@ typedef struct {
     int                     overflow;
     int                     recurring;  /* came back to the same pool */
     char                   *symbol;
-    char                   *source;
     char                   *pool_symbol;
 } pp_rgrowth_t;
 
@@ -92,7 +98,6 @@ typedef struct {
     int                     obj;
     int                     by_design;  /* nginx keeps it until exit */
     char                   *symbol;
-    char                   *source;
 } pp_rlive_t;
 
 /*
@@ -108,8 +113,7 @@ typedef struct {
     uint64_t                alive_old;  /* alive now, older than T */
     uint64_t                bytes;      /* allocated from those pools */
     uint64_t                oldest_ns;
-    char                   *symbol;
-    char                   *source;
+    char                   *symbol;     /* its pool or live rows' */
 } pp_rleak_t;
 
 /* a stack, deduplicated over shards; counters are sampled events */
@@ -117,8 +121,18 @@ typedef struct {
     pp_stack_t              s;
     int                     overflow;
     int                    *objs;       /* per frame */
-    char                  **names;      /* per frame, after pp_sym_resolve */
+    char                  **symbols;    /* per frame, "" when unknown */
 } pp_rstack_t;
+
+/*
+ * a site inside one of nginx's helpers: the first frame outside them on
+ * its most frequent stack, which the text names "via"
+ */
+typedef struct {
+    uint64_t                site;
+    size_t                  stack;      /* in stacks */
+    uint32_t                frame;
+} pp_rowner_t;
 
 typedef struct {
     uint32_t                shard;
@@ -162,27 +176,59 @@ typedef struct {
     size_t                  nleaks;
     pp_rstack_t            *stacks;
     size_t                  nstacks;
+    pp_rowner_t            *owners;     /* sorted by site */
+    size_t                  nowners;
 
     char                  **warnings;
     size_t                  nwarnings;
-
-    /* how to print it: pp_view.c */
-    unsigned                top;
-    int                     by;         /* PP_BY_* */
-    int                     sort;       /* a pp_sort_keys index, or -1 */
-    int                     color;
-    int                     diff;       /* counters are differences */
-    const char             *diff_base;  /* --diff BASE, not owned */
 } pp_report_t;
 
 
-#define PP_BY_SITE      0
-#define PP_BY_MODULE    1
-#define PP_BY_POOL      2
-#define PP_BY_TAG       3
+#define PP_FORMAT_TEXT      0
+#define PP_FORMAT_JSON      1
+#define PP_FORMAT_FOLDED    2
+#define PP_FORMAT_SVG       3
+#define PP_FORMAT_PPROF     4
+#define PP_FORMAT_PROM      5
+
+#define PP_BY_SITE          0
+#define PP_BY_MODULE        1
+#define PP_BY_POOL          2
+#define PP_BY_TAG           3
+
+#define PP_TOP_DEFAULT      10
+
+/* how to print a report: the command line's choices (pp_view_init()) */
+typedef struct {
+    int                     format;     /* PP_FORMAT_* */
+    int                     metric;     /* PP_METRIC_*: folded and svg */
+    unsigned                top;        /* rows per text table, > 0 */
+    int                     by;         /* PP_BY_* */
+    int                     sort;       /* a pp_sort_keys index, or -1 */
+    int                     color;      /* ANSI attributes in text */
+    const char             *diff;       /* counts are differences from
+                                           this base; NULL: not a diff */
+} pp_view_t;
+
+/* a segment to read: a file, or a copy in memory */
+typedef struct {
+    const char             *path;       /* the file; with buf, its name */
+    const unsigned char    *buf;        /* NULL: read path */
+    size_t                  len;
+    int                     flags;      /* PP_OPEN_*, for the file */
+} pp_source_t;
+
+/* what pp_report_build() reads */
+typedef struct {
+    pp_source_t             seg;
+    pp_source_t             base;       /* --diff BASE; path NULL: none */
+    uint32_t                pid;        /* --pid; 0: every process */
+    int                     offline;    /* open no object file: addresses
+                                           stay unnamed (the fuzz target) */
+} pp_input_t;
 
 
-/* pp_read.c: reading and validating; the header first, from a file */
+/* pp_read.c, pp_validate.c: reading, the header first, and validating */
 #define PP_SEG_MAX_DEFAULT  (4ULL << 30)    /* --max-size */
 
 /* pp_seg_header(): not a segment at all (empty, or without the magic) */
@@ -200,10 +246,14 @@ int pp_seg_header(int fd, const struct stat *sb, pp_seg_header_t *h,
     char *err, size_t errlen);
 int pp_seg_read_fd(int fd, const pp_seg_header_t *h, unsigned char **buf,
     size_t *len, char *err, size_t errlen);
+int pp_seg_header_check(const pp_seg_header_t *h, uint64_t len, char *err,
+    size_t errlen);
 int pp_seg_validate(const unsigned char *buf, size_t len, char *err,
     size_t errlen);
 int pp_seg_open(const char *path, int flags, pp_seg_header_t *h,
     struct stat *sb, char *err, size_t errlen);
+int pp_seg_read_file(const char *path, int flags, unsigned char **buf,
+    size_t *len, struct stat *sb, char *err, size_t errlen);
 int pp_report_load(pp_report_t *r, const char *path, int flags, char *err,
     size_t errlen);
 int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
@@ -214,8 +264,20 @@ int pp_proc_status(uint32_t pid, uint32_t state, uint64_t starttime);
 int pp_open_regular(const char *path, int flags, struct stat *sb, char *err,
     size_t errlen);
 
-/* pp_escape.c: every name printed as text, and every message */
+/*
+ * pp_escape.c: every name printed as text, and every message.  pp_name()
+ * is a row's name: its symbol, else object+0xoffset, else 0xaddress.
+ */
+#define PP_OBJECT_BASE      0           /* pp_object_name(): file name */
+#define PP_OBJECT_PATH      1           /* the whole path */
+
 const char *pp_escape(char *dst, size_t len, const char *src);
+const char *pp_name(char *buf, size_t len, const pp_report_t *r,
+    uint64_t key, int obj, const char *symbol);
+char *pp_name_dup(const pp_report_t *r, uint64_t key, int obj,
+    const char *symbol);
+const char *pp_object_name(char *buf, size_t len, const pp_report_t *r,
+    int obj, int what);
 void pp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* pp_merge.c: validates, then merges the shards of a segment in memory;
@@ -229,10 +291,16 @@ void pp_report_missing(pp_report_t *r, const char *seg);
 int pp_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* pp_pipeline.c: the stages in order, the output, the end */
+void pp_view_init(pp_view_t *v);
+int pp_report_build(pp_report_t *r, const pp_input_t *in, const pp_view_t *v,
+    char *err, size_t errlen);
+int pp_report_print(FILE *f, const pp_report_t *r, const pp_view_t *v);
+void pp_report_free(pp_report_t *r);
+
 /* pp_data.c */
 int pp_site_any(const pp_site_t *s);
 void pp_pool_add(pp_rpool_t *d, const pp_pool_t *s);
-void pp_report_free(pp_report_t *r);
 void pp_report_warn(pp_report_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pp_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -251,25 +319,31 @@ const char *pp_symtab_find(const pp_symtab_t *st, uint64_t off, int data);
 char *pp_symtab_source(const pp_symtab_t *st, uint64_t off);
 void pp_symtab_close(pp_symtab_t *st);
 
-/* pp_sym.c */
+/* pp_sym.c: every address named, source NULL: without file:line */
 void pp_sym_resolve(pp_report_t *r);
 void pp_sym_free(pp_report_t *r);
 void pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
     char **symbol, char **source);
+int pp_sym_in(const char *symbol, const char *const *names, int prefix);
 
-/* pp_json.c */
-void pp_json_print(FILE *f, pp_report_t *r);
+/* pp_json.c, pp_json_leaks.c */
+void pp_json_print(FILE *f, const pp_report_t *r, const pp_view_t *v);
 void pp_json_string(FILE *f, const char *s);
+void pp_json_leaks(FILE *f, const pp_report_t *r);
 
-/* pp_text.c */
+/* pp_text.c, pp_text_leaks.c: the "Leaks and growth" section */
 const char *pp_human(char *buf, size_t len, uint64_t v);
-void pp_text_print(FILE *f, pp_report_t *r, unsigned top);
+void pp_text_print(FILE *f, const pp_report_t *r, const pp_view_t *v);
+void pp_text_leaks(FILE *f, const pp_report_t *r, const pp_view_t *v);
 
-/* pp_leaks.c: the "Leaks and growth" section and its JSON arrays */
-void pp_leaks_resolve(pp_report_t *r);
+/* pp_leaks.c: leaks by creating site, from named pool and live rows */
+int pp_leaks_build(pp_report_t *r);
 void pp_leaks_free(pp_report_t *r);
-void pp_leaks_text(FILE *f, const pp_report_t *r, unsigned top);
-void pp_leaks_json(FILE *f, const pp_report_t *r);
+
+/* pp_owner.c: who called nginx's helpers, from named stacks */
+int pp_owners_build(pp_report_t *r);
+const char *pp_stacks_owner(char *buf, size_t len, const pp_report_t *r,
+    uint64_t site);
 
 /* pp_stacks.c: --format folded|svg */
 #define PP_METRIC_PINNED       0
@@ -279,19 +353,12 @@ void pp_leaks_json(FILE *f, const pp_report_t *r);
 #define PP_METRIC_UNUSED       4
 
 int pp_metric_parse(const char *s);
-/* both name the frames they need on demand, into r */
-int pp_stacks_print(FILE *f, pp_report_t *r, int svg, int metric);
-const char *pp_stacks_owner(pp_report_t *r, uint64_t site);
-
-/* pp_report.c: opts is the program's options */
-int pp_report_open(pp_report_t *r, const char *path, const void *opts);
-int pp_report_print(FILE *f, pp_report_t *r, const void *opts);
+int pp_stacks_print(FILE *f, const pp_report_t *r, const pp_view_t *v);
 
 /* pp_snap.c, pp_diff.c, pp_watch.c */
 int pp_snapshot(const char *segment, int flags, const char *file);
 void pp_diff(pp_report_t *r, const pp_report_t *base);
-int pp_watch(const char *segment, unsigned seconds, int json,
-    const void *opts);
+int pp_watch(const pp_input_t *in, const pp_view_t *v, unsigned seconds);
 
 /* pp_list.c */
 int pp_list_segments(FILE *f, const char *where);
@@ -302,7 +369,7 @@ int pp_sort_parse(const char *key, int by);
 void pp_sort_keys(FILE *f, int by);
 const char *pp_sort_name(int by, int key);
 int pp_site_order(const pp_site_t *a, const pp_site_t *b, int key);
-void pp_report_sort(pp_report_t *r);
+void pp_report_sort(pp_report_t *r, const pp_view_t *v);
 uint64_t pp_site_wasted(const pp_rsite_t *s);
 double pp_tag_reuse(const pp_tag_t *t);
 

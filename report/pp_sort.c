@@ -339,16 +339,16 @@ pp_sort_rows(void *rows, size_t n, size_t size,
 
 
 void
-pp_report_sort(pp_report_t *r)
+pp_report_sort(pp_report_t *r, const pp_view_t *v)
 {
     /* a key of one table orders that table; the others keep theirs */
-    pp_key = r->sort > 0 && r->by != PP_BY_POOL && r->by != PP_BY_TAG
-             ? r->sort : 0;
+    pp_key = v->sort > 0 && v->by != PP_BY_POOL && v->by != PP_BY_TAG
+             ? v->sort : 0;
     pp_sort_rows(r->sites, r->nsites, sizeof(pp_rsite_t), pp_site_cmp);
 
-    pp_key = r->sort > 0 && r->by == PP_BY_POOL ? r->sort : 0;
+    pp_key = v->sort > 0 && v->by == PP_BY_POOL ? v->sort : 0;
     pp_sort_rows(r->pools, r->npools, sizeof(pp_rpool_t), pp_pool_cmp);
 
-    pp_key = r->sort > 0 && r->by == PP_BY_TAG ? r->sort : 0;
+    pp_key = v->sort > 0 && v->by == PP_BY_TAG ? v->sort : 0;
     pp_sort_rows(r->tags, r->ntags, sizeof(pp_rtag_t), pp_tag_cmp);
 }

@@ -1,11 +1,11 @@
 /*
- * Sampled stacks: --format folded and --format svg, and the first frame
- * outside nginx's helpers for the text report.  The segment counts
+ * Sampled stacks: --format folded and --format svg.  The segment counts
  * sampled events; values are scaled by the sampling period and, unless
  * every event was sampled, labelled as estimates: the root frame of
- * every stack says which.
+ * every stack says which.  Frames are named as in the text (pp_name()).
  */
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,38 +14,32 @@
 #include "pp_flame.h"
 
 
-static const char  *pp_metrics[] = {
-    "pinned", "noop", "allocs", "alloc_bytes", "unused", NULL
-};
+/* --metric: in the order of PP_METRIC_* */
+typedef struct {
+    const char             *name;
+    const char             *unit;
+    const char             *title;
+    size_t                  off;        /* of its counter in pp_stack_t */
+} pp_metric_t;
 
-static const char  *pp_metric_units[] = {
-    "bytes", "calls", "calls", "bytes", "bytes"
-};
-
-static const char  *pp_metric_titles[] = {
-    "Pinned bytes (no-op ngx_pfree)", "No-op ngx_pfree calls",
-    "Pool allocations", "Allocated bytes",
-    "Unused bytes at pool end, by the pool's creator"
-};
-
-
-/* nginx's allocation helpers: the owner of a call is further up */
-static const char  *pp_helpers[] = {
-    "ngx_array_", "ngx_list_", "ngx_hash_", "ngx_pstrdup",
-    "ngx_create_temp_buf", "ngx_create_chain_of_bufs",
-    "ngx_alloc_chain_link", "ngx_chain_", "ngx_pool_cleanup_add",
-    "ngx_palloc", "ngx_pnalloc", "ngx_pcalloc", "ngx_pmemalign",
-    "ngx_pfree", "ngx_create_pool", "ngx_http_cleanup_add",
-    "ngx_queue_", "ngx_rbtree_", "ngx_radix_", "ngx_crc32_table_init",
-    "ngx_output_chain", "ngx_copy_", "ngx_parse_", "ngx_conf_",
-    NULL
+static const pp_metric_t  pp_metrics[] = {
+    { "pinned", "bytes", "Pinned bytes (no-op ngx_pfree)",
+      offsetof(pp_stack_t, pinned_bytes) },
+    { "noop", "calls", "No-op ngx_pfree calls",
+      offsetof(pp_stack_t, noop_frees) },
+    { "allocs", "calls", "Pool allocations", offsetof(pp_stack_t, allocs) },
+    { "alloc_bytes", "bytes", "Allocated bytes",
+      offsetof(pp_stack_t, alloc_bytes) },
+    { "unused", "bytes", "Unused bytes at pool end, by the pool's creator",
+      offsetof(pp_stack_t, unused_bytes) },
+    { NULL, NULL, NULL, 0 }
 };
 
 
 static uint64_t pp_stack_value(const pp_report_t *r, const pp_stack_t *s,
     int metric);
-static void pp_stacks_names(pp_report_t *r, pp_rstack_t *st);
-static int pp_helper(const char *name);
+static int pp_stacks_add(pp_flame_t *fl, const pp_report_t *r,
+    const pp_rstack_t *st, const char *root, uint64_t v);
 
 
 int
@@ -53,8 +47,8 @@ pp_metric_parse(const char *s)
 {
     int  i;
 
-    for (i = 0; pp_metrics[i] != NULL; i++) {
-        if (strcmp(s, pp_metrics[i]) == 0) {
+    for (i = 0; pp_metrics[i].name != NULL; i++) {
+        if (strcmp(s, pp_metrics[i].name) == 0) {
             return i;
         }
     }
@@ -68,95 +62,71 @@ pp_stack_value(const pp_report_t *r, const pp_stack_t *s, int metric)
 {
     uint64_t  v;
 
-    switch (metric) {
-    case PP_METRIC_PINNED:
-        v = s->pinned_bytes;
-        break;
-    case PP_METRIC_NOOP:
-        v = s->noop_frees;
-        break;
-    case PP_METRIC_ALLOCS:
-        v = s->allocs;
-        break;
-    case PP_METRIC_ALLOC_BYTES:
-        v = s->alloc_bytes;
-        break;
-    default:
-        v = s->unused_bytes;
-        break;
-    }
+    memcpy(&v, (const char *) s + pp_metrics[metric].off, sizeof(v));
 
     return v * (r->stack_period ? r->stack_period : 1);
 }
 
 
-/*
- * a name for every frame: symbol, else object+offset, else the address;
- * escaped (pp_escape()), for folded lines, the SVG and the text's "via"
- */
-static void
-pp_stacks_names(pp_report_t *r, pp_rstack_t *st)
+/* one stack, outermost frame first, under root; 0 or -1 */
+static int
+pp_stacks_add(pp_flame_t *fl, const pp_report_t *r, const pp_rstack_t *st,
+    const char *root, uint64_t v)
 {
-    char         buf[4 * PP_PATH_MAX], esc[4 * PP_PATH_MAX], *sym, *src;
-    size_t       n;
-    uint32_t     f;
-    uint64_t     a;
-    const char  *path, *base;
+    int          rc;
+    char        *names[PP_STACK_FRAMES];
+    uint32_t     k, n, depth;
+    const char  *frames[PP_STACK_FRAMES + 1];
 
-    if (st->names != NULL || st->overflow) {
-        return;
+    frames[0] = root;
+    n = 1;
+
+    if (st->overflow) {
+        frames[n++] = "(stack table full)";
+        return pp_flame_add(fl, frames, n, v);
     }
 
-    st->names = calloc(st->s.depth + 1, sizeof(char *));
-    if (st->names == NULL) {
-        return;
+    if (st->symbols == NULL) {
+        return -1;
     }
 
-    for (f = 0; f < st->s.depth; f++) {
-        a = st->s.frames[f];
-        pp_sym_row(r, a, st->objs[f], 0, 0, &sym, &src);
-        free(src);
+    depth = st->s.depth;
+    rc = 0;
 
-        if (sym != NULL && sym[0] != '\0') {
-            n = 4 * strlen(sym) + 1;
-            st->names[f] = malloc(n);
-            if (st->names[f] != NULL) {
-                pp_escape(st->names[f], n, sym);
-            }
-            free(sym);
-            continue;
-        }
-
-        free(sym);
-
-        if (st->objs[f] != PP_NO_OBJECT) {
-            path = r->objs[st->objs[f]].o.path;
-            base = strrchr(path, '/');
-            snprintf(buf, sizeof(buf), "%s+0x%llx",
-                     pp_escape(esc, sizeof(esc),
-                               base != NULL ? base + 1 : path),
-                     (unsigned long long) (a - r->objs[st->objs[f]].o.base));
-        } else {
-            snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long) a);
-        }
-
-        st->names[f] = strdup(buf);
+    for (k = 0; k < depth; k++) {
+        names[k] = pp_name_dup(r, st->s.frames[k], st->objs[k],
+                               st->symbols[k]);
+        rc = names[k] == NULL ? -1 : rc;
     }
+
+    for (k = depth; k-- > 0; /* void */) {
+        frames[n++] = names[k];
+    }
+
+    if (rc == 0) {
+        rc = pp_flame_add(fl, frames, n, v);
+    }
+
+    for (k = 0; k < depth; k++) {
+        free(names[k]);
+    }
+
+    return rc;
 }
 
 
 int
-pp_stacks_print(FILE *f, pp_report_t *r, int svg, int metric)
+pp_stacks_print(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
-    int               rc;
-    char              root[128], sub[160];
-    size_t            i;
-    uint32_t          k, n;
-    uint64_t          v;
-    const char       *frames[PP_STACK_FRAMES + 1];
-    pp_flame_t       *fl;
-    pp_rstack_t      *st;
-    pp_flame_opts_t   o;
+    int                 rc, metric;
+    char                root[128], sub[160];
+    size_t              i;
+    uint64_t            value;
+    pp_flame_t         *fl;
+    pp_flame_opts_t     o;
+    const pp_rstack_t  *st;
+
+    metric = v->metric;
 
     if (r->stack_period == 0) {
         pp_error("no stacks in %s: it was recorded with POOLPROF_STACKS=0",
@@ -171,7 +141,7 @@ pp_stacks_print(FILE *f, pp_report_t *r, int svg, int metric)
                  "values scaled by %u", r->stack_period, r->stack_period);
     }
 
-    snprintf(root, sizeof(root), "%s (%s)", pp_metrics[metric],
+    snprintf(root, sizeof(root), "%s (%s)", pp_metrics[metric].name,
              r->stack_period == 1 ? "every event"
                                   : "estimate");
 
@@ -182,42 +152,19 @@ pp_stacks_print(FILE *f, pp_report_t *r, int svg, int metric)
 
     for (i = 0; i < r->nstacks; i++) {
         st = &r->stacks[i];
-        v = pp_stack_value(r, &st->s, metric);
+        value = pp_stack_value(r, &st->s, metric);
 
-        if (v == 0) {
-            continue;
-        }
-
-        frames[0] = root;
-        n = 1;
-
-        if (st->overflow) {
-            frames[n++] = "(stack table full)";
-
-        } else {
-            pp_stacks_names(r, st);
-            if (st->names == NULL) {
-                pp_flame_free(fl);
-                return -1;
-            }
-
-            /* outermost first */
-            for (k = st->s.depth; k-- > 0; /* void */) {
-                frames[n++] = st->names[k];
-            }
-        }
-
-        if (pp_flame_add(fl, frames, n, v) != 0) {
+        if (value != 0 && pp_stacks_add(fl, r, st, root, value) != 0) {
             pp_flame_free(fl);
             return -1;
         }
     }
 
-    if (svg) {
+    if (v->format == PP_FORMAT_SVG) {
         memset(&o, 0, sizeof(o));
-        o.title = pp_metric_titles[metric];
+        o.title = pp_metrics[metric].title;
         o.subtitle = sub;
-        o.unit = pp_metric_units[metric];
+        o.unit = pp_metrics[metric].unit;
         rc = pp_flame_svg(f, fl, &o);
 
     } else {
@@ -227,69 +174,4 @@ pp_stacks_print(FILE *f, pp_report_t *r, int svg, int metric)
     pp_flame_free(fl);
 
     return rc;
-}
-
-
-static int
-pp_helper(const char *name)
-{
-    int  i;
-
-    for (i = 0; pp_helpers[i] != NULL; i++) {
-        if (strncmp(name, pp_helpers[i], strlen(pp_helpers[i])) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-/*
- * For a site inside one of nginx's helpers: the first frame outside
- * them on the site's most frequent stack; NULL when the site is not in
- * a helper or no stack of it was sampled.
- */
-const char *
-pp_stacks_owner(pp_report_t *r, uint64_t site)
-{
-    size_t        i;
-    uint32_t      k;
-    uint64_t      best, n;
-    pp_rstack_t  *st, *top;
-
-    top = NULL;
-    best = 0;
-
-    for (i = 0; i < r->nstacks; i++) {
-        st = &r->stacks[i];
-
-        if (st->overflow || st->s.frames[0] != site) {
-            continue;
-        }
-
-        n = st->s.allocs + st->s.noop_frees + st->s.pools;
-        if (top == NULL || n > best) {
-            top = st;
-            best = n;
-        }
-    }
-
-    if (top == NULL) {
-        return NULL;
-    }
-
-    pp_stacks_names(r, top);
-
-    if (top->names == NULL || !pp_helper(top->names[0])) {
-        return NULL;
-    }
-
-    for (k = 1; k < top->s.depth; k++) {
-        if (!pp_helper(top->names[k])) {
-            return top->names[k];
-        }
-    }
-
-    return NULL;
 }

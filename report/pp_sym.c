@@ -2,7 +2,9 @@
  * Symbolization, offline: an address is an offset into the object that
  * covered it in its process.  A file that is not the one recorded is not
  * used: the build-id decides when both the record and the file have one,
- * else device, inode, mtime and size.  Each object is read once.
+ * else device, inode, mtime and size.  Each object is read once.  Every
+ * address of the report is named here, eagerly, stack frames included:
+ * nothing after this stage opens an object file.
  */
 
 #include <libelf.h>
@@ -91,7 +93,7 @@ pp_obj_load(pp_report_t *r, pp_robj_t *ro)
 
 /*
  * names one row: sites are return addresses, so look one byte back;
- * kind 0 a return address, 1 code, 2 data
+ * kind 0 a return address, 1 code, 2 data; source NULL: no file:line
  */
 void
 pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
@@ -103,7 +105,10 @@ pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
     pp_symtab_t  *st;
 
     *symbol = NULL;
-    *source = NULL;
+
+    if (source != NULL) {
+        *source = NULL;
+    }
 
     if (overflow) {
         *symbol = strdup("(overflow)");
@@ -128,7 +133,10 @@ pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
 
             name = pp_symtab_find(st, off, kind == 2);
             *symbol = strdup(name != NULL ? name : "");
-            *source = pp_symtab_source(st, off);
+
+            if (source != NULL) {
+                *source = pp_symtab_source(st, off);
+            }
         }
     }
 
@@ -136,8 +144,30 @@ pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
         *symbol = strdup("");
     }
 
-    if (*source == NULL) {
+    if (source != NULL && *source == NULL) {
         *source = strdup("");
+    }
+}
+
+
+/* every frame of a stack; the overflow row has none */
+static void
+pp_sym_stack(pp_report_t *r, pp_rstack_t *st)
+{
+    uint32_t  f;
+
+    if (st->overflow) {
+        return;
+    }
+
+    st->symbols = calloc(st->s.depth + 1, sizeof(char *));
+    if (st->symbols == NULL) {
+        return;
+    }
+
+    for (f = 0; f < st->s.depth; f++) {
+        pp_sym_row(r, st->s.frames[f], st->objs[f], 0, 0, &st->symbols[f],
+                   NULL);
     }
 }
 
@@ -145,7 +175,9 @@ pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
 void
 pp_sym_resolve(pp_report_t *r)
 {
-    size_t  i;
+    size_t         i;
+    pp_rlive_t    *l;
+    pp_rgrowth_t  *g;
 
     if (elf_version(EV_CURRENT) == EV_NONE) {
         pp_report_warn(r, "failed to initialize libelf; showing offsets");
@@ -166,28 +198,86 @@ pp_sym_resolve(pp_report_t *r)
                    2, &r->tags[i].symbol, &r->tags[i].source);
     }
 
-    pp_leaks_resolve(r);
+    for (i = 0; i < r->ngrowth; i++) {
+        g = &r->growth[i];
+        pp_sym_row(r, g->g.site, g->obj, g->overflow, 0, &g->symbol, NULL);
+        pp_sym_row(r, g->g.pool_site, g->pool_obj, g->overflow, 0,
+                   &g->pool_symbol, NULL);
+    }
+
+    for (i = 0; i < r->nlive; i++) {
+        l = &r->live[i];
+        pp_sym_row(r, l->l.site, l->obj, 0, 0, &l->symbol, NULL);
+    }
+
+    for (i = 0; i < r->nstacks; i++) {
+        pp_sym_stack(r, &r->stacks[i]);
+    }
 }
 
 
-void
-pp_sym_free(pp_report_t *r)
+/* 1 when symbol is one of names or, with prefix, starts with one */
+int
+pp_sym_in(const char *symbol, const char *const *names, int prefix)
 {
     size_t  i;
 
+    for (i = 0; symbol != NULL && names[i] != NULL; i++) {
+        if (prefix ? strncmp(symbol, names[i], strlen(names[i])) == 0
+                   : strcmp(symbol, names[i]) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+pp_sym_free_row(char *symbol, char *source)
+{
+    free(symbol);
+    free(source);
+}
+
+
+/* every name of pp_sym_resolve(), and the object files it read */
+void
+pp_sym_free(pp_report_t *r)
+{
+    size_t    i;
+    uint32_t  f;
+
     for (i = 0; i < r->nsites; i++) {
-        free(r->sites[i].symbol);
-        free(r->sites[i].source);
+        pp_sym_free_row(r->sites[i].symbol, r->sites[i].source);
     }
 
     for (i = 0; i < r->npools; i++) {
-        free(r->pools[i].symbol);
-        free(r->pools[i].source);
+        pp_sym_free_row(r->pools[i].symbol, r->pools[i].source);
     }
 
     for (i = 0; i < r->ntags; i++) {
-        free(r->tags[i].symbol);
-        free(r->tags[i].source);
+        pp_sym_free_row(r->tags[i].symbol, r->tags[i].source);
+    }
+
+    for (i = 0; i < r->ngrowth; i++) {
+        pp_sym_free_row(r->growth[i].symbol, r->growth[i].pool_symbol);
+    }
+
+    for (i = 0; i < r->nlive; i++) {
+        free(r->live[i].symbol);
+    }
+
+    for (i = 0; i < r->nstacks; i++) {
+        for (f = 0; r->stacks[i].symbols != NULL && f < r->stacks[i].s.depth;
+             f++)
+        {
+            free(r->stacks[i].symbols[f]);
+        }
+
+        free(r->stacks[i].symbols);
+        r->stacks[i].symbols = NULL;
     }
 
     for (i = 0; i < r->nobjs; i++) {

@@ -3,9 +3,10 @@
  * and its processes, the totals (wasted bytes always with their parts),
  * then the tables of pp_text_tables.c, leaks and growth, and the
  * warnings last.  Every line fits 100 columns.  Names come from the
- * segment and from object files, neither trusted: every one goes
- * through pp_escape() before it is laid out, so that control characters
- * never reach the terminal and the columns hold.
+ * segment and from object files, neither trusted: every one is made by
+ * pp_name() or pp_object_name(), or goes through pp_escape(), before it
+ * is laid out, so that control characters never reach the terminal and
+ * the columns hold.
  */
 
 #include <stdio.h>
@@ -35,91 +36,6 @@ pp_human(char *buf, size_t len, uint64_t v)
     }
 
     snprintf(buf, len, d < 99.95 ? "%.1f %s" : "%.0f %s", d, units[u]);
-
-    return buf;
-}
-
-
-static const char *
-pp_basename(const char *path)
-{
-    const char  *s;
-
-    s = strrchr(path, '/');
-
-    return s != NULL ? s + 1 : path;
-}
-
-
-/* ":123" of "/src/file.c:123", or "" */
-static const char *
-pp_text_line(const char *source)
-{
-    const char  *s;
-
-    if (source == NULL || (s = strrchr(source, ':')) == NULL
-        || s[1] == '\0' || strspn(s + 1, "0123456789") != strlen(s + 1))
-    {
-        return "";
-    }
-
-    return s;
-}
-
-
-/*
- * A row's name in width columns: "symbol:line (object)"; what does not
- * fit goes, the object first, then the end of the symbol (the line
- * stays: it tells the sites of one function apart).  Without a symbol
- * "object+0xoffset", cut from the front.
- */
-const char *
-pp_text_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
-    int obj, const char *symbol, const char *source, size_t width)
-{
-    int          n;
-    char         o[PP_NAME_BUF], sym[PP_NAME_BUF];
-    size_t       cut;
-    const char  *line;
-
-    pp_escape(o, sizeof(o),
-              obj != PP_NO_OBJECT ? pp_basename(r->objs[obj].o.path) : "");
-    pp_escape(sym, sizeof(sym), symbol != NULL ? symbol : "");
-    symbol = sym;
-
-    /* digits only */
-    line = pp_text_line(source);
-
-    if (width + 1 > len) {
-        width = len - 1;
-    }
-
-    if (symbol != NULL && symbol[0] != '\0') {
-        n = snprintf(buf, len, o[0] != '\0' ? "%s%s (%s)" : "%s%s", symbol,
-                     line, o);
-
-        if (n < 0 || (size_t) n > width) {
-            n = snprintf(buf, len, "%s%s", symbol, line);
-        }
-
-        if (n < 0 || (size_t) n > width) {
-            cut = width > strlen(line) + 3 ? width - strlen(line) - 3 : 0;
-            snprintf(buf, len, "%.*s...%s", (int) cut, symbol, line);
-        }
-
-    } else {
-        if (obj != PP_NO_OBJECT) {
-            n = snprintf(buf, len, "%s+0x%llx", o,
-                         (unsigned long long) (key - r->objs[obj].o.base));
-        } else {
-            n = snprintf(buf, len, "0x%llx", (unsigned long long) key);
-        }
-
-        if (n > 0 && (size_t) n > width && width > 3 && (size_t) n < len) {
-            memmove(buf + 3, buf + n - (width - 3), width - 3 + 1);
-            memcpy(buf, "...", 3);
-        }
-    }
 
     return buf;
 }
@@ -281,7 +197,7 @@ pp_text_procs(FILE *f, const pp_report_t *r)
 
 
 static void
-pp_text_header(FILE *f, const pp_report_t *r)
+pp_text_header(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
     char         when[64], line[2 * PP_PATH_MAX + 4096],
                  esc[4 * sizeof(line)];
@@ -301,13 +217,13 @@ pp_text_header(FILE *f, const pp_report_t *r)
              r->path != NULL ? r->path : "", when, r->hdr.creator_pid,
              r->hdr.exe);
 
-    fprintf(f, "%ssegment%s", pp_bold(r), pp_off(r));
+    fprintf(f, "%ssegment%s", pp_bold(v), pp_off(v));
     pp_text_wrap(f, 7, 2, pp_escape(esc, sizeof(esc), line));
 
-    if (r->diff) {
+    if (v->diff != NULL) {
         snprintf(line, sizeof(line), "from %s; unchanged rows are left out",
-                 r->diff_base != NULL ? r->diff_base : "the base");
-        fprintf(f, "%scounts are differences%s", pp_bold(r), pp_off(r));
+                 v->diff);
+        fprintf(f, "%scounts are differences%s", pp_bold(v), pp_off(v));
         pp_text_wrap(f, 22, 2, pp_escape(esc, sizeof(esc), line));
     }
 
@@ -319,8 +235,8 @@ pp_text_header(FILE *f, const pp_report_t *r)
     dur = pp_text_duration(r);
     fprintf(f, "%zu processes: %zu alive, %zu exited, %s%zu crashed%s; "
             "recorded for %.1f s", r->nprocs, n[PP_STATUS_ALIVE],
-            n[PP_STATUS_EXITED], n[PP_STATUS_CRASHED] ? pp_warn(r) : "",
-            n[PP_STATUS_CRASHED], n[PP_STATUS_CRASHED] ? pp_off(r) : "",
+            n[PP_STATUS_EXITED], n[PP_STATUS_CRASHED] ? pp_warn(v) : "",
+            n[PP_STATUS_CRASHED], n[PP_STATUS_CRASHED] ? pp_off(v) : "",
             dur);
 
     if (r->hdr.retired != 0) {
@@ -329,8 +245,8 @@ pp_text_header(FILE *f, const pp_report_t *r)
     }
 
     if (r->nwarnings != 0) {
-        fprintf(f, "; %s%zu warning%s at the end%s", pp_warn(r),
-                r->nwarnings, r->nwarnings == 1 ? "" : "s", pp_off(r));
+        fprintf(f, "; %s%zu warning%s at the end%s", pp_warn(v),
+                r->nwarnings, r->nwarnings == 1 ? "" : "s", pp_off(v));
     }
 
     fputc('\n', f);
@@ -340,14 +256,14 @@ pp_text_header(FILE *f, const pp_report_t *r)
 
 
 static void
-pp_text_totals(FILE *f, const pp_report_t *r, const pp_totals_t *t)
+pp_text_totals(FILE *f, const pp_view_t *v, const pp_totals_t *t)
 {
     char  a[32], b[32], c[32], d[32], e[32];
 
     fprintf(f, "%swasted pool memory: %s%s%s = pinned %s (%llu no-op frees) "
-            "+ unused %s at destroy\n", pp_bold(r), pp_red(r),
+            "+ unused %s at destroy\n", pp_bold(v), pp_red(v),
             pp_human(a, sizeof(a), t->pinned_bytes + t->unused_bytes),
-            pp_off(r),
+            pp_off(v),
             pp_human(b, sizeof(b), t->pinned_bytes),
             (unsigned long long) t->noop_frees,
             pp_human(c, sizeof(c), t->unused_bytes));
@@ -377,7 +293,7 @@ pp_text_totals(FILE *f, const pp_report_t *r, const pp_totals_t *t)
 
 
 static void
-pp_text_warnings(FILE *f, const pp_report_t *r)
+pp_text_warnings(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
     char                w[4 * (PP_ERR_LEN + 2 * PP_PATH_MAX)];
     size_t              i, crashed, n;
@@ -391,7 +307,7 @@ pp_text_warnings(FILE *f, const pp_report_t *r)
         crashed += r->procs[i].status == PP_STATUS_CRASHED;
     }
 
-    fprintf(f, "%swarnings:%s\n", pp_warn(r), pp_off(r));
+    fprintf(f, "%swarnings:%s\n", pp_warn(v), pp_off(v));
 
     if (crashed) {
         fprintf(f, "  %zu process(es) crashed: their counts stop at the "
@@ -444,47 +360,39 @@ pp_text_warnings(FILE *f, const pp_report_t *r)
 
 
 void
-pp_text_print(FILE *f, pp_report_t *r, unsigned top)
+pp_text_print(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
-    if (top != 0) {
-        r->top = top;
-    }
-
-    if (r->top == 0) {
-        r->top = 10;
-    }
-
-    pp_text_header(f, r);
+    pp_text_header(f, r, v);
     fputc('\n', f);
-    pp_text_totals(f, r, &r->totals);
+    pp_text_totals(f, v, &r->totals);
     fputc('\n', f);
 
-    switch (r->by) {
+    switch (v->by) {
 
     case PP_BY_MODULE:
-        pp_text_modules(f, r);
+        pp_text_modules(f, r, v);
         break;
 
     case PP_BY_POOL:
-        pp_text_pools(f, r);
+        pp_text_pools(f, r, v);
         break;
 
     case PP_BY_TAG:
-        pp_text_tags(f, r);
+        pp_text_tags(f, r, v);
         break;
 
     default:
-        pp_text_sites(f, r);
-        pp_text_noops(f, r);
+        pp_text_sites(f, r, v);
+        pp_text_noops(f, r, v);
         fputc('\n', f);
-        pp_text_pools(f, r);
+        pp_text_pools(f, r, v);
         fputc('\n', f);
-        pp_text_tags(f, r);
+        pp_text_tags(f, r, v);
 
         /* it opens with its own blank line */
-        pp_leaks_text(f, r, r->top);
+        pp_text_leaks(f, r, v);
     }
 
     fputc('\n', f);
-    pp_text_warnings(f, r);
+    pp_text_warnings(f, r, v);
 }

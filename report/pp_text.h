@@ -1,6 +1,7 @@
 /*
  * The text report's own helpers, shared by pp_text.c (the frame: header,
- * totals, warnings) and pp_text_tables.c (the tables of rows).
+ * totals, warnings), pp_text_tables.c (the tables of rows),
+ * pp_text_leaks.c (leaks and growth) and pp_escape.c (names).
  */
 
 #ifndef _PP_TEXT_H_INCLUDED_
@@ -12,22 +13,22 @@
 #define PP_TEXT_WIDTH   100
 #define PP_NAME_BUF     (2 * PP_PATH_MAX + 64)
 
-/* ANSI attributes, only when r->color */
-#define pp_bold(r)      ((r)->color ? "\033[1m" : "")
-#define pp_warn(r)      ((r)->color ? "\033[33m" : "")
-#define pp_red(r)       ((r)->color ? "\033[31m" : "")
-#define pp_off(r)       ((r)->color ? "\033[0m" : "")
+/* ANSI attributes, only when the view's color is on */
+#define pp_bold(v)      ((v)->color ? "\033[1m" : "")
+#define pp_warn(v)      ((v)->color ? "\033[33m" : "")
+#define pp_red(v)       ((v)->color ? "\033[31m" : "")
+#define pp_off(v)       ((v)->color ? "\033[0m" : "")
 
 
 const char *pp_text_name(char *buf, size_t len, const pp_report_t *r,
     uint64_t key, int obj, const char *symbol, const char *source,
     size_t width);
 
-void pp_text_sites(FILE *f, pp_report_t *r);
-void pp_text_noops(FILE *f, pp_report_t *r);
-void pp_text_modules(FILE *f, pp_report_t *r);
-void pp_text_pools(FILE *f, pp_report_t *r);
-void pp_text_tags(FILE *f, pp_report_t *r);
+void pp_text_sites(FILE *f, const pp_report_t *r, const pp_view_t *v);
+void pp_text_noops(FILE *f, const pp_report_t *r, const pp_view_t *v);
+void pp_text_modules(FILE *f, const pp_report_t *r, const pp_view_t *v);
+void pp_text_pools(FILE *f, const pp_report_t *r, const pp_view_t *v);
+void pp_text_tags(FILE *f, const pp_report_t *r, const pp_view_t *v);
 
 
 #endif /* _PP_TEXT_H_INCLUDED_ */

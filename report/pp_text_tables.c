@@ -21,11 +21,11 @@
 
 
 static void
-pp_text_site_head(FILE *f, pp_report_t *r, const char *title,
+pp_text_site_head(FILE *f, const pp_view_t *v, const char *title,
     const char *what)
 {
-    fprintf(f, "%s%s%s\n  %9s %8s %9s %9s %9s %7s  %s\n", pp_bold(r), title,
-            pp_off(r), "PINNED", "NO-OP", "BYTE-SEC", "ALLOCS", "REQUESTED",
+    fprintf(f, "%s%s%s\n  %9s %8s %9s %9s %9s %7s  %s\n", pp_bold(v), title,
+            pp_off(v), "PINNED", "NO-OP", "BYTE-SEC", "ALLOCS", "REQUESTED",
             "FREED", what);
 }
 
@@ -48,7 +48,7 @@ pp_text_site_row(FILE *f, const pp_site_t *s, const char *name)
 
 /* one site, and who called nginx's helper when the site is inside one */
 static void
-pp_text_site(FILE *f, pp_report_t *r, const pp_rsite_t *s)
+pp_text_site(FILE *f, const pp_report_t *r, const pp_rsite_t *s)
 {
     char         name[PP_NAME_BUF], via[PP_NAME_BUF];
     const char  *owner;
@@ -57,10 +57,9 @@ pp_text_site(FILE *f, pp_report_t *r, const pp_rsite_t *s)
                                             s->obj, s->symbol, s->source,
                                             PP_SITE_NAME));
 
-    owner = s->overflow ? NULL : pp_stacks_owner(r, s->key);
+    owner = s->overflow ? NULL : pp_stacks_owner(via, sizeof(via), r, s->key);
 
     if (owner != NULL) {
-        pp_escape(via, sizeof(via), owner);
         if (strlen(via) > PP_VIA_NAME) {
             strcpy(via + PP_VIA_NAME - 3, "...");
         }
@@ -70,30 +69,30 @@ pp_text_site(FILE *f, pp_report_t *r, const pp_rsite_t *s)
 
 
 void
-pp_text_sites(FILE *f, pp_report_t *r)
+pp_text_sites(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
     char    title[80];
     size_t  i;
 
-    if (r->sort > 0) {
+    if (v->sort > 0) {
         snprintf(title, sizeof(title), "top sites by %s",
-                 pp_sort_name(PP_BY_SITE, r->sort));
+                 pp_sort_name(PP_BY_SITE, v->sort));
     } else {
         snprintf(title, sizeof(title), "top sites by wasted (pinned) bytes");
     }
 
-    pp_text_site_head(f, r, title, "SITE");
+    pp_text_site_head(f, v, title, "SITE");
 
     if (r->nsites == 0) {
         fputs("  none\n", f);
     }
 
-    for (i = 0; i < r->nsites && i < r->top; i++) {
+    for (i = 0; i < r->nsites && i < v->top; i++) {
         pp_text_site(f, r, &r->sites[i]);
     }
 
-    if (r->nsites > r->top) {
-        fprintf(f, "  ... %zu more\n", r->nsites - r->top);
+    if (r->nsites > v->top) {
+        fprintf(f, "  ... %zu more\n", r->nsites - v->top);
     }
 }
 
@@ -128,38 +127,38 @@ pp_noop_cmp(const void *a, const void *b)
  * the rows: a full segment has 10^5 sites.
  */
 void
-pp_text_noops(FILE *f, pp_report_t *r)
+pp_text_noops(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
-    size_t        i, n, shown;
-    pp_rsite_t  **v;
+    size_t              i, n, shown;
+    const pp_rsite_t  **s;
 
-    v = malloc((r->nsites + 1) * sizeof(pp_rsite_t *));
-    if (v == NULL) {
+    s = malloc((r->nsites + 1) * sizeof(pp_rsite_t *));
+    if (s == NULL) {
         return;
     }
 
     for (i = 0, n = 0; i < r->nsites; i++) {
         if (r->sites[i].s.noop_frees != 0) {
-            v[n++] = &r->sites[i];
+            s[n++] = &r->sites[i];
         }
     }
 
-    qsort(v, n, sizeof(pp_rsite_t *), pp_noop_cmp);
+    qsort(s, n, sizeof(pp_rsite_t *), pp_noop_cmp);
 
-    shown = n < r->top ? n : r->top;
+    shown = n < v->top ? n : v->top;
 
     for (i = 0; i < shown; i++) {
-        if (v[i] != &r->sites[i]) {
+        if (s[i] != &r->sites[i]) {
             break;
         }
     }
 
     if (i < shown) {
         fputc('\n', f);
-        pp_text_site_head(f, r, "top sites by no-op frees", "SITE");
+        pp_text_site_head(f, v, "top sites by no-op frees", "SITE");
 
         for (i = 0; i < shown; i++) {
-            pp_text_site(f, r, v[i]);
+            pp_text_site(f, r, s[i]);
         }
 
         if (n > shown) {
@@ -167,7 +166,7 @@ pp_text_noops(FILE *f, pp_report_t *r)
         }
     }
 
-    free(v);
+    free(s);
 }
 
 
@@ -183,9 +182,12 @@ pp_text_module_name(char *buf, size_t len, const pp_report_t *r, int obj,
     size_t       n, b, t, w;
     const char  *base;
 
-    pp_escape(path, sizeof(path),
-              overflow ? "(overflow)" : obj == PP_NO_OBJECT ? "(no object)"
-              : r->objs[obj].o.path);
+    if (overflow || obj == PP_NO_OBJECT) {
+        snprintf(path, sizeof(path), "%s",
+                 overflow ? "(overflow)" : "(no object)");
+    } else {
+        pp_object_name(path, sizeof(path), r, obj, PP_OBJECT_PATH);
+    }
 
     snprintf(tail, sizeof(tail), ", %zu site%s", nsites,
              nsites == 1 ? "" : "s");
@@ -247,7 +249,7 @@ pp_module_cmp(const void *a, const void *b)
 
 /* --by module: the sites summed by the object file that holds them */
 void
-pp_text_modules(FILE *f, pp_report_t *r)
+pp_text_modules(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
     int           k;
     char          name[PP_NAME_BUF], title[80];
@@ -282,26 +284,26 @@ pp_text_modules(FILE *f, pp_report_t *r)
         }
     }
 
-    pp_module_key = r->sort;
+    pp_module_key = v->sort;
     qsort(m, n, sizeof(pp_module_t), pp_module_cmp);
 
     snprintf(title, sizeof(title), "sites by module (object file), by %s",
-             r->sort > 0 ? pp_sort_name(PP_BY_SITE, r->sort)
+             v->sort > 0 ? pp_sort_name(PP_BY_SITE, v->sort)
                          : "wasted (pinned) bytes");
-    pp_text_site_head(f, r, title, "MODULE");
+    pp_text_site_head(f, v, title, "MODULE");
 
     if (n == 0) {
         fputs("  none\n", f);
     }
 
-    for (i = 0; i < n && i < r->top; i++) {
+    for (i = 0; i < n && i < v->top; i++) {
         pp_text_site_row(f, &m[i].sum,
                          pp_text_module_name(name, sizeof(name), r, m[i].obj,
                                              m[i].overflow, m[i].nsites));
     }
 
-    if (n > r->top) {
-        fprintf(f, "  ... %zu more\n", n - r->top);
+    if (n > v->top) {
+        fprintf(f, "  ... %zu more\n", n - v->top);
     }
 
     free(m);
@@ -334,25 +336,25 @@ pp_text_suggest(const pp_rhist_t *h)
 
 
 void
-pp_text_pools(FILE *f, pp_report_t *r)
+pp_text_pools(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
-    char         name[PP_NAME_BUF], a[32], b[32], c[32], d[32], e[32],
-                 g[32], s[32];
-    size_t       i;
-    uint64_t     gens, want;
-    pp_rpool_t  *p;
+    char               name[PP_NAME_BUF], a[32], b[32], c[32], d[32], e[32],
+                       g[32], s[32];
+    size_t             i;
+    uint64_t           gens, want;
+    const pp_rpool_t  *p;
 
     fprintf(f, "%spool sizing by creating site, %s first%s\n"
-            "  %7s %8s %8s %8s %8s %8s %5s %8s  %s\n", pp_bold(r),
-            r->sort > 0 ? pp_sort_name(PP_BY_POOL, r->sort) : "most unused",
-            pp_off(r), "CREATED", "SIZE", "UNUSED", "USED p50", "p95", "p99",
+            "  %7s %8s %8s %8s %8s %8s %5s %8s  %s\n", pp_bold(v),
+            v->sort > 0 ? pp_sort_name(PP_BY_POOL, v->sort) : "most unused",
+            pp_off(v), "CREATED", "SIZE", "UNUSED", "USED p50", "p95", "p99",
             "SPILL", "SIZE FOR", "CREATED AT");
 
     if (r->npools == 0) {
         fputs("  none\n", f);
     }
 
-    for (i = 0; i < r->npools && i < r->top; i++) {
+    for (i = 0; i < r->npools && i < v->top; i++) {
         p = &r->pools[i];
         gens = p->p.destroyed + p->p.resets;
         want = pp_text_suggest(&p->used);
@@ -383,8 +385,8 @@ pp_text_pools(FILE *f, pp_report_t *r)
                                    p->symbol, p->source, PP_POOL_NAME));
     }
 
-    if (r->npools > r->top) {
-        fprintf(f, "  ... %zu more\n", r->npools - r->top);
+    if (r->npools > v->top) {
+        fprintf(f, "  ... %zu more\n", r->npools - v->top);
     }
 
     if (r->npools != 0) {
@@ -398,22 +400,22 @@ pp_text_pools(FILE *f, pp_report_t *r)
 
 
 void
-pp_text_tags(FILE *f, pp_report_t *r)
+pp_text_tags(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
-    char        name[PP_NAME_BUF];
-    size_t      i;
-    pp_rtag_t  *t;
+    char              name[PP_NAME_BUF];
+    size_t            i;
+    const pp_rtag_t  *t;
 
     fprintf(f, "%sbuffer reuse by tag (module), %s first%s\n"
-            "  %9s %9s %6s %9s %7s  %s\n", pp_bold(r),
-            r->sort > 0 ? pp_sort_name(PP_BY_TAG, r->sort) : "worst reuse",
-            pp_off(r), "HITS", "MISSES", "REUSE", "RECYCLED", "BUSY", "TAG");
+            "  %9s %9s %6s %9s %7s  %s\n", pp_bold(v),
+            v->sort > 0 ? pp_sort_name(PP_BY_TAG, v->sort) : "worst reuse",
+            pp_off(v), "HITS", "MISSES", "REUSE", "RECYCLED", "BUSY", "TAG");
 
     if (r->ntags == 0) {
         fputs("  none\n", f);
     }
 
-    for (i = 0; i < r->ntags && i < r->top; i++) {
+    for (i = 0; i < r->ntags && i < v->top; i++) {
         t = &r->tags[i];
         fprintf(f, "  %9llu %9llu %5.1f%% %9llu %7llu  %s\n",
                 (unsigned long long) (t->t.hits + t->t.own_hits),
@@ -425,7 +427,7 @@ pp_text_tags(FILE *f, pp_report_t *r)
                              t->symbol, "", PP_TAG_NAME));
     }
 
-    if (r->ntags > r->top) {
-        fprintf(f, "  ... %zu more\n", r->ntags - r->top);
+    if (r->ntags > v->top) {
+        fprintf(f, "  ... %zu more\n", r->ntags - v->top);
     }
 }

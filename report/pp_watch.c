@@ -160,10 +160,25 @@ pp_watch_rates(FILE *f, const pp_totals_t *t, const pp_totals_t *prev,
 }
 
 
-int
-pp_watch(const char *segment, unsigned seconds, int json, const void *opts)
+/* one read through the pipeline; 0, or -1 with the error printed */
+static int
+pp_watch_read(pp_report_t *r, const pp_input_t *in, const pp_view_t *v)
 {
-    int               tty, ok, rc, header, loaded;
+    char  err[PP_ERR_LEN];
+
+    if (pp_report_build(r, in, v, err, sizeof(err)) != 0) {
+        pp_error("%s", err);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+pp_watch(const pp_input_t *in, const pp_view_t *v, unsigned seconds)
+{
+    int               tty, ok, rc, header, loaded, json;
     char             *text, *last, name[4 * 4096];
     FILE             *mem;
     size_t            len;
@@ -177,10 +192,11 @@ pp_watch(const char *segment, unsigned seconds, int json, const void *opts)
     struct sigaction  sa;
 
     tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-    pp_escape(name, sizeof(name), segment);
+    json = v->format == PP_FORMAT_JSON;
+    pp_escape(name, sizeof(name), in->seg.path);
 
     /* the first read decides whether there is anything to watch */
-    if (pp_report_open(&r, segment, opts) != 0) {
+    if (pp_watch_read(&r, in, v) != 0) {
         return 1;
     }
 
@@ -240,7 +256,7 @@ pp_watch(const char *segment, unsigned seconds, int json, const void *opts)
         }
 
         if (ok) {
-            pp_report_print(mem, &r, opts);
+            pp_report_print(mem, &r, v);
             prev = r.totals;
             prev_t = now;
             prev_created = r.hdr.created_real_ns;
@@ -275,7 +291,7 @@ pp_watch(const char *segment, unsigned seconds, int json, const void *opts)
             break;
         }
 
-        ok = pp_report_open(&r, segment, opts) == 0;
+        ok = pp_watch_read(&r, in, v) == 0;
         loaded = ok;
     }
 

@@ -22,7 +22,7 @@
 
 R=$PP_REPORT
 T=$PP_TMP
-BUILD=$top_builddir/report/test_read
+BUILD=$top_builddir/tests/unit/test_read
 RUSAGE=$top_builddir/tests/rusage
 
 pp_need_built "$R" "$BUILD" "$RUSAGE"
