@@ -1,11 +1,12 @@
 /*
  * Fetching debug files from debuginfod servers, through libdebuginfod:
  * the servers of $DEBUGINFOD_URLS, the cache of $DEBUGINFOD_CACHE_PATH
- * (else libdebuginfod's own, ~/.cache/debuginfod_client).  A report
- * never waits longer than --debuginfod-timeout for them, all fetches
- * together: the progress callback, which libdebuginfod calls at least
- * once a second, cancels the transfer at the deadline, and nothing is
- * asked after it.  $DEBUGINFOD_TIMEOUT, the library's own limit for a
+ * (else libdebuginfod's own, ~/.cache/debuginfod_client).  The fetches
+ * of a process, all together, never take longer than
+ * --debuginfod-timeout (--watch and --serve share it over their life):
+ * the progress callback, which libdebuginfod calls at least once a
+ * second, cancels the transfer when the time left is spent, and nothing
+ * is asked after it.  $DEBUGINFOD_TIMEOUT, the library's own limit for a
  * server that sends nothing, defaults to the same number of seconds.
  * libdebuginfod takes a cancelled fetch for a miss and leaves an empty
  * file in the cache, which would answer "no such file" for ten minutes:
@@ -81,7 +82,8 @@ pp_dbgd_urls(void)
 #ifdef PP_HAVE_DEBUGINFOD
 
 static debuginfod_client  *pp_dbgd;
-static uint64_t            pp_dbgd_deadline;   /* CLOCK_MONOTONIC, ns */
+static uint64_t            pp_dbgd_left;       /* ns of the budget */
+static uint64_t            pp_dbgd_deadline;   /* of this fetch */
 
 
 static uint64_t
@@ -194,8 +196,7 @@ pp_dbgd_begin(void)
     }
 
     debuginfod_set_progressfn(pp_dbgd, pp_dbgd_progress);
-    pp_dbgd_deadline = pp_dbgd_now()
-                       + (uint64_t) pp_dbgd_timeout * 1000000000ULL;
+    pp_dbgd_left = (uint64_t) pp_dbgd_timeout * 1000000000ULL;
     atexit(pp_dbgd_end);
 
     return 0;
@@ -205,9 +206,10 @@ pp_dbgd_begin(void)
 char *
 pp_debuginfod_find(const uint8_t *id, size_t len, const char *name)
 {
-    int     fd;
-    char   *path;
-    time_t  start;
+    int       fd;
+    char     *path;
+    time_t    start;
+    uint64_t  t0, spent;
 
     if (pp_dbgd_off || !pp_dbgd_urls()) {
         return NULL;
@@ -219,12 +221,14 @@ pp_debuginfod_find(const uint8_t *id, size_t len, const char *name)
     }
 
     path = NULL;
-    fd = -ETIME;
     start = time(NULL);
+    t0 = pp_dbgd_now();
+    pp_dbgd_deadline = t0 + pp_dbgd_left;
 
-    if (pp_dbgd_now() < pp_dbgd_deadline) {
-        fd = debuginfod_find_debuginfo(pp_dbgd, id, (int) len, &path);
-    }
+    fd = debuginfod_find_debuginfo(pp_dbgd, id, (int) len, &path);
+
+    spent = pp_dbgd_now() - t0;
+    pp_dbgd_left -= spent < pp_dbgd_left ? spent : pp_dbgd_left;
 
     if (fd >= 0) {
         /* reopened by the caller, through pp_open_regular() */
@@ -234,9 +238,7 @@ pp_debuginfod_find(const uint8_t *id, size_t len, const char *name)
 
     free(path);
 
-    if (fd == -ECANCELED || fd == -ETIME
-        || pp_dbgd_now() >= pp_dbgd_deadline)
-    {
+    if (fd == -ECANCELED || fd == -ETIME || pp_dbgd_left == 0) {
         pp_warn_once("debuginfod: no answer within %u s "
                      "(--debuginfod-timeout) for %s; it and the objects "
                      "after it keep their offsets", pp_dbgd_timeout, name);
