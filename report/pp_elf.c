@@ -1,8 +1,8 @@
 /*
- * One object file's symbols, read with libelf: .symtab (or the build-id
- * debug file's), else .dynsym; and its DWARF, when the file or its debug
- * file has any, for the source lines of pp_dwarf.c.  Files come from
- * paths a segment names: regular files only, opened by
+ * One object file's symbols, read with libelf: .symtab (or its debug
+ * file's, pp_debuginfo.c), else .dynsym; and its DWARF, when the file
+ * or its debug file has any, for the source lines of pp_dwarf.c.  Files
+ * come from paths a segment names: regular files only, opened by
  * pp_open_regular(), which opens nothing else and follows no symbolic
  * link.
  */
@@ -19,10 +19,10 @@
 
 #include "pp_report.h"
 #include "pp_symtab.h"
+#include "pp_debuginfo.h"
 
 
 #define PP_SYM_BACK   256     /* symbols looked at below an address */
-#define PP_DEBUG_PATH 160
 
 static int
 pp_sym_cmp(const void *a, const void *b)
@@ -34,7 +34,7 @@ pp_sym_cmp(const void *a, const void *b)
 
 
 /* the GNU build-id note of an ELF file; its length, 0 if none */
-static size_t
+size_t
 pp_elf_build_id(Elf *elf, uint8_t *id, size_t max)
 {
     size_t     off, noff, doff;
@@ -231,6 +231,14 @@ pp_symtab_open(const char *path, struct stat *sb, char *err, size_t errlen)
         return NULL;
     }
 
+    /* where .gnu_debuglink names a debug file from */
+    st->path = strdup(path);
+    if (st->path == NULL) {
+        snprintf(err, errlen, "failed to allocate memory");
+        pp_symtab_close(st);
+        return NULL;
+    }
+
     return st;
 }
 
@@ -242,26 +250,11 @@ pp_symtab_build_id(pp_symtab_t *st, uint8_t *id, size_t max)
 }
 
 
+/* the debug file is optional: no message when there is none */
 static void
 pp_symtab_debug(pp_symtab_t *st, const uint8_t *id, size_t len)
 {
-    char         path[PP_DEBUG_PATH], *p, err[PP_ERR_LEN];
-    size_t       i;
-    struct stat  sb;
-
-    if (len < 2) {
-        return;
-    }
-
-    p = path;
-    p += sprintf(p, "/usr/lib/debug/.build-id/%02x/", id[0]);
-    for (i = 1; i < len; i++) {
-        p += sprintf(p, "%02x", id[i]);
-    }
-    strcpy(p, ".debug");
-
-    /* the debug file is optional: no message when there is none */
-    st->delf = pp_elf_open(path, &st->dfd, &sb, err, sizeof(err));
+    st->delf = pp_debuginfo_open(st->elf, st->path, id, len, &st->dfd);
 }
 
 
@@ -382,5 +375,6 @@ pp_symtab_close(pp_symtab_t *st)
     }
 
     free(st->syms);
+    free(st->path);
     free(st);
 }

@@ -16,6 +16,7 @@
 
 #include "pp_report.h"
 #include "pp_opt.h"
+#include "pp_debuginfo.h"
 #include "pp_fleet.h"
 
 
@@ -80,6 +81,13 @@ static const char  pp_usage[] =
 "                        set), always or never\n"
 "      --max-size SIZE   refuse a segment larger than SIZE bytes (K, M or G\n"
 "                        after the number; default 4G), before reading it\n"
+"      --debug-dir DIR   debug files of stripped objects in DIR/.build-id\n"
+"                        and DIR/<directory of the object> (default\n"
+"                        /usr/lib/debug)\n"
+"      --no-debuginfod   fetch no debug file from $DEBUGINFOD_URLS\n"
+"      --debuginfod-timeout SECONDS\n"
+"                        stop fetching debug files once it took SECONDS,\n"
+"                        all together (default 30)\n"
 "  -l, --list            list the segments where SEGMENT would be looked\n"
 "                        for, or in the directory of SEGMENT, and exit\n"
 "  -h, --help            show this help and exit\n"
@@ -96,6 +104,7 @@ static const char  pp_usage[] =
 "  poolprof-report --format svg --metric unused > unused.svg\n"
 "  poolprof-report --format folded | flamegraph.pl > pinned.svg\n"
 "  poolprof-report --by pool --sort spilled\n"
+"  DEBUGINFOD_URLS=https://debuginfod.debian.net poolprof-report\n"
 "  poolprof-report --watch 2 /dev/shm/poolprof.4242\n"
 "  poolprof-report --snapshot before.seg; sleep 60;"
 " poolprof-report --diff before.seg\n"
@@ -122,6 +131,29 @@ pp_opt_metric(void *conf, const pp_opt_t *opt, const char *arg)
     }
 
     *(int *) ((char *) conf + opt->off) = m;
+
+    return 0;
+}
+
+
+/*
+ * --debug-dir, --debuginfod-timeout and --no-debuginfod: kept by
+ * pp_debuginfo.c for every report of the process, not in conf
+ */
+static int
+pp_opt_debug(void *conf, const pp_opt_t *opt, const char *arg)
+{
+    (void) conf;
+
+    if (strcmp(opt->name, "debug-dir") == 0) {
+        return pp_debuginfo_dir(arg);
+    }
+
+    if (strcmp(opt->name, "debuginfod-timeout") == 0) {
+        return pp_debuginfod_timeout(arg);
+    }
+
+    pp_debuginfod_off();
 
     return 0;
 }
@@ -175,6 +207,9 @@ static const pp_opt_t  pp_opts[] = {
       NULL },
     { "serve", 259, required_argument, pp_opt_string, pp_field(serve),
       NULL },
+    { "debug-dir", 260, required_argument, pp_opt_debug, 0, NULL },
+    { "debuginfod-timeout", 261, required_argument, pp_opt_debug, 0, NULL },
+    { "no-debuginfod", 262, no_argument, pp_opt_debug, 0, NULL },
     { "list", 'l', no_argument, pp_opt_flag, pp_field(list), NULL },
     { "help", 'h', no_argument, pp_opt_print, 0, pp_usage },
     { "version", 'V', no_argument, pp_opt_print, 0, pp_version },

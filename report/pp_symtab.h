@@ -29,6 +29,7 @@ typedef struct {
 } pp_sym_t;
 
 struct pp_symtab_s {
+    char                   *path;       /* the object's, for its debuglink */
     int                     fd;
     int                     dfd;        /* the debug file, or -1 */
     Elf                    *elf;

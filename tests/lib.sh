@@ -31,6 +31,10 @@ NGINX=$pp__nginx
 : "${PP_MAIN:=}"
 : "${PP_LOAD_MODULE:=0}"
 
+# the reporter fetches debug files from $DEBUGINFOD_URLS, which a
+# desktop's profile may set: only a test that starts its own server does
+unset DEBUGINFOD_URLS DEBUGINFOD_CACHE_PATH
+
 pp_testno=0
 pp_failed=0
 pp_nginx_pid=
@@ -157,7 +161,7 @@ pp_package()
     systemd-analyze)            echo systemd ;;
     pkill|pgrep)                echo procps ;;
     taskset|setsid|setpriv|unshare) echo util-linux ;;
-    readelf|objdump|nm)         echo binutils ;;
+    readelf|objdump|nm|objcopy|strip) echo binutils ;;
     mkfifo|truncate|stat)       echo coreutils ;;
     cmp)                        echo diffutils ;;
     timeout|od|nproc)           echo coreutils ;;
