@@ -61,6 +61,9 @@ static uint32_t    pp_nspare;
 
 #define PP_SPARE_MAX      64
 #define PP_SPARE_LOG_MAX  128
+
+/* log entries a free scans before the log gets an index */
+#define PP_ALOG_SCAN      32
 static uint64_t    pp_max_pools = 100000;
 
 
@@ -269,10 +272,11 @@ pp_track_tick(int all)
 static pp_live_t *
 pp_track_new(void)
 {
-    uint32_t     cap, pins_cap;
-    pp_pin_t    *pins;
-    pp_live_t   *l;
-    pp_chunk_t  *log;
+    uint32_t      cap, pins_cap;
+    pp_pin_t     *pins;
+    pp_live_t    *l;
+    pp_chunk_t   *log;
+    pp_pindex_t   ix;
 
     if (pp_spare == NULL) {
         return calloc(1, sizeof(pp_live_t));
@@ -286,6 +290,7 @@ pp_track_new(void)
     cap = l->cap;
     pins = l->pins;
     pins_cap = l->pins_cap;
+    ix = l->ix;
     *l = (pp_live_t) { 0 };     /* stores inline: no call of memset() */
 
     l->pins = pins;
@@ -293,9 +298,11 @@ pp_track_new(void)
 
     if (pp_tracked + cap > pp_max_tracked) {
         free(log);
+        pp_pindex_free(&ix);
         return l;
     }
 
+    l->ix = ix;
     l->log = log;
     l->cap = cap;
     pp_tracked += cap;
@@ -310,12 +317,14 @@ pp_track_release(pp_live_t *l)
     pp_tracked -= l->cap;
 
     if (pp_nspare < PP_SPARE_MAX && l->cap <= PP_SPARE_LOG_MAX) {
+        pp_pindex_reset(&l->ix);
         l->next_spare = pp_spare;
         pp_spare = l;
         pp_nspare++;
         return;
     }
 
+    pp_pindex_free(&l->ix);
     free(l->pins);
     free(l->log);
     free(l);
@@ -571,9 +580,44 @@ pp_track_pin(pp_live_t *l, uint64_t size, uintptr_t site)
 }
 
 
+/*
+ * The newest log entry of address p, or PP_PINDEX_MISS.  A short log is
+ * scanned, newest first (most frees follow their allocation closely);
+ * past PP_ALOG_SCAN entries the log gets an index.  Without memory for
+ * the index only the newest entries are looked at, and *unknown says
+ * that a miss may be an older allocation.
+ */
+static uint32_t
+pp_track_lookup(pp_live_t *l, void *p, int *unknown)
+{
+    uint32_t  i, end;
+
+    if (l->ix.n == 0 && l->nlog <= PP_ALOG_SCAN) {
+        end = 0;
+
+    } else if (!l->noindex && pp_pindex_sync(&l->ix, l->log, l->nlog) == 0) {
+        return pp_pindex_find(&l->ix, l->log, p);
+
+    } else {
+        l->noindex = 1;
+        end = l->nlog > PP_ALOG_SCAN ? l->nlog - PP_ALOG_SCAN : 0;
+        *unknown = 1;
+    }
+
+    for (i = l->nlog; i-- > end; /* void */) {
+        if (l->log[i].p == p) {
+            return i;
+        }
+    }
+
+    return PP_PINDEX_MISS;
+}
+
+
 void
 pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
 {
+    int           unknown;
     uint32_t      i;
     pp_live_t    *l;
     pp_site_t    *s;
@@ -591,15 +635,13 @@ pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
     }
 
     l = pp_live_find(pool);
+    unknown = 0;
 
     if (l != NULL) {
-        /* the newest first: most frees follow their allocation closely */
-        for (i = l->nlog; i-- > 0; /* void */) {
-            c = &l->log[i];
+        i = pp_track_lookup(l, p, &unknown);
 
-            if (c->p != p) {
-                continue;
-            }
+        if (i != PP_PINDEX_MISS) {
+            c = &l->log[i];
 
             t->noop_frees++;
             s->noop_frees++;
@@ -620,7 +662,7 @@ pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
             return;
         }
 
-        if (!l->truncated) {
+        if (!l->truncated && !unknown) {
             t->foreign_frees++;
             s->foreign_frees++;
             return;
@@ -723,6 +765,8 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         l->nlog = 0;
         l->npins = 0;
         l->truncated = 0;
+        l->noindex = 0;
+        pp_pindex_reset(&l->ix);
         l->small_allocs = l->small_bytes = 0;
         l->large_allocs = l->large_bytes = 0;
         pp_track_flush(l);     /* ngx_reset_pool() keeps every block */

@@ -7,16 +7,10 @@
 #define _PP_TRACK_H_INCLUDED_
 
 #include "pp_shim.h"
+#include "pp_pindex.h"
 
 #include <uthash.h>
 
-
-/* an entry of the log: 16 bytes, four to a cache line */
-typedef struct {
-    void                   *p;
-    uint32_t                size;
-    uint32_t                freed;      /* by a no-op ngx_pfree() */
-} pp_chunk_t;
 
 /* a chunk a no-op free pinned, until its pool ends */
 typedef struct {
@@ -55,6 +49,8 @@ typedef struct {
     uint32_t                nlog;
     uint32_t                cap;
     uint32_t                truncated;  /* the log missed allocations */
+    uint32_t                noindex;    /* its index got no memory */
+    pp_pindex_t             ix;         /* the log by address */
     UT_hash_handle          hh;
 } pp_live_t;
 
