@@ -11,6 +11,7 @@
 
 #include "pp_segment.h"
 #include "pp_layout.h"
+#include "pp_ngx.h"
 
 
 #define PP_API        __attribute__((visibility("default")))
@@ -25,64 +26,6 @@
 #define PP_SIZE_DEFAULT          (64 * 1024 * 1024)
 #define PP_KEEP_MAX_DEFAULT      4
 #define PP_MAX_TRACKED_DEFAULT   1000000
-
-#define PP_NGX_OK         0
-#define PP_NGX_DECLINED  -5
-
-
-/*
- * The parts of nginx's structures the shim reads.  Layouts of nginx
- * 1.x on LP64 (src/core/ngx_palloc.h, ngx_buf.h); unchanged since 1.1.
- */
-
-typedef struct pp_ngx_pool_s   pp_ngx_pool_t;
-
-typedef struct {
-    unsigned char          *last;
-    unsigned char          *end;
-    pp_ngx_pool_t          *next;
-    uintptr_t               failed;
-} pp_ngx_pool_data_t;
-
-typedef struct pp_ngx_large_s  pp_ngx_large_t;
-
-struct pp_ngx_large_s {
-    pp_ngx_large_t         *next;
-    void                   *alloc;
-};
-
-typedef struct pp_ngx_chain_s  pp_ngx_chain_t;
-
-struct pp_ngx_pool_s {
-    pp_ngx_pool_data_t      d;
-    size_t                  max;
-    pp_ngx_pool_t          *current;
-    pp_ngx_chain_t         *chain;
-    pp_ngx_large_t         *large;
-    void                   *cleanup;
-    void                   *log;
-};
-
-typedef struct {
-    unsigned char          *pos;
-    unsigned char          *last;
-    int64_t                 file_pos;
-    int64_t                 file_last;
-    unsigned char          *start;
-    unsigned char          *end;
-    void                   *tag;
-    void                   *file;
-    void                   *shadow;
-    /* flag bit-fields follow; the shim never reads them */
-} pp_ngx_buf_t;
-
-struct pp_ngx_chain_s {
-    pp_ngx_buf_t           *buf;
-    pp_ngx_chain_t         *next;
-};
-
-#define PP_NGX_POOL_HEADER       sizeof(pp_ngx_pool_t)
-#define PP_NGX_BLOCK_HEADER      sizeof(pp_ngx_pool_data_t)
 
 
 /* the state of one thread; only the main thread of a process records */
