@@ -18,6 +18,7 @@
  */
 
 #include "pp_shim.h"
+#include "pp_table.h"
 
 
 #define PP_PENDING_MAX  4096

@@ -125,52 +125,11 @@ void pp_retire_fold(pp_shard_t *dead);
 void pp_objects_scan(void);
 void pp_objects_check(uintptr_t addr);
 
-/* pp_table.c */
-int pp_table_init(void);
-pp_site_t *pp_site_miss(uintptr_t key);
-pp_pool_t *pp_pool_row(uintptr_t key);
-pp_tag_t *pp_tag(uintptr_t key);
-pp_growth_t *pp_growth(uintptr_t site, uintptr_t pool_site);
-
 /* pp_live.c */
 void pp_live_init(void);
 int32_t pp_live_take(int32_t *owner, uint64_t bytes);
 void pp_live_publish(int32_t slot, uintptr_t pool);
 void pp_live_put(int32_t slot);
-
-/*
- * In front of the site index, a direct-mapped cache of the sites seen
- * last: one page, where the index's lookups would each touch another
- * line of a larger array.
- */
-#define PP_SCACHE  256
-
-typedef struct {
-    uintptr_t               key;
-    pp_site_t              *row;
-} pp_scache_t;
-
-extern pp_scache_t  pp_scache[PP_SCACHE] __attribute__((visibility("hidden")));
-
-/* Fibonacci hashing: the top 8 bits of key * 2^64/phi */
-#define pp_scache_slot(key)                                                  \
-    ((uint32_t) (((uint64_t) (key) * 0x9e3779b97f4a7c15ULL) >> 56))
-
-
-static inline pp_site_t *
-pp_site(uintptr_t key)
-{
-    pp_scache_t  *e;
-
-    e = &pp_scache[pp_scache_slot(key)];
-
-    if (pp_likely(e->key == key)) {
-        return e->row;
-    }
-
-    return pp_site_miss(key);
-}
-
 
 /* pp_stack.c */
 void pp_stack_reset(void);

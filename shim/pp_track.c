@@ -26,6 +26,7 @@ static int   pp_oom;
 #include <uthash.h>
 
 #include "pp_track.h"
+#include "pp_growth.h"
 #include "pp_clock.h"
 
 

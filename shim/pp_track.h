@@ -7,6 +7,7 @@
 #define _PP_TRACK_H_INCLUDED_
 
 #include "pp_shim.h"
+#include "pp_table.h"
 #include "pp_pindex.h"
 
 #include <uthash.h>
