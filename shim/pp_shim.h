@@ -1,5 +1,8 @@
 /*
- * libpoolprof.so internals shared by the shim's files.
+ * libpoolprof.so: the state of the process and of its recording thread,
+ * the configuration, and the runtime's functions (the segment, the
+ * shard, the hooks).  The recorders have headers of their own: pp_ngx.h
+ * (nginx's structures), pp_table.h, pp_stack.h, pp_track.h, pp_bufs.h.
  */
 
 #ifndef _PP_SHIM_H_INCLUDED_
@@ -11,7 +14,6 @@
 
 #include "pp_segment.h"
 #include "pp_layout.h"
-#include "pp_ngx.h"
 
 
 #define PP_API        __attribute__((visibility("default")))
@@ -96,7 +98,7 @@ typedef struct {
     uint32_t                pid;
     uintptr_t              *ngx_process;    /* nginx's ngx_process */
     volatile uintptr_t     *ngx_msec;       /* nginx's ngx_current_msec */
-    uint64_t                long_lived_ms;  /* PP_LONG_LIVED_OFF: off */
+    uint64_t                long_lived_ms;  /* INT64_MAX: off */
     int                     verbose;
 } pp_proc_t;
 
@@ -124,55 +126,6 @@ void pp_retire_fold(pp_shard_t *dead);
 /* pp_objects.c */
 void pp_objects_scan(void);
 void pp_objects_check(uintptr_t addr);
-
-/* pp_live.c */
-void pp_live_init(void);
-int32_t pp_live_take(int32_t *owner, uint64_t bytes);
-void pp_live_publish(int32_t slot, uintptr_t pool);
-void pp_live_put(int32_t slot);
-
-/* pp_stack.c */
-void pp_stack_reset(void);
-pp_stack_t *pp_stack_take(uintptr_t site);
-
-/* this event's stack row when it is sampled, else NULL */
-static inline pp_stack_t *
-pp_stack_sample(uintptr_t site)
-{
-    if (pp_likely(--pp_tls.countdown != 0)) {
-        return NULL;
-    }
-
-    return pp_stack_take(site);
-}
-
-/* pp_track.c: live pools of this process */
-void pp_track_init(void);
-void pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site);
-void pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site);
-void pp_track_end(pp_ngx_pool_t *pool, int destroy);
-void pp_track_forked(void);
-void pp_track_exit(void);
-
-/* pp_bufs.c */
-#define PP_BUFS_NOTE  4096
-
-typedef struct {
-    pp_ngx_chain_t         *free_head;
-    uint32_t                n;          /* links in *busy and *out */
-    uint32_t                own_hits;
-    uint32_t                own_misses;
-    void                   *list;
-} pp_bufs_state_t;
-
-void pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t **free,
-    pp_ngx_chain_t *cl, int hit, uintptr_t site);
-void pp_bufs_pool_end(pp_ngx_pool_t *pool);
-void pp_bufs_update_before(pp_bufs_state_t *st, pp_ngx_pool_t *pool,
-    pp_ngx_chain_t **free, pp_ngx_chain_t **busy, pp_ngx_chain_t **out,
-    void *tag);
-void pp_bufs_update_after(pp_bufs_state_t *st, pp_ngx_chain_t **free,
-    pp_ngx_chain_t **busy, void *tag);
 
 /* pp_hooks.c */
 struct pp_elf_s;
