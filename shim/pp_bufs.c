@@ -53,6 +53,19 @@ static uint32_t      pp_used[PP_LISTS];     /* the slots in use */
 static uint32_t      pp_nlists;
 
 
+/*
+ * A new process: nothing pending, no list followed.  A child's were its
+ * parent's, and are counted in the parent's shard.
+ */
+void
+pp_bufs_reset(void)
+{
+    pp_npending = 0;
+    pp_nlists = 0;
+    memset(pp_lists, 0, sizeof(pp_lists));
+}
+
+
 /* the state of a free list; a new one replaces a stale one in its slot */
 static pp_buflist_t *
 pp_list(pp_ngx_chain_t **free, pp_ngx_pool_t *pool, int *fresh)

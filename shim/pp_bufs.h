@@ -25,6 +25,7 @@ typedef struct {
 } pp_bufs_state_t;
 
 
+void pp_bufs_reset(void);
 void pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t **free,
     pp_ngx_chain_t *cl, int hit, uintptr_t site);
 void pp_bufs_pool_end(pp_ngx_pool_t *pool);

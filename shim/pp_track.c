@@ -9,6 +9,7 @@
 #include "pp_pool.h"
 #include "pp_alog.h"
 #include "pp_publish.h"
+#include "pp_bufs.h"
 
 
 /* nginx's clock when it has none: every pool stays as old as at birth */
@@ -55,6 +56,7 @@ void
 pp_proc_forked(void)
 {
     pp_stack_reset();
+    pp_bufs_reset();
     pp_publish_reset();
     pp_pool_forked();
 }
