@@ -66,7 +66,9 @@ pp_alog_release(pp_alog_t *a, int spare)
     pp_chunks -= a->cap;
 
     if (spare) {
-        pp_pindex_reset(&a->ix);
+        if (a->ix.slot != NULL) {
+            pp_pindex_reset(&a->ix);
+        }
         return;
     }
 
@@ -84,7 +86,10 @@ pp_alog_restart(pp_alog_t *a)
     a->npins = 0;
     a->truncated = 0;
     a->noindex = 0;
-    pp_pindex_reset(&a->ix);
+
+    if (a->ix.slot != NULL) {
+        pp_pindex_reset(&a->ix);
+    }
 }
 
 

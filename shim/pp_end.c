@@ -106,7 +106,9 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
         l->stack->unused_bytes += w.unused;
     }
 
-    pp_alog_settle(&l->log, now);
+    if (l->log.npins != 0) {
+        pp_alog_settle(&l->log, now);
+    }
 
     if (!destroy) {
         row->resets++;

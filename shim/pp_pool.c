@@ -37,16 +37,12 @@ static int   pp_oom;
 #include "pp_clock.h"
 
 
-static pp_tpool_t *pp_pool_find(uintptr_t key);
 static pp_tpool_t *pp_pool_new(void);
 static void pp_pool_release(pp_tpool_t *l);
 
 
 #define PP_SPARE_MAX      64
 #define PP_SPARE_LOG_MAX  128
-
-/* nginx appends blocks only; a walk that finds more stops */
-#define PP_BLOCKS_MAX     1000000
 
 static pp_tpool_t  *pp_tracked;             /* the hash of every record */
 static pp_tpool_t   pp_none = { .key = UINTPTR_MAX };
@@ -81,7 +77,7 @@ pp_pool_init(uint64_t max_pools)
 }
 
 
-static pp_tpool_t *
+static inline pp_tpool_t *
 pp_pool_find(uintptr_t key)
 {
     pp_tpool_t  *l;
@@ -92,21 +88,14 @@ pp_pool_find(uintptr_t key)
 }
 
 
-/*
- * The record of the pool an event is about, which becomes pp_last; the
- * live row of the one it replaces catches up.  NULL: not tracked.
- */
+/* pp_pool_use() of a pool other than pp_last */
 pp_tpool_t *
-pp_pool_use(pp_ngx_pool_t *pool)
+pp_pool_switch(pp_ngx_pool_t *pool)
 {
     uintptr_t    key;
     pp_tpool_t  *l;
 
     key = (uintptr_t) pool;
-
-    if (pp_last->key == key) {
-        return pp_last;
-    }
 
     if (pp_last->dirty) {
         pp_publish_flush(pp_last);
@@ -179,7 +168,7 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
         pp_publish_flush(pp_last);
     }
 
-    pp_publish_tick(0);
+    pp_publish_clock();
 
     if (pp_npools >= pp_max_pools) {
         pp_proc.totals->untracked++;
@@ -274,7 +263,9 @@ pp_pool_release(pp_tpool_t *l)
 void
 pp_track_remove(pp_tpool_t *l)
 {
-    pp_publish_remove(l);
+    if (l->slot >= 0) {
+        pp_publish_remove(l);
+    }
 
     HASH_DEL(pp_tracked, l);
     pp_npools--;
@@ -288,32 +279,6 @@ pp_track_remove(pp_tpool_t *l)
     }
 
     pp_pool_release(l);
-}
-
-
-/*
- * The pool grew: nginx only ever appends blocks, so the blocks after the
- * last one known are the new ones.
- */
-void
-pp_pool_blocks(pp_tpool_t *l)
-{
-    uint32_t        n;
-    pp_ngx_pool_t  *b;
-
-    n = l->blocks;
-
-    for (b = l->tail; b->d.next != NULL && n < PP_BLOCKS_MAX; b = b->d.next)
-    {
-        n++;
-    }
-
-    l->tail = b;
-
-    if (n > l->blocks) {
-        l->blocks = n;
-        pp_publish_blocks(l);
-    }
 }
 
 

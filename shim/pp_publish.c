@@ -44,7 +44,7 @@ static uint32_t     *pp_free;           /* free slots, a stack */
 static uint32_t      pp_nfree;
 static pp_tpool_t  **pp_owner;          /* each used slot's pool */
 static int           pp_lazy;           /* publish at ticks */
-static uintptr_t     pp_tick_ms;        /* nginx's clock at the last tick */
+uintptr_t            pp_tick_ms;
 static uint64_t      pp_pub_serial;     /* pools up to it had a tick */
 
 
@@ -179,32 +179,9 @@ pp_publish(pp_tpool_t *l, uint64_t bytes)
 }
 
 
-/* the pool's live row catches up with its record */
-void
-pp_publish_flush(pp_tpool_t *l)
-{
-    pp_lpool_t  *row;
-
-    l->dirty = 0;
-
-    if (l->slot < 0) {
-        return;
-    }
-
-    row = &pp_proc.live[l->slot];
-    row->allocs = l->small_allocs + l->large_allocs;
-    row->alloc_bytes = l->small_bytes + l->large_bytes;
-    row->large_allocs = l->large_allocs;
-    row->large_bytes = l->large_bytes;
-    row->blocks = l->blocks;
-    row->ll_allocs = l->ll_allocs;
-    row->ll_bytes = l->ll_bytes;
-}
-
-
 /*
- * At a pool's creation, when nginx's clock moved since the last tick,
- * or at exit ("all", whatever the clock): the pools created since the
+ * At a pool's creation, when nginx's clock moved since the last tick
+ * (pp_publish_clock()), or at exit ("all"): the pools created since the
  * last tick and still alive are published.  They are the newest pools,
  * so the walk stops at the first one that had a tick; at exit it goes
  * through them all.
@@ -213,10 +190,6 @@ void
 pp_publish_tick(int all)
 {
     pp_tpool_t  *l;
-
-    if (!all && *pp_proc.ngx_msec == pp_tick_ms) {
-        return;
-    }
 
     pp_tick_ms = *pp_proc.ngx_msec;
 
@@ -270,14 +243,10 @@ pp_publish_inherited(pp_tpool_t *l)
 }
 
 
-/* the pool ends: its slot is free again */
+/* the pool, which has a slot, ends: its slot is free again */
 void
 pp_publish_remove(pp_tpool_t *l)
 {
-    if (l->slot < 0) {
-        return;
-    }
-
     __atomic_store_n(&pp_proc.live[l->slot].key, 0, __ATOMIC_RELEASE);
 
     pp_owner[l->slot] = NULL;

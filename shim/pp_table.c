@@ -1,9 +1,9 @@
 /*
- * The shard's tables of sites, pool sites and tags.  Rows
- * are handed out in order, so the rows a process uses lie together in a
- * few pages of the segment (rows scattered by a hash over a large table
- * would cost a TLB miss each, which is most of a hooked call's cost
- * inside a virtual machine).  Each process finds its rows through a
+ * The shard's tables of sites, pool sites and tags.  Rows are handed out
+ * in order, so the rows a process uses lie together in a few pages of
+ * the segment (rows scattered by a hash over a large table would cost a
+ * TLB miss each, which is most of a hooked call's cost inside a virtual
+ * machine).  Each process finds its rows through a
  * private index: open addressing with linear probing over row numbers,
  * at least twice the rows, so that a probe ends soon.  pp_growth.c keeps
  * the growth pairs' table the same way.

@@ -2,8 +2,9 @@
  * The pool tracker: a private record of each live pool of this process
  * (pp_pool.c, its end in pp_end.c), its log of small allocations
  * (pp_alog.c), its row in the shard's live table (pp_publish.c) and its
- * growth once long-lived (pp_growth.c).  This header is what the wrappers call, with the
- * common case of an allocation inline, so that it costs no call.
+ * growth once long-lived (pp_growth.c).  This header is what the
+ * wrappers call, with the common case of an allocation inline, so that
+ * it costs no call.
  */
 
 #ifndef _PP_TRACK_H_INCLUDED_
