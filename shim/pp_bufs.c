@@ -17,9 +17,18 @@
  * in *out beyond those are new buffers (own misses).
  */
 
-#include "pp_shim.h"
+#include <string.h>
+
+#include "pp_bufs.h"
+#include "pp_table.h"
 
 
+/*
+ * Misses waiting for their tag, and free lists followed: both bounded,
+ * and both walked whole at a pool's end, so kept small; a miss that
+ * finds the pending list full is counted at once, a list that finds its
+ * slot taken replaces the one there.
+ */
 #define PP_PENDING_MAX  4096
 
 typedef struct {
@@ -32,24 +41,37 @@ static uint32_t      pp_npending;
 
 #define PP_LISTS  256
 
-typedef struct {
+struct pp_buflist_s {
     pp_ngx_chain_t        **free;       /* the list's address: the key */
     pp_ngx_pool_t          *pool;
     uint32_t                len;        /* after the last update_chains */
-    uint32_t                gfb;        /* ngx_chain_get_free_buf used it */
-} pp_list_t;
+    uint32_t                got;        /* ngx_chain_get_free_buf used it */
+};
 
-static pp_list_t     pp_lists[PP_LISTS];
+static pp_buflist_t  pp_lists[PP_LISTS];
 static uint32_t      pp_used[PP_LISTS];     /* the slots in use */
 static uint32_t      pp_nlists;
 
 
+/*
+ * A new process: nothing pending, no list followed.  A child's were its
+ * parent's, and are counted in the parent's shard.
+ */
+void
+pp_bufs_reset(void)
+{
+    pp_npending = 0;
+    pp_nlists = 0;
+    memset(pp_lists, 0, sizeof(pp_lists));
+}
+
+
 /* the state of a free list; a new one replaces a stale one in its slot */
-static pp_list_t *
+static pp_buflist_t *
 pp_list(pp_ngx_chain_t **free, pp_ngx_pool_t *pool, int *fresh)
 {
-    uint32_t    i;
-    pp_list_t  *l;
+    uint32_t       i;
+    pp_buflist_t  *l;
 
     i = pp_hash((uintptr_t) free) & (PP_LISTS - 1);
     l = &pp_lists[i];
@@ -66,7 +88,7 @@ pp_list(pp_ngx_chain_t **free, pp_ngx_pool_t *pool, int *fresh)
     l->free = free;
     l->pool = pool;
     l->len = 0;
-    l->gfb = 0;
+    l->got = 0;
     *fresh = 1;
 
     return l;
@@ -89,7 +111,7 @@ pp_chain_len(pp_ngx_chain_t *cl, uint32_t max)
 static inline uintptr_t
 pp_tag_key(void *tag)
 {
-    return tag != NULL ? (uintptr_t) tag : 1;
+    return tag != NULL ? (uintptr_t) tag : PP_TAG_NONE;
 }
 
 
@@ -101,7 +123,7 @@ pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t **free, pp_ngx_chain_t *cl,
     pp_site_t    *s;
     pp_totals_t  *t;
 
-    pp_list(free, pool, &fresh)->gfb = 1;
+    pp_list(free, pool, &fresh)->got = 1;
 
     s = pp_site(site);
     t = pp_proc.totals;
@@ -147,8 +169,8 @@ pp_bufs_resolve(pp_ngx_buf_t *b)
 void
 pp_bufs_pool_end(pp_ngx_pool_t *pool)
 {
-    uint32_t    i;
-    pp_list_t  *l;
+    uint32_t       i;
+    pp_buflist_t  *l;
 
     /* the lists in use only: most requests have one or two */
     for (i = pp_nlists; i-- > 0; /* void */) {
@@ -180,7 +202,7 @@ pp_bufs_update_before(pp_bufs_state_t *st, pp_ngx_pool_t *pool,
 {
     int              fresh;
     uint32_t         cur, tagged;
-    pp_list_t       *l;
+    pp_buflist_t    *l;
     pp_ngx_chain_t  *cl;
 
     st->free_head = *free;
@@ -191,7 +213,7 @@ pp_bufs_update_before(pp_bufs_state_t *st, pp_ngx_pool_t *pool,
     l = pp_list(free, pool, &fresh);
     st->list = l;
 
-    if (!l->gfb) {
+    if (!l->got) {
         cur = pp_chain_len(*free, PP_BUFS_NOTE);
         st->own_hits = (!fresh && cur < l->len) ? l->len - cur : 0;
 
@@ -244,8 +266,8 @@ pp_bufs_update_after(pp_bufs_state_t *st, pp_ngx_chain_t **free,
     row = pp_tag(pp_tag_key(tag));
     t = pp_proc.totals;
 
-    if (!((pp_list_t *) st->list)->gfb) {
-        ((pp_list_t *) st->list)->len = pp_chain_len(*free, PP_BUFS_NOTE);
+    if (!st->list->got) {
+        st->list->len = pp_chain_len(*free, PP_BUFS_NOTE);
         row->own_hits += st->own_hits;
         row->own_misses += st->own_misses;
     }

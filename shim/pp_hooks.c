@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "pp_shim.h"
+#include "pp_track.h"
+#include "pp_bufs.h"
 #include "pp_small.h"
 #include "pp_elf.h"
 #include "pp_patch.h"

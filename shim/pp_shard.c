@@ -28,6 +28,7 @@
 #include "pp_lock.h"
 #include "pp_proc.h"
 #include "pp_shim.h"
+#include "pp_table.h"
 
 
 #define PP_FOLD_TRIES  200      /* 1 ms apart: a stuck holder costs 0.2 s */

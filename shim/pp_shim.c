@@ -20,6 +20,8 @@
 
 #include "pp_proc.h"
 #include "pp_shim.h"
+#include "pp_stack.h"
+#include "pp_track.h"
 #include "pp_elf.h"
 #include "pp_patch.h"
 
@@ -241,8 +243,7 @@ pp_atfork_child(void)
         return;
     }
 
-    pp_stack_reset();
-    pp_track_forked();
+    pp_proc_forked();
     pp_tls.active = 1;
 }
 

@@ -1,5 +1,8 @@
 /*
- * libpoolprof.so internals shared by the shim's files.
+ * libpoolprof.so: the state of the process and of its recording thread,
+ * the configuration, and the runtime's functions (the segment, the
+ * shard, the hooks).  The recorders have headers of their own: pp_ngx.h
+ * (nginx's structures), pp_table.h, pp_stack.h, pp_track.h, pp_bufs.h.
  */
 
 #ifndef _PP_SHIM_H_INCLUDED_
@@ -25,64 +28,6 @@
 #define PP_SIZE_DEFAULT          (64 * 1024 * 1024)
 #define PP_KEEP_MAX_DEFAULT      4
 #define PP_MAX_TRACKED_DEFAULT   1000000
-
-#define PP_NGX_OK         0
-#define PP_NGX_DECLINED  -5
-
-
-/*
- * The parts of nginx's structures the shim reads.  Layouts of nginx
- * 1.x on LP64 (src/core/ngx_palloc.h, ngx_buf.h); unchanged since 1.1.
- */
-
-typedef struct pp_ngx_pool_s   pp_ngx_pool_t;
-
-typedef struct {
-    unsigned char          *last;
-    unsigned char          *end;
-    pp_ngx_pool_t          *next;
-    uintptr_t               failed;
-} pp_ngx_pool_data_t;
-
-typedef struct pp_ngx_large_s  pp_ngx_large_t;
-
-struct pp_ngx_large_s {
-    pp_ngx_large_t         *next;
-    void                   *alloc;
-};
-
-typedef struct pp_ngx_chain_s  pp_ngx_chain_t;
-
-struct pp_ngx_pool_s {
-    pp_ngx_pool_data_t      d;
-    size_t                  max;
-    pp_ngx_pool_t          *current;
-    pp_ngx_chain_t         *chain;
-    pp_ngx_large_t         *large;
-    void                   *cleanup;
-    void                   *log;
-};
-
-typedef struct {
-    unsigned char          *pos;
-    unsigned char          *last;
-    int64_t                 file_pos;
-    int64_t                 file_last;
-    unsigned char          *start;
-    unsigned char          *end;
-    void                   *tag;
-    void                   *file;
-    void                   *shadow;
-    /* flag bit-fields follow; the shim never reads them */
-} pp_ngx_buf_t;
-
-struct pp_ngx_chain_s {
-    pp_ngx_buf_t           *buf;
-    pp_ngx_chain_t         *next;
-};
-
-#define PP_NGX_POOL_HEADER       sizeof(pp_ngx_pool_t)
-#define PP_NGX_BLOCK_HEADER      sizeof(pp_ngx_pool_data_t)
 
 
 /* the state of one thread; only the main thread of a process records */
@@ -153,7 +98,7 @@ typedef struct {
     uint32_t                pid;
     uintptr_t              *ngx_process;    /* nginx's ngx_process */
     volatile uintptr_t     *ngx_msec;       /* nginx's ngx_current_msec */
-    uint64_t                long_lived_ms;  /* PP_LONG_LIVED_OFF: off */
+    uint64_t                long_lived_ms;  /* INT64_MAX: off */
     int                     verbose;
 } pp_proc_t;
 
@@ -181,96 +126,6 @@ void pp_retire_fold(pp_shard_t *dead);
 /* pp_objects.c */
 void pp_objects_scan(void);
 void pp_objects_check(uintptr_t addr);
-
-/* pp_table.c */
-int pp_table_init(void);
-pp_site_t *pp_site_miss(uintptr_t key);
-pp_pool_t *pp_pool_row(uintptr_t key);
-pp_tag_t *pp_tag(uintptr_t key);
-pp_growth_t *pp_growth(uintptr_t site, uintptr_t pool_site);
-
-/* pp_live.c */
-void pp_live_init(void);
-int32_t pp_live_take(int32_t *owner, uint64_t bytes);
-void pp_live_publish(int32_t slot, uintptr_t pool);
-void pp_live_put(int32_t slot);
-
-/*
- * In front of the site index, a direct-mapped cache of the sites seen
- * last: one page, where the index's lookups would each touch another
- * line of a larger array.
- */
-#define PP_SCACHE  256
-
-typedef struct {
-    uintptr_t               key;
-    pp_site_t              *row;
-} pp_scache_t;
-
-extern pp_scache_t  pp_scache[PP_SCACHE] __attribute__((visibility("hidden")));
-
-/* Fibonacci hashing: the top 8 bits of key * 2^64/phi */
-#define pp_scache_slot(key)                                                  \
-    ((uint32_t) (((uint64_t) (key) * 0x9e3779b97f4a7c15ULL) >> 56))
-
-
-static inline pp_site_t *
-pp_site(uintptr_t key)
-{
-    pp_scache_t  *e;
-
-    e = &pp_scache[pp_scache_slot(key)];
-
-    if (pp_likely(e->key == key)) {
-        return e->row;
-    }
-
-    return pp_site_miss(key);
-}
-
-
-/* pp_stack.c */
-void pp_stack_reset(void);
-pp_stack_t *pp_stack_take(uintptr_t site);
-
-/* this event's stack row when it is sampled, else NULL */
-static inline pp_stack_t *
-pp_stack_sample(uintptr_t site)
-{
-    if (pp_likely(--pp_tls.countdown != 0)) {
-        return NULL;
-    }
-
-    return pp_stack_take(site);
-}
-
-/* pp_track.c: live pools of this process */
-void pp_track_init(void);
-void pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site);
-void pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site);
-void pp_track_end(pp_ngx_pool_t *pool, int destroy);
-void pp_track_forked(void);
-void pp_track_exit(void);
-
-/* pp_bufs.c */
-#define PP_BUFS_NOTE  4096
-
-typedef struct {
-    pp_ngx_chain_t         *free_head;
-    uint32_t                n;          /* links in *busy and *out */
-    uint32_t                own_hits;
-    uint32_t                own_misses;
-    void                   *list;
-} pp_bufs_state_t;
-
-void pp_bufs_get(pp_ngx_pool_t *pool, pp_ngx_chain_t **free,
-    pp_ngx_chain_t *cl, int hit, uintptr_t site);
-void pp_bufs_pool_end(pp_ngx_pool_t *pool);
-void pp_bufs_update_before(pp_bufs_state_t *st, pp_ngx_pool_t *pool,
-    pp_ngx_chain_t **free, pp_ngx_chain_t **busy, pp_ngx_chain_t **out,
-    void *tag);
-void pp_bufs_update_after(pp_bufs_state_t *st, pp_ngx_chain_t **free,
-    pp_ngx_chain_t **busy, void *tag);
 
 /* pp_hooks.c */
 struct pp_elf_s;

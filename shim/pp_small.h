@@ -14,6 +14,7 @@
 #define _PP_SMALL_H_INCLUDED_
 
 #include "pp_shim.h"
+#include "pp_ngx.h"
 
 
 /* NGX_ALIGNMENT: sizeof(unsigned long) unless nginx was built otherwise */

@@ -19,11 +19,14 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "pp_shim.h"
+#include "pp_stack.h"
 
 
 /* frames inside the shim above the site, at most */
-#define PP_STACK_SKIP  8
+#define PP_STACK_SKIP    8
+
+/* a stack's row is at its hash or one of the next rows: a short probe */
+#define PP_STACK_PROBES  32
 
 
 static uint64_t pp_stack_next(void);
@@ -143,7 +146,7 @@ pp_stack_take(uintptr_t site)
     key = pp_stack_hash(f, (uint32_t) n);
     k = (uint32_t) key & pp_proc.stack_mask;
 
-    for (probe = 0; probe < 32; probe++) {
+    for (probe = 0; probe < PP_STACK_PROBES; probe++) {
         row = &pp_proc.stacks[k];
 
         if (row->key == key && row->depth == (uint32_t) n

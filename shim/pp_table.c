@@ -1,10 +1,12 @@
 /*
- * The shard's tables of sites, pool sites, tags and growth pairs.  Rows
- * are handed out in order, so the rows a process uses lie together in a
- * few pages of the segment (rows scattered by a hash over a 512 KiB
- * table cost a TLB miss each, which is most of a hooked call's cost
- * inside a virtual machine).  Each process finds its rows through a
- * private index: open addressing with linear probing over row numbers.
+ * The shard's tables of sites, pool sites and tags.  Rows are handed out
+ * in order, so the rows a process uses lie together in a few pages of
+ * the segment (rows scattered by a hash over a large table would cost a
+ * TLB miss each, which is most of a hooked call's cost inside a virtual
+ * machine).  Each process finds its rows through a
+ * private index: open addressing with linear probing over row numbers,
+ * at least twice the rows, so that a probe ends soon.  pp_growth.c keeps
+ * the growth pairs' table the same way.
  *
  * Only this process writes its shard, so a row is claimed by a plain
  * store of its key; rows start zeroed, so a reader that sees the key
@@ -16,32 +18,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pp_shim.h"
+#include "pp_table.h"
+#include "pp_growth.h"
 
 
-typedef struct {
-    uint32_t               *slot;       /* row number + 1; 0 = empty */
-    uint32_t                mask;
-    uint32_t                used;       /* rows handed out */
-    uint32_t                cap;
-} pp_index_t;
-
-
-static pp_index_t  pp_isites, pp_ipools, pp_itags, pp_igrowth;
+static pp_rindex_t  pp_isites, pp_ipools, pp_itags;
 
 /*
  * The slots of an index that got no memory: one empty slot, so that a
  * probe ends at once, with every row taken, so that it finds none and
  * counts into the overflow row; the lookups need no test of their own.
  */
-static uint32_t  pp_index_none[1];
+static uint32_t  pp_rindex_none[1];
 
-/* the site cache of pp_shim.h's pp_site() */
+/* the site cache of pp_site() */
 pp_scache_t  pp_scache[PP_SCACHE];
 
 
-static int
-pp_index_init(pp_index_t *ix, uint32_t cap)
+int
+pp_rindex_init(pp_rindex_t *ix, uint32_t cap)
 {
     uint32_t  n;
 
@@ -50,13 +45,13 @@ pp_index_init(pp_index_t *ix, uint32_t cap)
     }
 
     if (ix->slot == NULL || ix->mask != n - 1) {
-        if (ix->slot != pp_index_none) {
+        if (ix->slot != pp_rindex_none) {
             free(ix->slot);
         }
 
         ix->slot = calloc(n, sizeof(uint32_t));
         if (ix->slot == NULL) {
-            ix->slot = pp_index_none;
+            ix->slot = pp_rindex_none;
             ix->mask = 0;
             ix->used = cap;
             ix->cap = cap;
@@ -85,59 +80,18 @@ pp_table_init(void)
     memset(pp_scache, 0, sizeof(pp_scache));
 
     /* a failed index is full: its events count into the overflow row */
-    return pp_index_init(&pp_isites, h->nsites)
-           | pp_index_init(&pp_ipools, h->npools)
-           | pp_index_init(&pp_itags, h->ntags)
-           | pp_index_init(&pp_igrowth, h->ngrowth);
+    return pp_rindex_init(&pp_isites, h->nsites)
+           | pp_rindex_init(&pp_ipools, h->npools)
+           | pp_rindex_init(&pp_itags, h->ntags)
+           | pp_growth_init(h->ngrowth);
 }
 
 
-/*
- * finds key's row, or gives it the next one; "eq" compares a row with
- * the key, "fill" sets the row's other identifying fields
- */
-#define pp_index_get(type, table, ix, key, eq, fill)                         \
-    do {                                                                     \
-        uint32_t   i_, n_, r_;                                               \
-        type      *row;                                                      \
-                                                                             \
-        i_ = pp_hash(key) & (ix).mask;                                       \
-                                                                             \
-        for (n_ = 0; n_ <= (ix).mask; n_++) {                                \
-            r_ = (ix).slot[i_];                                              \
-                                                                             \
-            if (r_ == 0) {                                                   \
-                break;                                                       \
-            }                                                                \
-                                                                             \
-            row = &(table)[r_ - 1];                                          \
-                                                                             \
-            if (pp_likely(eq)) {                                             \
-                return row;                                                  \
-            }                                                                \
-                                                                             \
-            i_ = (i_ + 1) & (ix).mask;                                       \
-        }                                                                    \
-                                                                             \
-        if ((ix).used < (ix).cap && n_ <= (ix).mask) {                       \
-            row = &(table)[(ix).used++];                                     \
-            (ix).slot[i_] = (ix).used;                                       \
-            fill;                                                            \
-            __atomic_store_n(&row->key, (key), __ATOMIC_RELEASE);            \
-            return row;                                                      \
-        }                                                                    \
-                                                                             \
-        pp_proc.totals->overflow++;                                          \
-        return &(table)[(ix).cap];                                           \
-    } while (0)
-
-
-static pp_site_t *
-pp_site_find(uintptr_t key)
+/* rows identified by their key alone */
+static int
+pp_key_same(const void *row, const void *want)
 {
-    /* a new site may lie in an object loaded since the last scan */
-    pp_index_get(pp_site_t, pp_proc.sites, pp_isites, key, row->key == key,
-                 pp_objects_check(key));
+    return *(const uint64_t *) row == *(const uint64_t *) want;
 }
 
 
@@ -145,10 +99,20 @@ pp_site_find(uintptr_t key)
 pp_site_t *
 pp_site_miss(uintptr_t key)
 {
+    int         fresh;
     uint32_t    i;
+    uint64_t    k;
     pp_site_t  *row;
 
-    row = pp_site_find(key);
+    k = key;
+    row = pp_rindex_get(&pp_isites, pp_proc.sites, sizeof(pp_site_t), k,
+                        pp_key_same, &k, &fresh);
+
+    if (fresh) {
+        /* a new site may lie in an object loaded since the last scan */
+        pp_objects_check(key);
+        pp_row_claim(row, k);
+    }
 
     /* the overflow row is not cached: each of its events is counted */
     if (row->key == key) {
@@ -164,31 +128,36 @@ pp_site_miss(uintptr_t key)
 pp_pool_t *
 pp_pool_row(uintptr_t key)
 {
-    pp_index_get(pp_pool_t, pp_proc.pools, pp_ipools, key, row->key == key,
-                 (void) 0);
+    int         fresh;
+    uint64_t    k;
+    pp_pool_t  *row;
+
+    k = key;
+    row = pp_rindex_get(&pp_ipools, pp_proc.pools, sizeof(pp_pool_t), k,
+                        pp_key_same, &k, &fresh);
+
+    if (fresh) {
+        pp_row_claim(row, k);
+    }
+
+    return row;
 }
 
 
 pp_tag_t *
 pp_tag(uintptr_t key)
 {
-    pp_index_get(pp_tag_t, pp_proc.tags, pp_itags, key, row->key == key,
-                 (void) 0);
-}
+    int        fresh;
+    uint64_t   k;
+    pp_tag_t  *row;
 
+    k = key;
+    row = pp_rindex_get(&pp_itags, pp_proc.tags, sizeof(pp_tag_t), k,
+                        pp_key_same, &k, &fresh);
 
-/* growth rows: keyed by the pair, which the row also holds */
-pp_growth_t *
-pp_growth(uintptr_t site, uintptr_t pool_site)
-{
-    uint64_t  key;
+    if (fresh) {
+        pp_row_claim(row, k);
+    }
 
-    key = ((uint64_t) site * 0x9e3779b97f4a7c15ULL)
-          ^ ((uint64_t) pool_site * 0xc2b2ae3d27d4eb4fULL);
-    key = key ? key : 1;
-
-    pp_index_get(pp_growth_t, pp_proc.growth, pp_igrowth, key,
-                 row->key == key && row->site == site
-                 && row->pool_site == pool_site,
-                 (row->site = site, row->pool_site = pool_site));
+    return row;
 }

@@ -1,22 +1,23 @@
 /*
- * A tracked pool, its log of small allocations, and the common case of
- * an allocation: inline in the wrappers, so that it costs no call.
+ * The pool tracker: a private record of each live pool of this process
+ * (pp_pool.c, its end in pp_end.c), its log of small allocations
+ * (pp_alog.c), its row in the shard's live table (pp_publish.c) and its
+ * growth once long-lived (pp_growth.c).  This header is what the
+ * wrappers call, with the common case of an allocation inline, so that
+ * it costs no call.
  */
 
 #ifndef _PP_TRACK_H_INCLUDED_
 #define _PP_TRACK_H_INCLUDED_
 
 #include "pp_shim.h"
+#include "pp_ngx.h"
+#include "pp_table.h"
+#include "pp_stack.h"
+#include "pp_pindex.h"
 
 #include <uthash.h>
 
-
-/* an entry of the log: 16 bytes, four to a cache line */
-typedef struct {
-    void                   *p;
-    uint32_t                size;
-    uint32_t                freed;      /* by a no-op ngx_pfree() */
-} pp_chunk_t;
 
 /* a chunk a no-op free pinned, until its pool ends */
 typedef struct {
@@ -25,7 +26,26 @@ typedef struct {
     uintptr_t               site;       /* that freed it */
 } pp_pin_t;
 
+/*
+ * A pool's allocation log: its small allocations, so that a no-op
+ * ngx_pfree() knows the size and time of what it failed to free.
+ */
 typedef struct {
+    pp_chunk_t             *chunk;
+    uint32_t                n;
+    uint32_t                cap;
+    uint32_t                truncated;  /* it missed allocations */
+    uint32_t                noindex;    /* its index got no memory */
+    pp_pindex_t             ix;         /* the chunks by address */
+    pp_pin_t               *pins;       /* the chunks no-op frees pinned */
+    uint32_t                npins;
+    uint32_t                pins_cap;
+} pp_alog_t;
+
+typedef struct pp_tpool_s  pp_tpool_t;
+
+/* a tracked pool: the private record of a live pool */
+struct pp_tpool_s {
     uintptr_t               key;        /* the pool */
     uintptr_t               site;       /* that created it */
     uint64_t                size;
@@ -45,43 +65,62 @@ typedef struct {
     uint32_t                inherited;  /* created before fork() */
     uint32_t                dropped;    /* counted as without a slot */
     uint32_t                dirty;      /* its live row is behind */
-    void                   *next_spare;
+    pp_tpool_t             *next_spare;
     pp_stack_t             *stack;      /* of its creation, if sampled */
     pp_pool_t              *row;        /* of its creating site */
-    uint32_t                npins;
-    uint32_t                pins_cap;
-    pp_pin_t               *pins;       /* the chunks no-op frees pinned */
-    pp_chunk_t             *log;
-    uint32_t                nlog;
-    uint32_t                cap;
-    uint32_t                truncated;  /* the log missed allocations */
+    pp_alog_t               log;
     UT_hash_handle          hh;
-} pp_live_t;
+};
 
 
 /* the pool of the previous call; a sentinel that matches no pool if none */
-extern pp_live_t  *pp_last __attribute__((visibility("hidden")));
+extern pp_tpool_t  *pp_last __attribute__((visibility("hidden")));
 
+void pp_track_init(void);
+void pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site);
 void *pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size,
     int small, uintptr_t site) __attribute__((noinline));
+void pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site);
+void pp_track_end(pp_ngx_pool_t *pool, int destroy);
+void pp_track_exit(void);
+void pp_proc_forked(void);
+
+
+/* the pool is older than POOLPROF_LONG_LIVED */
+static inline int
+pp_tpool_old(const pp_tpool_t *l)
+{
+    return (intptr_t) (*pp_proc.ngx_msec - l->ll_ms) >= 0;
+}
+
+
+/* a small allocation joins the log, which has room */
+static inline void
+pp_alog_add(pp_alog_t *a, void *p, size_t size)
+{
+    pp_chunk_t  *c;
+
+    c = &a->chunk[a->n++];
+    c->p = p;
+    c->size = (uint32_t) size;
+    c->freed = 0;
+}
 
 
 /*
  * The common case in few instructions: a small allocation from the pool
  * of the previous call, which has grown no block, with room in its log,
  * by a site in the site cache, no stack to take and the pool not
- * long-lived.  Anything else goes the
- * whole way, in pp_track_alloc_slow().  Returns p, so that a wrapper
- * can end in it without keeping p: the common case needs no registers
- * saved.
+ * long-lived.  Anything else goes the whole way, in
+ * pp_track_alloc_slow().  Returns p, so that a wrapper can end in it
+ * without keeping p: the common case needs no registers saved.
  */
 static inline void *
 pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     uintptr_t site)
 {
-    pp_live_t    *l;
     pp_site_t    *s;
-    pp_chunk_t   *c;
+    pp_tpool_t   *l;
     pp_totals_t  *t;
     pp_scache_t  *e;
 
@@ -89,9 +128,8 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     e = &pp_scache[pp_scache_slot(site)];
 
     if (pp_unlikely(l->key != (uintptr_t) pool || !small || e->key != site
-                    || pp_tls.countdown <= 1 || l->nlog == l->cap
-                    || l->tail->d.next != NULL
-                    || (intptr_t) (*pp_proc.ngx_msec - l->ll_ms) >= 0))
+                    || pp_tls.countdown <= 1 || l->log.n == l->log.cap
+                    || l->tail->d.next != NULL || pp_tpool_old(l)))
     {
         return pp_track_alloc_slow(pool, p, size, small, site);
     }
@@ -111,10 +149,7 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     l->small_bytes += size;
     l->dirty = 1;
 
-    c = &l->log[l->nlog++];
-    c->p = p;
-    c->size = (uint32_t) size;
-    c->freed = 0;
+    pp_alog_add(&l->log, p, size);
 
     return p;
 }

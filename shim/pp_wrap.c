@@ -16,6 +16,7 @@
 
 #include "pp_shim.h"
 #include "pp_track.h"
+#include "pp_bufs.h"
 #include "pp_small.h"
 #include "pp_wrap.h"
 

@@ -1427,3 +1427,20 @@ ngx_http_pp_test_init(ngx_conf_t *cf)
 
     return NGX_OK;
 }
+
+
+/*
+ * poolprof's mirrors of nginx's structures (shim/pp_ngx.h) hold for the
+ * nginx this module is built against: every offset and size they list.
+ */
+#include "../../shim/pp_ngx.h"
+
+#define NGX_HTTP_PP_TEST_FIELD(type, field, off)                             \
+    _Static_assert(offsetof(ngx_##type, field) == (off),                     \
+                   "shim/pp_ngx.h: ngx_" #type "." #field);
+
+#define NGX_HTTP_PP_TEST_SIZE(type, size)                                    \
+    _Static_assert(sizeof(ngx_##type) == (size), "shim/pp_ngx.h: ngx_" #type);
+
+PP_NGX_FIELDS(NGX_HTTP_PP_TEST_FIELD)
+PP_NGX_SIZES(NGX_HTTP_PP_TEST_SIZE)

@@ -1,8 +1,8 @@
 /*
- * Unit tests of the shard's tables (shim/pp_table.c) on a shard in
- * ordinary memory: rows are handed out in order, a key finds its row
- * again, a full table counts into the overflow row (the one at the
- * capacity); and when the index gets no memory (calloc, wrapped with
+ * Unit tests of the shard's tables (shim/pp_table.c, shim/pp_growth.c)
+ * on a shard in ordinary memory: rows are handed out in order, a key
+ * finds its row again, a full table counts into the overflow row (the
+ * one at the capacity); and when the index gets no memory (calloc, wrapped with
  * -Wl,--wrap=calloc, fails), every event of that table counts into the
  * overflow row instead of dereferencing a NULL index, while the other
  * tables work, and a later init recovers.
@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pp_shim.h"
+#include "pp_table.h"
+#include "pp_growth.h"
 
 
 #define CAP      4

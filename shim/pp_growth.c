@@ -1,0 +1,107 @@
+/*
+ * Growth: an allocation into a pool older than POOLPROF_LONG_LIVED is
+ * counted in the totals, its site's row, its pool's site row and its
+ * record, and in the shard's growth table, keyed by the pair (the
+ * allocating site, the site that created the pool), whose index is kept
+ * as pp_table.c keeps the other tables'.  A pair "returns" when it
+ * allocates into the same pool as its previous allocation after other
+ * pools were created in between: a pool that grows on every request.
+ */
+
+#include "pp_growth.h"
+
+
+static pp_rindex_t  pp_igrowth;
+
+
+/* a new, empty shard: from pp_table_init() */
+int
+pp_growth_init(uint32_t cap)
+{
+    return pp_rindex_init(&pp_igrowth, cap);
+}
+
+
+/* the key is a hash of the pair, and the row holds the pair itself */
+static int
+pp_growth_same(const void *row, const void *want)
+{
+    const pp_growth_t  *a = row, *b = want;
+
+    return a->key == b->key && a->site == b->site
+           && a->pool_site == b->pool_site;
+}
+
+
+pp_growth_t *
+pp_growth(uintptr_t site, uintptr_t pool_site)
+{
+    int           fresh;
+    pp_growth_t   want, *row;
+
+    want.key = ((uint64_t) site * 0x9e3779b97f4a7c15ULL)
+               ^ ((uint64_t) pool_site * 0xc2b2ae3d27d4eb4fULL);
+    want.key = want.key ? want.key : 1;
+    want.site = site;
+    want.pool_site = pool_site;
+
+    row = pp_rindex_get(&pp_igrowth, pp_proc.growth, sizeof(pp_growth_t),
+                        want.key, pp_growth_same, &want, &fresh);
+
+    if (fresh) {
+        row->site = site;
+        row->pool_site = pool_site;
+        pp_row_claim(row, want.key);
+    }
+
+    return row;
+}
+
+
+/*
+ * An allocation of size bytes by site s into the long-lived pool l; seq
+ * is the serial of the newest pool of the process, which tells a
+ * return: other pools were created since the pair's last allocation.
+ */
+void
+pp_growth_add(pp_tpool_t *l, size_t size, pp_site_t *s, uintptr_t site,
+    uint64_t seq)
+{
+    uint64_t      age;
+    pp_pool_t    *row;
+    pp_growth_t  *g;
+
+    pp_proc.totals->ll_allocs++;
+    pp_proc.totals->ll_bytes += size;
+    s->ll_allocs++;
+    s->ll_bytes += size;
+
+    row = l->row;
+    row->ll_allocs++;
+    row->ll_bytes += size;
+
+    l->ll_allocs++;
+    l->ll_bytes += size;
+
+    g = pp_growth(site, l->site);
+    g->allocs++;
+    g->bytes += size;
+
+    age = (uint64_t) (*pp_proc.ngx_msec - l->created_ms) * 1000000;
+    if (age > g->max_age_ns) {
+        g->max_age_ns = age;
+    }
+
+    /* addresses are reused: a pool is its serial number */
+    if (g->last_pool == l->serial) {
+        if (g->last_seq != seq) {
+            g->returns++;
+        }
+
+    } else {
+        g->pools++;
+        g->last_pool = l->serial;
+    }
+
+    g->last_seq = seq;
+}
