@@ -49,6 +49,15 @@ pp_rows_add_site(pp_site_t *d, const pp_site_t *s)
     d->cl_misses += s->cl_misses;
     d->ll_allocs += s->ll_allocs;
     d->ll_bytes += s->ll_bytes;
+    d->zeroed_bytes += s->zeroed_bytes;
+    d->frees_null += s->frees_null;
+    d->frees_repeated += s->frees_repeated;
+    d->frees_cross_pool += s->frees_cross_pool;
+    d->frees_interior += s->frees_interior;
+
+    /* addresses, not counters: the first one seen stays */
+    d->cross_site = d->cross_site ? d->cross_site : s->cross_site;
+    d->owner = d->owner ? d->owner : s->owner;
 }
 
 
@@ -84,6 +93,7 @@ pp_rows_add_pool_counts(pp_pool_t *d, const pp_pool_t *s)
     d->ll_allocs += s->ll_allocs;
     d->ll_bytes += s->ll_bytes;
     d->leaked += s->leaked;
+    d->owner = d->owner ? d->owner : s->owner;
 }
 
 

@@ -1,5 +1,5 @@
 /*
- * poolprof segment format, version 3 (readers also take version 2).
+ * poolprof segment format, version 4 (readers also take 2 and 3).
  *
  * The only contract between the shim (the writer, inside nginx) and
  * poolprof-report (the reader).  poolprof-segment(5) describes it in
@@ -37,8 +37,8 @@
 
 
 #define PP_SEG_MAGIC          "POOLPROF"
-#define PP_SEG_VERSION        3
-#define PP_SEG_VERSION_MIN    2     /* the oldest version readers take */
+#define PP_SEG_VERSION        4
+#define PP_SEG_VERSION_MIN    4     /* the oldest version readers take */
 #define PP_SEG_HEADER_SIZE    4096
 #define PP_SEG_MIN_SIZE       (PP_SEG_HEADER_SIZE + 64 * 1024)
 
@@ -111,7 +111,9 @@ typedef struct {
     uint32_t        retired_crashed;    /* of them, ended on a signal */
     uint32_t        objects_dropped;    /* objects no table had room for */
     uint32_t        flags;          /* PP_SEG_KEEP */
-    uint32_t        reserved3;
+
+    /* version 4 */
+    uint32_t        sample_period;  /* 1 in N pools tracked; 0, 1 = all */
 } pp_seg_header_t;
 
 /* pp_seg_header_t.flags */
@@ -151,6 +153,14 @@ typedef struct {
     uint64_t        leaked_pools;   /* created here, alive at a clean exit */
     uint64_t        stack_samples;  /* events whose stack was taken */
     uint64_t        live_dropped;   /* live pools the live table missed */
+
+    /* version 4 (rows of older versions read as 0 here) */
+    uint64_t        zeroed_bytes;   /* bytes ngx_pcalloc zeroed */
+    uint64_t        frees_null;     /* ngx_pfree(pool, NULL) */
+    uint64_t        frees_repeated; /* of a pointer already (no-op) freed */
+    uint64_t        frees_cross_pool;   /* handed out by another live pool */
+    uint64_t        frees_interior; /* inside an allocation, not its start */
+    uint64_t        pools_unsampled;    /* not tracked: 1 in sample_period */
     uint64_t        reserved[2];
 } pp_totals_t;
 
@@ -188,7 +198,27 @@ typedef struct {
     uint64_t        cl_misses;
     uint64_t        ll_allocs;      /* into pools older than long_lived_ns */
     uint64_t        ll_bytes;
+
+    /* version 4 */
+    uint64_t        zeroed_bytes;   /* bytes ngx_pcalloc zeroed here */
+    uint64_t        frees_null;
+    uint64_t        frees_repeated;
+    uint64_t        frees_cross_pool;
+    uint64_t        frees_interior;
+    uint64_t        cross_site;     /* the last cross-pool free's pool site */
+    uint64_t        owner;          /* see below */
+    uint64_t        reserved;
 } pp_site_t;
+
+/*
+ * owner (version 4): when the site lies in a library that nginx or a
+ * module called (libbrotlienc calling the module's allocator callback),
+ * the address of the first frame on the way to it that lies in nginx or
+ * in an nginx module; 0 when the site itself lies in one, or unknown.
+ *
+ * A version 2 or 3 row is the prefix of its version 4 row: every field
+ * added since is appended to its record, and reads as 0 in older ones.
+ */
 
 
 /*
@@ -223,6 +253,10 @@ typedef struct {
     uint64_t        leaked;         /* alive when the process exited */
     pp_hist_t       used;           /* bytes handed out per generation */
     pp_hist_t       lifetime;       /* ns from create to destroy */
+
+    /* version 4 */
+    uint64_t        owner;          /* as pp_site_t's owner */
+    uint64_t        reserved4[3];
 } pp_pool_t;
 
 
@@ -335,11 +369,11 @@ typedef struct {
 /* the sizes of the format's records: a change is a new format version */
 _Static_assert(sizeof(pp_seg_header_t) == 424, "header size");
 _Static_assert(sizeof(pp_seg_header_t) <= PP_SEG_HEADER_SIZE, "header page");
-_Static_assert(sizeof(pp_totals_t) == 256, "pp_totals_t size");
+_Static_assert(sizeof(pp_totals_t) == 304, "pp_totals_t size");
 _Static_assert(sizeof(pp_totals_t) % 8 == 0, "pp_totals_t: 64-bit counters");
-_Static_assert(sizeof(pp_shard_t) == 312, "pp_shard_t size");
-_Static_assert(sizeof(pp_site_t) == 128, "pp_site_t size");
-_Static_assert(sizeof(pp_pool_t) == 2192, "pp_pool_t size");
+_Static_assert(sizeof(pp_shard_t) == 360, "pp_shard_t size");
+_Static_assert(sizeof(pp_site_t) == 192, "pp_site_t size");
+_Static_assert(sizeof(pp_pool_t) == 2224, "pp_pool_t size");
 _Static_assert(sizeof(pp_tag_t) == 64, "pp_tag_t size");
 _Static_assert(sizeof(pp_object_t) == 352, "pp_object_t size");
 _Static_assert(sizeof(pp_stack_t) == 256, "pp_stack_t size");
