@@ -14,7 +14,7 @@
 
 pp_need_module
 pp_need jq go
-pp_need_built "$PP_SHIM" "$PP_REPORT" "$top_builddir/report/test_read"
+pp_need_built "$PP_SHIM" "$PP_REPORT" "$top_builddir/tests/unit/test_read"
 
 N=20
 S=256
@@ -132,7 +132,7 @@ pp_is "$(awk "/ ${h}_fresh_tag\$/ { print \$1 }" "$PP_TMP/top.txt")" \
     "go tool pprof -top: the tag's buffer misses under the tag's name"
 
 mkdir "$PP_TMP/h"
-"$top_builddir/report/test_read" --hostile "$PP_TMP/h" > /dev/null 2>&1
+"$top_builddir/tests/unit/test_read" --hostile "$PP_TMP/h" > /dev/null 2>&1
 "$R" --format pprof -o "$PP_TMP/evil.pb.gz" "$PP_TMP/h/evil.seg" 2> /dev/null
 go tool pprof -raw "$PP_TMP/evil.pb.gz" > "$PP_TMP/evil.txt" 2> /dev/null
 pp_ok "hostile names: go tool pprof reads the profile" \

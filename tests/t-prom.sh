@@ -16,7 +16,7 @@
 
 pp_need_module
 pp_need jq promtool prometheus bash
-pp_need_built "$PP_SHIM" "$PP_REPORT" "$top_builddir/report/test_read"
+pp_need_built "$PP_SHIM" "$PP_REPORT" "$top_builddir/tests/unit/test_read"
 
 N=20
 h=ngx_http_pp_test
@@ -198,7 +198,7 @@ pp_is "$(grep -c '^poolprof_allocs_total{' "$PP_TMP/top1.prom"):$(
     "--top 1: one series and other, which sum to the total"
 
 mkdir "$PP_TMP/h"
-"$top_builddir/report/test_read" --hostile "$PP_TMP/h" > /dev/null 2>&1
+"$top_builddir/tests/unit/test_read" --hostile "$PP_TMP/h" > /dev/null 2>&1
 "$R" --format prometheus "$PP_TMP/h/evil.seg" > "$PP_TMP/evil.prom" \
     2> /dev/null
 pp_ok "hostile names: promtool accepts the exposition" \
