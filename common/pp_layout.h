@@ -61,17 +61,24 @@ pp_layout_pow2(uint64_t n)
 }
 
 
-/* places the tables in a shard; returns the bytes they need */
+/*
+ * places the tables in a shard, with the records of version (an older
+ * version's sizes only for tests that build one); returns the bytes they
+ * need
+ */
 static inline uint64_t
-pp_layout_place(pp_layout_t *l)
+pp_layout_place_version(pp_layout_t *l, uint32_t version)
 {
-    uint64_t  off;
+    uint64_t        off;
+    pp_seg_sizes_t  z;
 
-    off = (sizeof(pp_shard_t) + 63) & ~(uint64_t) 63;
+    z = pp_seg_sizes(version);
+
+    off = (z.shard + 63) & ~(uint64_t) 63;
     l->sites_off = (uint32_t) off;
-    off += (uint64_t) (l->nsites + 1) * sizeof(pp_site_t);
+    off += (uint64_t) (l->nsites + 1) * z.site;
     l->pools_off = (uint32_t) off;
-    off += (uint64_t) (l->npools + 1) * sizeof(pp_pool_t);
+    off += (uint64_t) (l->npools + 1) * z.pool;
     l->tags_off = (uint32_t) off;
     off += (uint64_t) (l->ntags + 1) * sizeof(pp_tag_t);
     l->objects_off = (uint32_t) off;
@@ -84,6 +91,13 @@ pp_layout_place(pp_layout_t *l)
     off += (uint64_t) l->nlive * sizeof(pp_lpool_t);
 
     return off;
+}
+
+
+static inline uint64_t
+pp_layout_place(pp_layout_t *l)
+{
+    return pp_layout_place_version(l, PP_SEG_VERSION);
 }
 
 

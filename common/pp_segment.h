@@ -38,7 +38,7 @@
 
 #define PP_SEG_MAGIC          "POOLPROF"
 #define PP_SEG_VERSION        4
-#define PP_SEG_VERSION_MIN    4     /* the oldest version readers take */
+#define PP_SEG_VERSION_MIN    2     /* the oldest version readers take */
 #define PP_SEG_HEADER_SIZE    4096
 #define PP_SEG_MIN_SIZE       (PP_SEG_HEADER_SIZE + 64 * 1024)
 
@@ -379,6 +379,41 @@ _Static_assert(sizeof(pp_object_t) == 352, "pp_object_t size");
 _Static_assert(sizeof(pp_stack_t) == 256, "pp_stack_t size");
 _Static_assert(sizeof(pp_growth_t) == 80, "pp_growth_t size");
 _Static_assert(sizeof(pp_lpool_t) == 96, "pp_lpool_t size");
+
+
+/*
+ * The sizes of the records that grew in version 4, as the version that
+ * wrote a segment has them: a reader reads each such record into a
+ * zeroed current one, the old size from the file.
+ */
+#define PP_V3_SHARD_SIZE      312   /* pp_shard_t, versions 2 and 3 */
+#define PP_V3_SITE_SIZE       128
+#define PP_V3_POOL_SIZE       2192
+
+typedef struct {
+    uint32_t        shard;          /* pp_shard_t */
+    uint32_t        site;           /* pp_site_t */
+    uint32_t        pool;           /* pp_pool_t */
+} pp_seg_sizes_t;
+
+static inline pp_seg_sizes_t
+pp_seg_sizes(uint32_t version)
+{
+    pp_seg_sizes_t  z;
+
+    if (version < 4) {
+        z.shard = PP_V3_SHARD_SIZE;
+        z.site = PP_V3_SITE_SIZE;
+        z.pool = PP_V3_POOL_SIZE;
+
+    } else {
+        z.shard = sizeof(pp_shard_t);
+        z.site = sizeof(pp_site_t);
+        z.pool = sizeof(pp_pool_t);
+    }
+
+    return z;
+}
 
 
 static inline uint32_t

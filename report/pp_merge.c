@@ -49,6 +49,14 @@ pp_shard_at(const pp_merge_t *m, uint32_t s)
 }
 
 
+/* the record of used shard s, as the current version has it */
+void
+pp_shard_read(const pp_merge_t *m, uint32_t s, pp_shard_t *sh)
+{
+    pp_seg_record(sh, sizeof(pp_shard_t), pp_shard_at(m, s), m->z.shard);
+}
+
+
 /* by key and object, then in the order of the shards and their rows */
 static int
 pp_ref_cmp(const void *a, const void *b)
@@ -116,7 +124,7 @@ pp_merge_sites(pp_report_t *r, pp_merge_t *m)
     pp_site_t    row;
     pp_rsite_t   ovf;
 
-    n = pp_merge_refs(m, m->h.sites_off, m->h.nsites, sizeof(pp_site_t), 0);
+    n = pp_merge_refs(m, m->h.sites_off, m->h.nsites, m->z.site, 0);
 
     for (k = 0; k < n; k++) {
         if (pp_ref_new(m->refs, k)) {
@@ -125,18 +133,18 @@ pp_merge_sites(pp_report_t *r, pp_merge_t *m)
             r->nsites++;
         }
 
-        memcpy(&row, pp_shard_at(m, m->refs[k].shard) + m->h.sites_off
-                     + (size_t) m->refs[k].row * sizeof(pp_site_t),
-               sizeof(pp_site_t));
+        pp_seg_record(&row, sizeof(pp_site_t),
+                      pp_shard_at(m, m->refs[k].shard) + m->h.sites_off
+                      + (size_t) m->refs[k].row * m->z.site, m->z.site);
         pp_rows_add_site(&r->sites[r->nsites - 1].s, &row);
     }
 
     memset(&ovf, 0, sizeof(ovf));
 
     for (s = 0; s < m->nused; s++) {
-        memcpy(&row, pp_shard_at(m, s) + m->h.sites_off
-                     + (size_t) m->h.nsites * sizeof(pp_site_t),
-               sizeof(pp_site_t));
+        pp_seg_record(&row, sizeof(pp_site_t),
+                      pp_shard_at(m, s) + m->h.sites_off
+                      + (size_t) m->h.nsites * m->z.site, m->z.site);
         pp_rows_add_site(&ovf.s, &row);
     }
 
@@ -156,7 +164,7 @@ pp_merge_pools(pp_report_t *r, pp_merge_t *m)
     pp_rpool_t  *ovf;
     static pp_pool_t  row;     /* 2 KiB of histograms: off the stack */
 
-    n = pp_merge_refs(m, m->h.pools_off, m->h.npools, sizeof(pp_pool_t), 0);
+    n = pp_merge_refs(m, m->h.pools_off, m->h.npools, m->z.pool, 0);
 
     for (k = 0; k < n; k++) {
         if (pp_ref_new(m->refs, k)) {
@@ -165,9 +173,9 @@ pp_merge_pools(pp_report_t *r, pp_merge_t *m)
             r->npools++;
         }
 
-        memcpy(&row, pp_shard_at(m, m->refs[k].shard) + m->h.pools_off
-                     + (size_t) m->refs[k].row * sizeof(pp_pool_t),
-               sizeof(pp_pool_t));
+        pp_seg_record(&row, sizeof(pp_pool_t),
+                      pp_shard_at(m, m->refs[k].shard) + m->h.pools_off
+                      + (size_t) m->refs[k].row * m->z.pool, m->z.pool);
         pp_pool_add(&r->pools[r->npools - 1], &row);
     }
 
@@ -175,9 +183,9 @@ pp_merge_pools(pp_report_t *r, pp_merge_t *m)
     ovf = &r->pools[r->npools];
 
     for (s = 0; s < m->nused; s++) {
-        memcpy(&row, pp_shard_at(m, s) + m->h.pools_off
-                     + (size_t) m->h.npools * sizeof(pp_pool_t),
-               sizeof(pp_pool_t));
+        pp_seg_record(&row, sizeof(pp_pool_t),
+                      pp_shard_at(m, s) + m->h.pools_off
+                      + (size_t) m->h.npools * m->z.pool, m->z.pool);
         pp_pool_add(ovf, &row);
     }
 
@@ -244,7 +252,7 @@ pp_merge_procs(pp_report_t *r, pp_merge_t *m, int check_procs)
     pp_rproc_t  *p;
 
     for (s = 0; s < m->nused; s++) {
-        memcpy(&sh, pp_shard_at(m, s), sizeof(pp_shard_t));
+        pp_shard_read(m, s, &sh);
 
         if (sh.state == PP_SHARD_RETIRED) {
             /* processes that ended: their sum, no process of its own */
@@ -293,12 +301,16 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
 
     m.buf = buf;
     memcpy(&m.h, buf, sizeof(pp_seg_header_t));
+    m.z = pp_seg_sizes(m.h.version);
     r->hdr = m.h;
     if (m.h.version < 3) {
         r->hdr.claims_failed = 0;
         r->hdr.retired = 0;
         r->hdr.retired_crashed = 0;
         r->hdr.objects_dropped = 0;
+    }
+    if (m.h.version < 4) {
+        r->hdr.sample_period = 0;
     }
     r->long_lived_ns = m.h.long_lived_ns;
     r->stack_period = m.h.stack_period;

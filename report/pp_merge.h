@@ -22,6 +22,7 @@ typedef struct {
 typedef struct {
     const unsigned char    *buf;
     pp_seg_header_t         h;
+    pp_seg_sizes_t          z;          /* of records in h.version */
     uint32_t               *used;       /* the shards not free */
     size_t                  nused;
     pp_object_t            *objs;       /* the used shards' objects */
@@ -33,6 +34,7 @@ typedef struct {
 
 
 const unsigned char *pp_shard_at(const pp_merge_t *m, uint32_t s);
+void pp_shard_read(const pp_merge_t *m, uint32_t s, pp_shard_t *sh);
 
 /* pp_merge_objects.c */
 int pp_merge_objects(pp_report_t *r, pp_merge_t *m);

@@ -168,7 +168,7 @@ pp_merge_live(pp_report_t *r, pp_merge_t *m)
     n = 0;
 
     for (s = 0; s < m->nused; s++) {
-        memcpy(&sh, pp_shard_at(m, s), sizeof(pp_shard_t));
+        pp_shard_read(m, s, &sh);
 
         /* procs are merged in the order of the used shards */
         end = sh.state == PP_SHARD_EXITED && sh.end_mono_ns != 0

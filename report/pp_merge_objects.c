@@ -64,7 +64,7 @@ pp_merge_objects(pp_report_t *r, pp_merge_t *m)
 
     all = 0;
     for (i = 0; i < m->nused; i++) {
-        memcpy(&sh, pp_shard_at(m, i), sizeof(pp_shard_t));
+        pp_shard_read(m, i, &sh);
         m->first[i] = all;
         all += sh.nobjects_used;
     }

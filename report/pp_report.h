@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "pp_segment.h"
@@ -250,6 +251,21 @@ int pp_seg_header_check(const pp_seg_header_t *h, uint64_t len, char *err,
     size_t errlen);
 int pp_seg_validate(const unsigned char *buf, size_t len, char *err,
     size_t errlen);
+
+/*
+ * A record of a validated segment into a current one: old is its size in
+ * the segment's version (pp_seg_sizes()), a prefix of the current
+ * record; the fields added since read as 0.
+ */
+static inline void
+pp_seg_record(void *dst, size_t size, const unsigned char *src, size_t old)
+{
+    memcpy(dst, src, old < size ? old : size);
+
+    if (old < size) {
+        memset((char *) dst + old, 0, size - old);
+    }
+}
 int pp_seg_open(const char *path, int flags, pp_seg_header_t *h,
     struct stat *sb, char *err, size_t errlen);
 int pp_seg_read_file(const char *path, int flags, unsigned char **buf,

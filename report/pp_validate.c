@@ -20,29 +20,30 @@ typedef struct {
     size_t                  off;        /* of its offset in the header */
     size_t                  cap;        /* of its capacity there */
     size_t                  size;       /* of a row */
+    size_t                  v3;         /* of a row in versions 2 and 3 */
     int                     overflow;   /* 1: an overflow row after them */
 } pp_table_t;
 
-#define pp_table(name, t, off, cap, ovf)                                     \
+#define pp_table(name, t, off, cap, v3, ovf)                                 \
     { name, offsetof(pp_seg_header_t, off), offsetof(pp_seg_header_t, cap),  \
-      sizeof(t), ovf }
+      sizeof(t), v3 ? v3 : sizeof(t), ovf }
 
 /* in the order their errors are reported */
 static const pp_table_t  pp_tables[] = {
-    pp_table("site", pp_site_t, sites_off, nsites, 1),
-    pp_table("pool", pp_pool_t, pools_off, npools, 1),
-    pp_table("tag", pp_tag_t, tags_off, ntags, 1),
-    pp_table("object", pp_object_t, objects_off, nobjects, 0),
-    pp_table("stack", pp_stack_t, stacks_off, nstacks, 1),
-    pp_table("growth", pp_growth_t, growth_off, ngrowth, 1),
-    pp_table("live", pp_lpool_t, live_off, nlive, 0),
-    { NULL, 0, 0, 0, 0 }
+    pp_table("site", pp_site_t, sites_off, nsites, PP_V3_SITE_SIZE, 1),
+    pp_table("pool", pp_pool_t, pools_off, npools, PP_V3_POOL_SIZE, 1),
+    pp_table("tag", pp_tag_t, tags_off, ntags, 0, 1),
+    pp_table("object", pp_object_t, objects_off, nobjects, 0, 0),
+    pp_table("stack", pp_stack_t, stacks_off, nstacks, 0, 1),
+    pp_table("growth", pp_growth_t, growth_off, ngrowth, 0, 1),
+    pp_table("live", pp_lpool_t, live_off, nlive, 0, 0),
+    { NULL, 0, 0, 0, 0, 0 }
 };
 
 
 static int pp_pow2(uint32_t n);
 static int pp_table_check(const char *name, uint32_t off, uint64_t rows,
-    size_t row_size, uint32_t shard_size, char *err, size_t errlen);
+    size_t row_size, const pp_seg_header_t *h, char *err, size_t errlen);
 static int pp_shard_check(const unsigned char *shard,
     const pp_seg_header_t *h, uint32_t i, char *err, size_t errlen);
 
@@ -70,22 +71,22 @@ pp_pow2(uint32_t n)
 
 static int
 pp_table_check(const char *name, uint32_t off, uint64_t rows,
-    size_t row_size, uint32_t shard_size, char *err, size_t errlen)
+    size_t row_size, const pp_seg_header_t *h, char *err, size_t errlen)
 {
     uint64_t  end;
 
-    if (off % 8 != 0 || off < sizeof(pp_shard_t)) {
+    if (off % 8 != 0 || off < pp_seg_sizes(h->version).shard) {
         return pp_fail(err, errlen, "bad %s table offset %u", name, off);
     }
 
     /* rows < 2^33 and row_size < 2^12: no overflow in 64 bits */
     end = (uint64_t) off + rows * (uint64_t) row_size;
 
-    if (end > shard_size) {
+    if (end > h->shard_size) {
         return pp_fail(err, errlen,
                        "%s table (offset %u, %llu rows) does not fit in a "
                        "%u-byte shard", name, off, (unsigned long long) rows,
-                       shard_size);
+                       h->shard_size);
     }
 
     return 0;
@@ -100,7 +101,8 @@ pp_shard_check(const unsigned char *shard, const pp_seg_header_t *h,
     pp_shard_t    sh;
     pp_object_t   o;
 
-    memcpy(&sh, shard, sizeof(pp_shard_t));
+    pp_seg_record(&sh, sizeof(pp_shard_t), shard,
+                  pp_seg_sizes(h->version).shard);
 
     if (sh.state > PP_SHARD_FOLDING
         || (h->version < 3 && sh.state > PP_SHARD_EXITED)
@@ -229,7 +231,9 @@ pp_seg_validate(const unsigned char *buf, size_t len, char *err,
         return pp_fail(err, errlen, "no shards");
     }
 
-    if (h.shard_size < sizeof(pp_shard_t) || h.shard_size % 8 != 0) {
+    if (h.shard_size < pp_seg_sizes(h.version).shard
+        || h.shard_size % 8 != 0)
+    {
         return pp_fail(err, errlen, "bad shard size %u", h.shard_size);
     }
 
@@ -270,7 +274,8 @@ pp_seg_validate(const unsigned char *buf, size_t len, char *err,
         memcpy(&cap, (const char *) &h + t->cap, sizeof(uint32_t));
 
         if (pp_table_check(t->name, off, (uint64_t) cap + t->overflow,
-                           t->size, h.shard_size, err, errlen) != 0)
+                           h.version < 4 ? t->v3 : t->size, &h, err, errlen)
+            != 0)
         {
             return -1;
         }

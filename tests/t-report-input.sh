@@ -140,10 +140,10 @@ head -c 100 "$SEG" > "$T/short"
 pp_report_bad "shorter than the header" 1 "less than the 4096-byte header" "$T/short"
 head -c 1000000 "$SEG" > "$T/trunc"
 pp_report_bad "truncated" 1 "truncated segment" "$T/trunc"
-cp "$SEG" "$T/v4"
-printf '\004' > "$T/b4"
-put "$T/v4" 8 "$T/b4"
-pp_report_bad "a newer version" 1 "unsupported segment version 4" "$T/v4"
+cp "$SEG" "$T/v5"
+printf '\005' > "$T/b5"
+put "$T/v5" 8 "$T/b5"
+pp_report_bad "a newer version" 1 "unsupported segment version 5" "$T/v5"
 cp "$SEG" "$T/hdr"
 head -c 2048 /bin/sh | tail -c 1024 > "$T/junk"
 put "$T/hdr" 16 "$T/junk"
@@ -191,7 +191,7 @@ cp "$T/mod.orig" "$PP_MODULE"
 
 # --- snapshot, diff, list ----------------------------------------------------
 pp_report_bad "--snapshot of a bad segment" 1 "unsupported segment version" \
-    --snapshot "$T/snap" "$T/v4"
+    --snapshot "$T/snap" "$T/v5"
 pp_ok "--snapshot of a bad segment writes nothing" test ! -e "$T/snap"
 cp "$SEG" "$T/seg.copy"
 pp_report_bad "--snapshot onto the segment itself is refused" 1 "segment itself" \

@@ -55,7 +55,7 @@ t_shard(t_seg_t *s, uint32_t i)
 /* the header of T_NSHARDS shards of the T_N* tables, as pp_layout places
  * them */
 static void
-t_layout(t_seg_t *s)
+t_layout(t_seg_t *s, uint32_t version)
 {
     uint64_t      shard;
     pp_layout_t   l;
@@ -69,7 +69,7 @@ t_layout(t_seg_t *s)
     l.ngrowth = T_NGROWTH;
     l.nlive = T_NLIVE;
 
-    shard = (pp_layout_place(&l) + 4095) & ~(uint64_t) 4095;
+    shard = (pp_layout_place_version(&l, version) + 4095) & ~(uint64_t) 4095;
 
     l.nshards = T_NSHARDS;
     l.shard_size = (uint32_t) shard;
@@ -83,6 +83,8 @@ t_layout(t_seg_t *s)
     }
 
     s->h = (pp_seg_header_t *) s->buf;
+    s->h->version = version;
+    s->z = pp_seg_sizes(version);
     pp_layout_to_header(&l, s->h);
 }
 
@@ -95,16 +97,27 @@ t_layout(t_seg_t *s)
 void
 t_build(t_seg_t *s)
 {
+    /* version 2: every shard is a process's (t_v3 makes shard 0 retired) */
+    t_build_version(s, 2);
+}
+
+
+/*
+ * The same rows in the layout of version (2 to PP_SEG_VERSION); from
+ * version 3 on, shard 0 is the retired aggregate of ended processes
+ * (pid 0), the worker the one process.
+ */
+void
+t_build_version(t_seg_t *s, uint32_t version)
+{
     size_t            i;
     pp_object_t      *o;
     pp_seg_header_t  *h;
 
-    t_layout(s);
+    t_layout(s, version);
     h = s->h;
 
-    /* version 2: every shard is a process's (t_v3 makes shard 0 retired) */
     memcpy(h->magic, PP_SEG_MAGIC, 8);
-    h->version = 2;
     h->header_size = PP_SEG_HEADER_SIZE;
     h->creator_pid = 100;
     h->ready = 1;
@@ -160,6 +173,12 @@ t_build(t_seg_t *s)
     t_site(s, 1, 5)->pinned_bytes = 4096;
     t_site(s, 1, T_NSITES)->allocs = 9;         /* overflow */
     t_tag(s, 1, T_NTAGS)->misses = 2;
+
+    if (version >= 3) {
+        t_sh(s, 0)->state = PP_SHARD_RETIRED;
+        t_sh(s, 0)->pid = 0;
+        t_sh(s, 0)->ppid = 0;
+    }
 }
 
 

@@ -41,21 +41,34 @@ typedef struct {
     unsigned char          *buf;
     size_t                  len;
     pp_seg_header_t        *h;
+    pp_seg_sizes_t          z;      /* of the records, in h->version */
 } t_seg_t;
 
 
-/* row of table (an offset in the header) in shard sh */
-#define t_row(s, sh, off, row, type)                                         \
-    ((type *) (t_shard(s, sh) + (s)->h->off + (size_t) (row) * sizeof(type)))
+/*
+ * row of table (an offset in the header) in shard sh, of size bytes.  In
+ * a segment of an older version (t_build()), the fields a record gained
+ * since are past its end: only the current version's (t_build_v4()) may
+ * set them.
+ */
+#define t_row(s, sh, off, row, type, size)                                   \
+    ((type *) (t_shard(s, sh) + (s)->h->off + (size_t) (row) * (size)))
 
 #define t_sh(s, i)             ((pp_shard_t *) t_shard(s, i))
-#define t_site(s, sh, row)     t_row(s, sh, sites_off, row, pp_site_t)
-#define t_pool(s, sh, row)     t_row(s, sh, pools_off, row, pp_pool_t)
-#define t_tag(s, sh, row)      t_row(s, sh, tags_off, row, pp_tag_t)
-#define t_obj(s, sh, row)      t_row(s, sh, objects_off, row, pp_object_t)
-#define t_stack(s, sh, row)    t_row(s, sh, stacks_off, row, pp_stack_t)
-#define t_growth(s, sh, row)   t_row(s, sh, growth_off, row, pp_growth_t)
-#define t_live(s, sh, row)     t_row(s, sh, live_off, row, pp_lpool_t)
+#define t_site(s, sh, row)     t_row(s, sh, sites_off, row, pp_site_t,        \
+                                     (s)->z.site)
+#define t_pool(s, sh, row)     t_row(s, sh, pools_off, row, pp_pool_t,        \
+                                     (s)->z.pool)
+#define t_tag(s, sh, row)      t_row(s, sh, tags_off, row, pp_tag_t,          \
+                                     sizeof(pp_tag_t))
+#define t_obj(s, sh, row)      t_row(s, sh, objects_off, row, pp_object_t,    \
+                                     sizeof(pp_object_t))
+#define t_stack(s, sh, row)    t_row(s, sh, stacks_off, row, pp_stack_t,      \
+                                     sizeof(pp_stack_t))
+#define t_growth(s, sh, row)   t_row(s, sh, growth_off, row, pp_growth_t,     \
+                                     sizeof(pp_growth_t))
+#define t_live(s, sh, row)     t_row(s, sh, live_off, row, pp_lpool_t,        \
+                                     sizeof(pp_lpool_t))
 
 
 extern char  t_dir[64];         /* where t_write() writes */
@@ -66,6 +79,7 @@ int t_done(void);
 
 unsigned char *t_shard(t_seg_t *s, uint32_t i);
 void t_build(t_seg_t *s);
+void t_build_version(t_seg_t *s, uint32_t version);
 void t_build_evil(t_seg_t *s);
 void t_objects(t_seg_t *s, const char *const *paths);
 void t_add_growth(t_seg_t *s, uint32_t sh, uint64_t returns);

@@ -205,8 +205,8 @@ t_symbols(void)
     t_sh(&s, 1)->state = PP_SHARD_FREE;
     *t_obj(&s, 0, 0) = self;
 
-    /* a return address inside t_build(), and a tag: a data object */
-    t_site(&s, 0, 3)->key = (uintptr_t) t_build + 16;
+    /* a return address in t_build_version(), and a tag: a data object */
+    t_site(&s, 0, 3)->key = (uintptr_t) t_build_version + 16;
     t_tag(&s, 0, 0)->key = (uintptr_t) &t_failed;
     t_pool(&s, 0, 1)->key = (uintptr_t) t_free + 4;
 
@@ -220,13 +220,14 @@ t_symbols(void)
     pp_sym_resolve(&r);
     pp_report_sort(&r, &v);
 
-    for (i = 0; i < r.nsites && r.sites[i].key != (uintptr_t) t_build + 16;
+    for (i = 0;
+         i < r.nsites && r.sites[i].key != (uintptr_t) t_build_version + 16;
          i++)
     {
         /* void */
     }
 
-    t_ok(i < r.nsites && strcmp(r.sites[i].symbol, "t_build") == 0
+    t_ok(i < r.nsites && strcmp(r.sites[i].symbol, "t_build_version") == 0
          && strstr(r.sites[i].source, "pp_segbuild.c:") != NULL,
          "symbols: a site in a function: %s at %s",
          i < r.nsites ? r.sites[i].symbol : "?",
