@@ -182,6 +182,22 @@ t_build_version(t_seg_t *s, uint32_t version)
 }
 
 
+/* the site row of key in a merged report, not its overflow row */
+pp_rsite_t *
+t_find_site(pp_report_t *r, uint64_t key)
+{
+    size_t  i;
+
+    for (i = 0; i < r->nsites; i++) {
+        if (r->sites[i].key == key && !r->sites[i].overflow) {
+            return &r->sites[i];
+        }
+    }
+
+    return NULL;
+}
+
+
 void
 t_free(t_seg_t *s)
 {

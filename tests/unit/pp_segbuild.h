@@ -85,6 +85,7 @@ void t_objects(t_seg_t *s, const char *const *paths);
 void t_add_growth(t_seg_t *s, uint32_t sh, uint64_t returns);
 void t_add_stack(t_seg_t *s, uint32_t sh);
 void t_free(t_seg_t *s);
+pp_rsite_t *t_find_site(pp_report_t *r, uint64_t key);
 
 int t_scratch(const char *name);
 void t_unscratch(const char *const *names);
