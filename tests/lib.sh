@@ -258,7 +258,7 @@ pp_nginx_conf()
         echo "        listen 127.0.0.1:$PP_PORT;"
         echo "        server_name localhost;"
         echo "        root $pp__p/html;"
-        echo "        location = /pp-alive { return 200 \"alive\\n\"; }"
+        echo "        location = /pp-alive { return 200 \"alive $PP_TOKEN\\n\"; }"
         printf '%s\n' "$PP_SERVER"
         echo "    }"
         echo "}"
@@ -276,6 +276,8 @@ pp_nginx_start()
 
     for pp__try in 1 2 3 4 5 6 7 8 9 10; do
         PP_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        # what only this nginx answers: not another server on the port
+        PP_TOKEN=$$.$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
         pp_nginx_conf
         : > "$pp__p/logs/error.log"
 
@@ -301,8 +303,9 @@ pp_nginx_start()
             if ! pp_pid_alive "$pp_nginx_pid"; then
                 break
             fi
-            if curl -s -o /dev/null --max-time 1 \
-                "http://127.0.0.1:$PP_PORT/pp-alive"
+            if [ "$(curl -s --max-time 1 \
+                    "http://127.0.0.1:$PP_PORT/pp-alive")" \
+                    = "alive $PP_TOKEN" ]
             then
                 return 0
             fi
