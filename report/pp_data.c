@@ -13,17 +13,6 @@
 #include "pp_rows.h"
 
 
-int
-pp_site_any(const pp_site_t *s)
-{
-    return (s->allocs | s->alloc_bytes | s->large_allocs | s->noop_frees
-            | s->pinned_bytes | s->freed | s->foreign_frees
-            | s->unknown_frees | s->fb_hits | s->fb_misses | s->cl_hits
-            | s->cl_misses | s->ll_allocs | s->ll_bytes) != 0
-           || s->pinned_byte_seconds != 0;
-}
-
-
 /* sizes are the same for every pool of a site: the largest is kept */
 void
 pp_pool_add(pp_rpool_t *d, const pp_pool_t *s)

@@ -159,50 +159,16 @@ pp_lower(const pp_dkey_t *ix, size_t n, uint64_t key)
     } while (0)
 
 
-static void
-pp_diff_site(pp_rsite_t *d, const pp_rsite_t *s)
-{
-    pp_sub_run(&d->s, &s->s, offsetof(pp_site_t, allocs), 5);
-    d->s.pinned_byte_seconds -= s->s.pinned_byte_seconds;
-    if (d->s.pinned_byte_seconds < 0) {
-        d->s.pinned_byte_seconds = 0;
-    }
-    pp_sub_run(&d->s, &s->s, offsetof(pp_site_t, freed),
-               (sizeof(pp_site_t) - offsetof(pp_site_t, freed)) / 8);
-}
+/* the figures of a row type's table; went back: a counter below base */
+#define pp_sub_fields(t, d, s)  (pp_went_back |= pp_fields_sub(t, d, s))
 
 
 static void
 pp_diff_pool(pp_rpool_t *d, const pp_rpool_t *s)
 {
-    uint64_t  size;
-
-    size = d->p.size;
-    pp_sub_run(&d->p, &s->p, offsetof(pp_pool_t, created),
-               (offsetof(pp_pool_t, used) - offsetof(pp_pool_t, created))
-               / 8);
-    d->p.size = size;
+    pp_sub_fields(&pp_pool_fields, &d->p, &s->p);
     pp_sub_run(&d->used, &s->used, 0, PP_HIST_BUCKETS);
     pp_sub_run(&d->lifetime, &s->lifetime, 0, PP_HIST_BUCKETS);
-}
-
-
-static int
-pp_pool_any(const pp_pool_t *p)
-{
-    return (p->created | p->destroyed | p->resets | p->blocks | p->spilled
-            | p->unused_bytes | p->stranded_bytes | p->padding_bytes
-            | p->small_allocs | p->small_bytes | p->large_allocs
-            | p->large_bytes | p->lifetime_ns | p->ll_allocs | p->ll_bytes
-            | p->leaked) != 0;
-}
-
-
-static int
-pp_tag_any(const pp_tag_t *t)
-{
-    return (t->hits | t->misses | t->recycled | t->busy | t->foreign_freed
-            | t->own_hits | t->own_misses) != 0;
 }
 
 
@@ -237,29 +203,27 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
 
     pp_went_back = 0;
 
-    pp_sub_run(&r->totals, &b->totals, 0, sizeof(pp_totals_t) / 8);
-    pp_sub_run(&r->retired, &b->retired, 0, sizeof(pp_totals_t) / 8);
+    pp_sub_fields(&pp_totals_fields, &r->totals, &b->totals);
+    pp_sub_fields(&pp_totals_fields, &r->retired, &b->retired);
 
     for (i = 0; i < r->nprocs; i++) {
         for (k = 0; k < b->nprocs; k++) {
             if (r->procs[i].pid == b->procs[k].pid) {
-                pp_sub_run(&r->procs[i].totals, &b->procs[k].totals, 0,
-                           sizeof(pp_totals_t) / 8);
+                pp_sub_fields(&pp_totals_fields, &r->procs[i].totals,
+                              &b->procs[k].totals);
                 break;
             }
         }
     }
 
     pp_diff_rows(r, b, sites, nsites, pp_rsite_t, key, obj, overflow,
-                 pp_diff_site(d, s));
+                 pp_sub_fields(&pp_site_fields, &d->s, &s->s));
     pp_diff_rows(r, b, pools, npools, pp_rpool_t, key, obj, overflow,
                  pp_diff_pool(d, s));
     pp_diff_rows(r, b, tags, ntags, pp_rtag_t, key, obj, overflow,
-                 pp_sub_run(&d->t, &s->t, offsetof(pp_tag_t, hits),
-                            (sizeof(pp_tag_t) - offsetof(pp_tag_t, hits))
-                            / 8));
+                 pp_sub_fields(&pp_tag_fields, &d->t, &s->t));
     pp_diff_rows(r, b, growth, ngrowth, pp_rgrowth_t, g.key, obj, overflow,
-                 (pp_sub_run(&d->g, &s->g, offsetof(pp_growth_t, allocs), 4),
+                 (pp_sub_fields(&pp_growth_fields, &d->g, &s->g),
                   d->recurring = d->g.returns >= 2));
     pp_diff_rows(r, b, leaks, nleaks, pp_rleak_t, key, obj, by_design,
                  d->leaked = pp_sub(d->leaked, s->leaked));
@@ -278,8 +242,7 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
                 && memcmp(r->stacks[i].s.frames, st->s.frames,
                           r->stacks[i].s.depth * sizeof(uint64_t)) == 0)
             {
-                pp_sub_run(&r->stacks[i].s, &st->s,
-                           offsetof(pp_stack_t, allocs), 6);
+                pp_sub_fields(&pp_stack_fields, &r->stacks[i].s, &st->s);
                 break;
             }
         }
@@ -287,9 +250,11 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
 
     free(ix);
 
-    pp_diff_drop(r, sites, nsites, pp_site_any(&r->sites[i_].s));
-    pp_diff_drop(r, pools, npools, pp_pool_any(&r->pools[i_].p));
-    pp_diff_drop(r, tags, ntags, pp_tag_any(&r->tags[i_].t));
+    pp_diff_drop(r, sites, nsites,
+                 pp_fields_any(&pp_site_fields, &r->sites[i_].s));
+    pp_diff_drop(r, pools, npools,
+                 pp_fields_any(&pp_pool_fields, &r->pools[i_].p));
+    pp_diff_drop(r, tags, ntags, pp_fields_any(&pp_tag_fields, &r->tags[i_].t));
 
     if (pp_went_back) {
         pp_report_warn(r, "%s has counts that %s does not: it is not an "

@@ -76,6 +76,34 @@ const pp_figure_t  pp_figures[] = {
       PP_ROW_SITE, pp_site_field(foreign_frees), PP_NO_FIELD,
       NULL, NULL, -1, PP_NO_FIELD },
 
+    { "poolprof_frees_null_total",
+      "ngx_pfree() calls with a null pointer, by call site.",
+      PP_ROW_SITE, pp_site_field(frees_null), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_frees_repeated_total",
+      "ngx_pfree() of a pointer already freed or no-op freed, by call "
+      "site.",
+      PP_ROW_SITE, pp_site_field(frees_repeated), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_frees_cross_pool_total",
+      "ngx_pfree() of a pointer another live pool handed out, by call "
+      "site.",
+      PP_ROW_SITE, pp_site_field(frees_cross_pool), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_frees_interior_total",
+      "ngx_pfree() of a pointer inside an allocation, not at its start, "
+      "by call site.",
+      PP_ROW_SITE, pp_site_field(frees_interior), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
+    { "poolprof_zeroed_bytes_total",
+      "Bytes ngx_pcalloc() zeroed, by call site.",
+      PP_ROW_SITE, pp_site_field(zeroed_bytes), PP_NO_FIELD,
+      NULL, NULL, -1, PP_NO_FIELD },
+
     { "poolprof_pools_created_total",
       "Pools created (ngx_create_pool), by creating site.",
       PP_ROW_POOL, pp_pool_field(created), PP_NO_FIELD,

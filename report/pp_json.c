@@ -101,7 +101,7 @@ pp_json_string(FILE *f, const char *s)
 
 
 /* the shortest form that reads back the same; JSON has no NaN */
-static void
+void
 pp_json_double(FILE *f, double v)
 {
     char  buf[64];
@@ -120,13 +120,6 @@ pp_json_double(FILE *f, double v)
     if (strpbrk(buf, ".eEn") == NULL) {
         fputs(".0", f);
     }
-}
-
-
-static void
-pp_json_u(FILE *f, const char *name, uint64_t v)
-{
-    fprintf(f, ", \"%s\": %llu", name, (unsigned long long) v);
 }
 
 
@@ -152,38 +145,7 @@ pp_json_where(FILE *f, const pp_report_t *r, const char *name, uint64_t key,
 static void
 pp_json_totals(FILE *f, const pp_totals_t *t)
 {
-    fprintf(f, "\"pools_created\": %llu",
-            (unsigned long long) t->pools_created);
-    pp_json_u(f, "pools_destroyed", t->pools_destroyed);
-    pp_json_u(f, "pool_resets", t->pool_resets);
-    pp_json_u(f, "allocs", t->allocs);
-    pp_json_u(f, "alloc_bytes", t->alloc_bytes);
-    pp_json_u(f, "small_allocs", t->small_allocs);
-    pp_json_u(f, "large_allocs", t->large_allocs);
-    pp_json_u(f, "noop_frees", t->noop_frees);
-    pp_json_u(f, "pinned_bytes", t->pinned_bytes);
-    pp_json_u(f, "freed", t->freed);
-    pp_json_u(f, "foreign_frees", t->foreign_frees);
-    pp_json_u(f, "unknown_frees", t->unknown_frees);
-    pp_json_u(f, "unused_bytes", t->unused_bytes);
-    pp_json_u(f, "stranded_bytes", t->stranded_bytes);
-    pp_json_u(f, "padding_bytes", t->padding_bytes);
-    pp_json_u(f, "wasted_bytes", t->pinned_bytes + t->unused_bytes);
-    pp_json_u(f, "untracked", t->untracked);
-    pp_json_u(f, "other_threads", t->other_threads);
-    pp_json_u(f, "overflow", t->overflow);
-    pp_json_u(f, "fb_hits", t->fb_hits);
-    pp_json_u(f, "fb_misses", t->fb_misses);
-    pp_json_u(f, "recycled", t->recycled);
-    pp_json_u(f, "busy", t->busy);
-    pp_json_u(f, "foreign_freed", t->foreign_freed);
-    pp_json_u(f, "cl_hits", t->cl_hits);
-    pp_json_u(f, "cl_misses", t->cl_misses);
-    pp_json_u(f, "ll_allocs", t->ll_allocs);
-    pp_json_u(f, "ll_bytes", t->ll_bytes);
-    pp_json_u(f, "leaked_pools", t->leaked_pools);
-    pp_json_u(f, "stack_samples", t->stack_samples);
-    pp_json_u(f, "live_dropped", t->live_dropped);
+    pp_json_figures(f, &pp_rtotals, t, 1);
 }
 
 
@@ -235,27 +197,7 @@ pp_json_sites(FILE *f, const pp_report_t *r)
         s = &r->sites[i];
         fputs(i ? ",\n    { " : "\n    { ", f);
         pp_json_where(f, r, "address", s->key, s->obj, s->symbol, s->source);
-        pp_json_u(f, "allocs", s->s.allocs);
-        pp_json_u(f, "alloc_bytes", s->s.alloc_bytes);
-        pp_json_u(f, "large_allocs", s->s.large_allocs);
-        pp_json_u(f, "noop_frees", s->s.noop_frees);
-        pp_json_u(f, "pinned_bytes", s->s.pinned_bytes);
-        fputs(", \"pinned_byte_seconds\": ", f);
-        pp_json_double(f, s->s.pinned_byte_seconds);
-        pp_json_u(f, "freed", s->s.freed);
-        pp_json_u(f, "foreign_frees", s->s.foreign_frees);
-        pp_json_u(f, "unknown_frees", s->s.unknown_frees);
-        pp_json_u(f, "fb_hits", s->s.fb_hits);
-        pp_json_u(f, "fb_misses", s->s.fb_misses);
-        fputs(", \"reuse_rate\": ", f);
-        pp_json_double(f, s->s.fb_hits + s->s.fb_misses != 0
-                          ? (double) s->s.fb_hits
-                            / (double) (s->s.fb_hits + s->s.fb_misses)
-                          : 0.0);
-        pp_json_u(f, "cl_hits", s->s.cl_hits);
-        pp_json_u(f, "cl_misses", s->s.cl_misses);
-        pp_json_u(f, "ll_allocs", s->s.ll_allocs);
-        pp_json_u(f, "ll_bytes", s->s.ll_bytes);
+        pp_json_figures(f, &pp_rsites, &s->s, 0);
         fputs(" }", f);
     }
 
@@ -275,28 +217,7 @@ pp_json_pools(FILE *f, const pp_report_t *r)
         p = &r->pools[i];
         fputs(i ? ",\n    { " : "\n    { ", f);
         pp_json_where(f, r, "address", p->key, p->obj, p->symbol, p->source);
-        pp_json_u(f, "created", p->p.created);
-        pp_json_u(f, "destroyed", p->p.destroyed);
-        pp_json_u(f, "resets", p->p.resets);
-        pp_json_u(f, "size", p->p.size);
-        pp_json_u(f, "blocks", p->p.blocks);
-        pp_json_u(f, "spilled", p->p.spilled);
-        pp_json_u(f, "unused_bytes", p->p.unused_bytes);
-        pp_json_u(f, "stranded_bytes", p->p.stranded_bytes);
-        pp_json_u(f, "padding_bytes", p->p.padding_bytes);
-        pp_json_u(f, "small_allocs", p->p.small_allocs);
-        pp_json_u(f, "small_bytes", p->p.small_bytes);
-        pp_json_u(f, "large_allocs", p->p.large_allocs);
-        pp_json_u(f, "large_bytes", p->p.large_bytes);
-        pp_json_u(f, "used_p50", pp_rhist_percentile(&p->used, 50));
-        pp_json_u(f, "used_p95", pp_rhist_percentile(&p->used, 95));
-        pp_json_u(f, "used_p99", pp_rhist_percentile(&p->used, 99));
-        pp_json_u(f, "lifetime_ns_p50", pp_rhist_percentile(&p->lifetime, 50));
-        pp_json_u(f, "lifetime_ns_p95", pp_rhist_percentile(&p->lifetime, 95));
-        pp_json_u(f, "lifetime_ns_sum", p->p.lifetime_ns);
-        pp_json_u(f, "ll_allocs", p->p.ll_allocs);
-        pp_json_u(f, "ll_bytes", p->p.ll_bytes);
-        pp_json_u(f, "leaked", p->p.leaked);
+        pp_json_figures(f, &pp_rpools, p, 0);
         fputs(" }", f);
     }
 
@@ -316,15 +237,7 @@ pp_json_tags(FILE *f, const pp_report_t *r)
         t = &r->tags[i];
         fputs(i ? ",\n    { " : "\n    { ", f);
         pp_json_where(f, r, "tag", t->key, t->obj, t->symbol, t->source);
-        pp_json_u(f, "hits", t->t.hits);
-        pp_json_u(f, "misses", t->t.misses);
-        fputs(", \"reuse_rate\": ", f);
-        pp_json_double(f, pp_tag_reuse(&t->t));
-        pp_json_u(f, "recycled", t->t.recycled);
-        pp_json_u(f, "busy", t->t.busy);
-        pp_json_u(f, "foreign_freed", t->t.foreign_freed);
-        pp_json_u(f, "own_hits", t->t.own_hits);
-        pp_json_u(f, "own_misses", t->t.own_misses);
+        pp_json_figures(f, &pp_rtags, &t->t, 0);
         fputs(" }", f);
     }
 

@@ -148,7 +148,7 @@ pp_merge_sites(pp_report_t *r, pp_merge_t *m)
         pp_rows_add_site(&ovf.s, &row);
     }
 
-    if (pp_site_any(&ovf.s)) {
+    if (pp_fields_any(&pp_site_fields, &ovf.s)) {
         ovf.overflow = 1;
         ovf.obj = PP_NO_OBJECT;
         r->sites[r->nsites++] = ovf;

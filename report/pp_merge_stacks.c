@@ -37,14 +37,6 @@ pp_stack_cmp(const void *a, const void *b)
 }
 
 
-static int
-pp_stack_any(const pp_stack_t *s)
-{
-    return (s->allocs | s->alloc_bytes | s->noop_frees | s->pinned_bytes
-            | s->pools | s->unused_bytes) != 0;
-}
-
-
 int
 pp_merge_stacks(pp_report_t *r, pp_merge_t *m)
 {
@@ -69,7 +61,7 @@ pp_merge_stacks(pp_report_t *r, pp_merge_t *m)
                    sizeof(pp_stack_t));
 
             if (i == m->h.nstacks) {
-                if (!pp_stack_any(&row)) {
+                if (!pp_fields_any(&pp_stack_fields, &row)) {
                     continue;
                 }
 

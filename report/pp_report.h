@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "pp_segment.h"
+#include "pp_fields.h"
 
 
 #define PP_REPORT_VERSION   "0.1"
@@ -315,7 +316,6 @@ int pp_report_print(FILE *f, const pp_report_t *r, const pp_view_t *v);
 void pp_report_free(pp_report_t *r);
 
 /* pp_data.c */
-int pp_site_any(const pp_site_t *s);
 void pp_pool_add(pp_rpool_t *d, const pp_pool_t *s);
 void pp_report_warn(pp_report_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -342,9 +342,49 @@ void pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
     char **symbol, char **source);
 int pp_sym_in(const char *symbol, const char *const *names, int prefix);
 
+/*
+ * pp_values.c: the figures of a row type, recorded (its field table)
+ * and derived; a derived figure has a JSON key, a --sort key or both,
+ * and is read by u (an integer) or d (a ratio).  base: where the record
+ * lies in the row the getters are given.
+ */
+typedef struct {
+    const char             *name;       /* JSON key, or NULL */
+    const char             *sort;       /* --sort key, or NULL */
+    uint64_t              (*u)(const void *row);
+    double                (*d)(const void *row);
+} pp_derived_t;
+
+typedef struct {
+    const pp_fields_t      *fields;
+    size_t                  base;
+    const pp_derived_t     *derived;
+    size_t                  nderived;
+} pp_rtable_t;
+
+typedef struct {
+    const char             *name;
+    const char             *sort;
+    const pp_field_t       *field;      /* one of the two */
+    const pp_derived_t     *derived;
+} pp_rfigure_t;
+
+extern const pp_rtable_t  pp_rtotals;   /* rows: pp_totals_t */
+extern const pp_rtable_t  pp_rsites;    /* pp_site_t */
+extern const pp_rtable_t  pp_rpools;    /* pp_rpool_t */
+extern const pp_rtable_t  pp_rtags;     /* pp_tag_t */
+
+int pp_rkey(const pp_rtable_t *t, int key, pp_rfigure_t *fig);
+int pp_rfind(const pp_rtable_t *t, const char *name, pp_rfigure_t *fig);
+double pp_rfigure_value(const pp_rtable_t *t, const pp_rfigure_t *fig,
+    const void *row);
+void pp_json_figures(FILE *f, const pp_rtable_t *t, const void *row,
+    int first);
+
 /* pp_json.c, pp_json_leaks.c */
 void pp_json_print(FILE *f, const pp_report_t *r, const pp_view_t *v);
 void pp_json_string(FILE *f, const char *s);
+void pp_json_double(FILE *f, double v);
 void pp_json_leaks(FILE *f, const pp_report_t *r);
 
 /* pp_text.c, pp_text_leaks.c: the "Leaks and growth" section */

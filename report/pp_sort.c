@@ -12,28 +12,16 @@
 #include "pp_report.h"
 
 
-static const char  *pp_site_keys[] = {
-    "wasted", "pinned", "noop", "allocs", "alloc_bytes", "frees", "foreign",
-    "byte_seconds", "growth", NULL
-};
-
-static const char  *pp_pool_keys[] = {
-    "unused", "created", "size", "blocks", "spilled", "used_p95", "growth",
-    "leaked", NULL
-};
-
-static const char  *pp_tag_keys[] = {
-    "reuse", "hits", "misses", "recycled", "busy", NULL
-};
-
-static int  pp_key;         /* qsort() has no context */
+static int           pp_key;      /* qsort() has no context */
+static pp_rfigure_t  pp_key_fig;  /* pp_key's figure, when pp_key > 0 */
 
 
-static const char **
+/* the figures of the table --by chose: its --sort keys */
+static const pp_rtable_t *
 pp_keys(int by)
 {
-    return by == PP_BY_POOL ? pp_pool_keys
-           : by == PP_BY_TAG ? pp_tag_keys : pp_site_keys;
+    return by == PP_BY_POOL ? &pp_rpools
+           : by == PP_BY_TAG ? &pp_rtags : &pp_rsites;
 }
 
 
@@ -41,12 +29,10 @@ int
 pp_sort_parse(const char *key, int by)
 {
     int           i;
-    const char  **keys;
+    pp_rfigure_t  fig;
 
-    keys = pp_keys(by);
-
-    for (i = 0; keys[i] != NULL; i++) {
-        if (strcmp(key, keys[i]) == 0) {
+    for (i = 0; pp_rkey(pp_keys(by), i, &fig) == 0; i++) {
+        if (strcmp(key, fig.sort) == 0) {
             return i;
         }
     }
@@ -59,12 +45,10 @@ void
 pp_sort_keys(FILE *f, int by)
 {
     int           i;
-    const char  **keys;
+    pp_rfigure_t  fig;
 
-    keys = pp_keys(by);
-
-    for (i = 0; keys[i] != NULL; i++) {
-        fprintf(f, "%s%s", i ? ", " : "", keys[i]);
+    for (i = 0; pp_rkey(pp_keys(by), i, &fig) == 0; i++) {
+        fprintf(f, "%s%s", i ? ", " : "", fig.sort);
     }
 }
 
@@ -72,63 +56,60 @@ pp_sort_keys(FILE *f, int by)
 const char *
 pp_sort_name(int by, int key)
 {
-    int           i;
-    const char  **keys;
+    pp_rfigure_t  fig;
 
-    keys = pp_keys(by);
-
-    for (i = 0; keys[i] != NULL; i++) {
-        if (i == key) {
-            return keys[i];
-        }
+    if (pp_rkey(pp_keys(by), key, &fig) != 0
+        && pp_rkey(pp_keys(by), 0, &fig) != 0)
+    {
+        return "";
     }
 
-    return keys[0];
+    return fig.sort;
+}
+
+
+/* the figure of key in a table, found once for a whole sort */
+static const pp_rfigure_t *
+pp_key_figure(const pp_rtable_t *t, int key)
+{
+    static int                 last = -1;
+    static const pp_rtable_t  *last_t;
+    static pp_rfigure_t        fig;
+
+    if (key != last || t != last_t) {
+        if (pp_rkey(t, key, &fig) != 0) {
+            return NULL;
+        }
+        last = key;
+        last_t = t;
+    }
+
+    return &fig;
 }
 
 
 static double
 pp_site_key(const pp_site_t *s, int key)
 {
-    switch (key) {
-    case 3: return (double) s->allocs;
-    case 4: return (double) s->alloc_bytes;
-    case 5: return (double) s->freed;
-    case 6: return (double) s->foreign_frees;
-    case 7: return s->pinned_byte_seconds;
-    case 8: return (double) s->ll_bytes;
-    case 2: return (double) s->noop_frees;
-    default: return (double) s->pinned_bytes;
-    }
+    const pp_rfigure_t  *fig;
+
+    fig = pp_key_figure(&pp_rsites, key);
+
+    return fig != NULL ? pp_rfigure_value(&pp_rsites, fig, s) : 0;
 }
 
 
 static double
 pp_pool_key(const pp_rpool_t *p)
 {
-    switch (pp_key) {
-    case 1: return (double) p->p.created;
-    case 2: return (double) p->p.size;
-    case 3: return (double) p->p.blocks;
-    case 4: return (double) p->p.spilled;
-    case 5: return (double) pp_rhist_percentile(&p->used, 95);
-    case 6: return (double) p->p.ll_bytes;
-    case 7: return (double) p->p.leaked;
-    default: return (double) p->p.unused_bytes;
-    }
+    return pp_rfigure_value(&pp_rpools, &pp_key_fig, p);
 }
 
 
 static double
 pp_tag_key(const pp_rtag_t *t)
 {
-    switch (pp_key) {
-    case 1: return (double) (t->t.hits + t->t.own_hits);
-    case 2: return (double) (t->t.misses + t->t.own_misses);
-    case 3: return (double) t->t.recycled;
-    case 4: return (double) t->t.busy;
-    default: return 0;
-    }
+    return pp_rfigure_value(&pp_rtags, &pp_key_fig, &t->t);
 }
 
 
@@ -347,8 +328,14 @@ pp_report_sort(pp_report_t *r, const pp_view_t *v)
     pp_sort_rows(r->sites, r->nsites, sizeof(pp_rsite_t), pp_site_cmp);
 
     pp_key = v->sort > 0 && v->by == PP_BY_POOL ? v->sort : 0;
+    if (pp_key > 0 && pp_rkey(&pp_rpools, pp_key, &pp_key_fig) != 0) {
+        pp_key = 0;
+    }
     pp_sort_rows(r->pools, r->npools, sizeof(pp_rpool_t), pp_pool_cmp);
 
     pp_key = v->sort > 0 && v->by == PP_BY_TAG ? v->sort : 0;
+    if (pp_key > 0 && pp_rkey(&pp_rtags, pp_key, &pp_key_fig) != 0) {
+        pp_key = 0;
+    }
     pp_sort_rows(r->tags, r->ntags, sizeof(pp_rtag_t), pp_tag_cmp);
 }

@@ -20,6 +20,27 @@
 #define pp_off(v)       ((v)->color ? "\033[0m" : "")
 
 
+/* pp_text_cols.c: a column of a table; figure: a name of its row type */
+#define PP_COL_COUNT    0
+#define PP_COL_HUMAN    1               /* bytes, as pp_human() */
+#define PP_COL_G3       2               /* "%.3g" */
+#define PP_COL_PCT      3               /* a ratio as a percentage */
+
+typedef struct {
+    const char             *head;
+    int                     width;
+    int                     format;     /* PP_COL_* */
+    const char             *figure;
+    const char           *(*text)(char *buf, size_t len, const void *row);
+} pp_column_t;
+
+#define pp_ncols(c)     (sizeof(c) / sizeof((c)[0]))
+
+void pp_columns_head(FILE *f, const pp_column_t *cols, size_t n,
+    const char *what);
+void pp_columns_row(FILE *f, const pp_column_t *cols, size_t n,
+    const pp_rtable_t *t, const void *row, const char *name);
+
 const char *pp_text_name(char *buf, size_t len, const pp_report_t *r,
     uint64_t key, int obj, const char *symbol, const char *source,
     size_t width);

@@ -20,29 +20,30 @@
 #define PP_VIA_NAME     (PP_TEXT_WIDTH - 66)
 
 
+static const pp_column_t  pp_site_cols[] = {
+    { "PINNED", 9, PP_COL_HUMAN, "pinned_bytes", NULL },
+    { "NO-OP", 8, PP_COL_COUNT, "noop_frees", NULL },
+    { "BYTE-SEC", 9, PP_COL_G3, "pinned_byte_seconds", NULL },
+    { "ALLOCS", 9, PP_COL_COUNT, "allocs", NULL },
+    { "REQUESTED", 9, PP_COL_HUMAN, "alloc_bytes", NULL },
+    { "FREED", 7, PP_COL_COUNT, "freed", NULL },
+};
+
+
 static void
 pp_text_site_head(FILE *f, const pp_view_t *v, const char *title,
     const char *what)
 {
-    fprintf(f, "%s%s%s\n  %9s %8s %9s %9s %9s %7s  %s\n", pp_bold(v), title,
-            pp_off(v), "PINNED", "NO-OP", "BYTE-SEC", "ALLOCS", "REQUESTED",
-            "FREED", what);
+    fprintf(f, "%s%s%s\n", pp_bold(v), title, pp_off(v));
+    pp_columns_head(f, pp_site_cols, pp_ncols(pp_site_cols), what);
 }
 
 
 static void
 pp_text_site_row(FILE *f, const pp_site_t *s, const char *name)
 {
-    char  a[32], b[32], c[32];
-
-    snprintf(c, sizeof(c), "%.3g", s->pinned_byte_seconds);
-
-    fprintf(f, "  %9s %8llu %9s %9llu %9s %7llu  %s\n",
-            pp_human(a, sizeof(a), s->pinned_bytes),
-            (unsigned long long) s->noop_frees, c,
-            (unsigned long long) s->allocs,
-            pp_human(b, sizeof(b), s->alloc_bytes),
-            (unsigned long long) s->freed, name);
+    pp_columns_row(f, pp_site_cols, pp_ncols(pp_site_cols), &pp_rsites, s,
+                   name);
 }
 
 
@@ -335,20 +336,62 @@ pp_text_suggest(const pp_rhist_t *h)
 }
 
 
+static const char *
+pp_text_spill(char *buf, size_t len, const void *row)
+{
+    const pp_rpool_t  *p = row;
+
+    if (p->p.destroyed + p->p.resets == 0) {
+        return "-";
+    }
+
+    snprintf(buf, len, "%.0f%%",
+             100.0 * (double) p->p.spilled
+             / (double) (p->p.destroyed + p->p.resets));
+
+    return buf;
+}
+
+
+static const char *
+pp_text_size_for(char *buf, size_t len, const void *row)
+{
+    uint64_t           want;
+    const pp_rpool_t  *p = row;
+
+    if (p->p.destroyed + p->p.resets == 0) {
+        return "-";
+    }
+
+    want = pp_text_suggest(&p->used);
+
+    return p->p.size >= want ? "ok" : pp_human(buf, len, want);
+}
+
+
+static const pp_column_t  pp_pool_cols[] = {
+    { "CREATED", 7, PP_COL_COUNT, "created", NULL },
+    { "SIZE", 8, PP_COL_HUMAN, "size", NULL },
+    { "UNUSED", 8, PP_COL_HUMAN, "unused_bytes", NULL },
+    { "USED p50", 8, PP_COL_HUMAN, "used_p50", NULL },
+    { "p95", 8, PP_COL_HUMAN, "used_p95", NULL },
+    { "p99", 8, PP_COL_HUMAN, "used_p99", NULL },
+    { "SPILL", 5, 0, NULL, pp_text_spill },
+    { "SIZE FOR", 8, 0, NULL, pp_text_size_for },
+};
+
+
 void
 pp_text_pools(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
-    char               name[PP_NAME_BUF], a[32], b[32], c[32], d[32], e[32],
-                       g[32], s[32];
+    char               name[PP_NAME_BUF];
     size_t             i;
-    uint64_t           gens, want;
     const pp_rpool_t  *p;
 
-    fprintf(f, "%spool sizing by creating site, %s first%s\n"
-            "  %7s %8s %8s %8s %8s %8s %5s %8s  %s\n", pp_bold(v),
+    fprintf(f, "%spool sizing by creating site, %s first%s\n", pp_bold(v),
             v->sort > 0 ? pp_sort_name(PP_BY_POOL, v->sort) : "most unused",
-            pp_off(v), "CREATED", "SIZE", "UNUSED", "USED p50", "p95", "p99",
-            "SPILL", "SIZE FOR", "CREATED AT");
+            pp_off(v));
+    pp_columns_head(f, pp_pool_cols, pp_ncols(pp_pool_cols), "CREATED AT");
 
     if (r->npools == 0) {
         fputs("  none\n", f);
@@ -356,33 +399,9 @@ pp_text_pools(FILE *f, const pp_report_t *r, const pp_view_t *v)
 
     for (i = 0; i < r->npools && i < v->top; i++) {
         p = &r->pools[i];
-        gens = p->p.destroyed + p->p.resets;
-        want = pp_text_suggest(&p->used);
-
-        if (gens == 0) {
-            snprintf(e, sizeof(e), "-");
-            snprintf(s, sizeof(s), "-");
-
-        } else {
-            snprintf(s, sizeof(s), "%.0f%%",
-                     100.0 * (double) p->p.spilled / (double) gens);
-
-            if (p->p.size >= want) {
-                snprintf(e, sizeof(e), "ok");
-            } else {
-                pp_human(e, sizeof(e), want);
-            }
-        }
-
-        fprintf(f, "  %7llu %8s %8s %8s %8s %8s %5s %8s  %s\n",
-                (unsigned long long) p->p.created,
-                pp_human(a, sizeof(a), p->p.size),
-                pp_human(g, sizeof(g), p->p.unused_bytes),
-                pp_human(b, sizeof(b), pp_rhist_percentile(&p->used, 50)),
-                pp_human(c, sizeof(c), pp_rhist_percentile(&p->used, 95)),
-                pp_human(d, sizeof(d), pp_rhist_percentile(&p->used, 99)),
-                s, e, pp_text_name(name, sizeof(name), r, p->key, p->obj,
-                                   p->symbol, p->source, PP_POOL_NAME));
+        pp_columns_row(f, pp_pool_cols, pp_ncols(pp_pool_cols), &pp_rpools, p,
+                       pp_text_name(name, sizeof(name), r, p->key, p->obj,
+                                    p->symbol, p->source, PP_POOL_NAME));
     }
 
     if (r->npools > v->top) {
@@ -399,6 +418,15 @@ pp_text_pools(FILE *f, const pp_report_t *r, const pp_view_t *v)
 }
 
 
+static const pp_column_t  pp_tag_cols[] = {
+    { "HITS", 9, PP_COL_COUNT, "hits", NULL },
+    { "MISSES", 9, PP_COL_COUNT, "misses", NULL },
+    { "REUSE", 6, PP_COL_PCT, "reuse", NULL },
+    { "RECYCLED", 9, PP_COL_COUNT, "recycled", NULL },
+    { "BUSY", 7, PP_COL_COUNT, "busy", NULL },
+};
+
+
 void
 pp_text_tags(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
@@ -406,10 +434,10 @@ pp_text_tags(FILE *f, const pp_report_t *r, const pp_view_t *v)
     size_t            i;
     const pp_rtag_t  *t;
 
-    fprintf(f, "%sbuffer reuse by tag (module), %s first%s\n"
-            "  %9s %9s %6s %9s %7s  %s\n", pp_bold(v),
+    fprintf(f, "%sbuffer reuse by tag (module), %s first%s\n", pp_bold(v),
             v->sort > 0 ? pp_sort_name(PP_BY_TAG, v->sort) : "worst reuse",
-            pp_off(v), "HITS", "MISSES", "REUSE", "RECYCLED", "BUSY", "TAG");
+            pp_off(v));
+    pp_columns_head(f, pp_tag_cols, pp_ncols(pp_tag_cols), "TAG");
 
     if (r->ntags == 0) {
         fputs("  none\n", f);
@@ -417,14 +445,9 @@ pp_text_tags(FILE *f, const pp_report_t *r, const pp_view_t *v)
 
     for (i = 0; i < r->ntags && i < v->top; i++) {
         t = &r->tags[i];
-        fprintf(f, "  %9llu %9llu %5.1f%% %9llu %7llu  %s\n",
-                (unsigned long long) (t->t.hits + t->t.own_hits),
-                (unsigned long long) (t->t.misses + t->t.own_misses),
-                pp_tag_reuse(&t->t) * 100,
-                (unsigned long long) t->t.recycled,
-                (unsigned long long) t->t.busy,
-                pp_text_name(name, sizeof(name), r, t->key, t->obj,
-                             t->symbol, "", PP_TAG_NAME));
+        pp_columns_row(f, pp_tag_cols, pp_ncols(pp_tag_cols), &pp_rtags, &t->t,
+                       pp_text_name(name, sizeof(name), r, t->key, t->obj,
+                                    t->symbol, "", PP_TAG_NAME));
     }
 
     if (r->ntags > v->top) {

@@ -108,6 +108,18 @@ pp_alog_add(pp_alog_t *a, void *p, size_t size)
 
 
 /*
+ * ngx_pcalloc() zeroes what it allocated, recorded for the same site:
+ * counted as allocations are, whether the pool is tracked or not
+ */
+static inline void
+pp_track_zeroed(size_t size, uintptr_t site)
+{
+    pp_proc.totals->zeroed_bytes += size;
+    pp_site(site)->zeroed_bytes += size;
+}
+
+
+/*
  * The common case in few instructions: a small allocation from the pool
  * of the previous call, which has grown no block, with room in its log,
  * by a site in the site cache, no stack to take and the pool not

@@ -219,14 +219,39 @@ pp_pfree(pp_ngx_pool_t *pool, void *p)
 void *
 pp_pcalloc(pp_ngx_pool_t *pool, size_t size)
 {
-    pp_outer(pcalloc, void *, (pool, size));
+    void  *p;
+
+    if (pp_unlikely(!pp_tls.active)) {
+        return pp_orig.pcalloc(pool, size);
+    }
+
+    pp_enter();
+    p = pp_orig.pcalloc(pool, size);
+    pp_tls.depth--;
+
+    if (p != NULL) {
+        pp_track_zeroed(size, pp_leaf_site());
+    }
+
+    return p;
 }
 
 
 void *
 pp_pcalloc_self(pp_ngx_pool_t *pool, size_t size)
 {
-    pp_leaf(pcalloc, (pool, size), size <= pool->max);
+    void  *p;
+
+    pp_pass(pcalloc, (pool, size))
+
+    p = pp_orig.pcalloc(pool, size);
+
+    if (p != NULL) {
+        pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
+        pp_track_zeroed(size, pp_leaf_site());
+    }
+
+    return p;
 }
 
 
@@ -269,6 +294,7 @@ pp_pcalloc_small(pp_ngx_pool_t *pool, size_t size)
     if (pp_small_here(pool, size, 1, p)) {
         /* recorded first, so that the zeroing ends the call */
         pp_track_alloc(pool, p, size, 1, pp_leaf_site());
+        pp_track_zeroed(size, pp_leaf_site());
         return memset(p, 0, size);
     }
 

@@ -69,7 +69,7 @@ json()
 {
     "$PP_REPORT" --format json "$SEG" 2>/dev/null | jq -S '
       def mine: select(.symbol | test("^ngx_http_p(p_test|oolprof_test)"));
-      def strip: del(.address, .object, .offset, .source, .tag);
+      def strip: del(.address, .object, .offset, .source, .tag, .cross_site);
       { sites: [.sites[] | mine | strip | del(.pinned_byte_seconds)]
                | sort_by(.symbol, .allocs),
         pools: [.pools[] | mine | strip

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Keeps poolprof-json(5) honest: every key of tests/golden/report.json
-# (a real report, cut to the test module's rows), and every key name
-# the reporter's JSON printers spell out literally (report/pp_json.c,
-# report/pp_leaks.c), is documented in man/poolprof-json.5 as `.Va NAME`
+# (a real report, cut to the test module's rows), every key name the
+# reporter's JSON printers spell out literally (report/pp_json.c,
+# report/pp_leaks.c), and every key of the field tables
+# (common/pp_fields.h, report/pp_values.c) is documented in man/poolprof-json.5 as `.Va NAME`
 # or in an `.It Va A , B` list.  With mandoc, the page lints clean but
 # for the STYLE lines about manuals not installed here.
 
@@ -23,8 +24,15 @@ jq_rc=$?
 # \"name\": and the where-functions' first field, pp_..._where(f, r, "name"
 grep -ohE '(pp_json_u\(f, |pp_ju\(|_where\(f, r, )"[a-z0-9_]+"|\\"[a-z0-9_]+\\":' \
     "$top_srcdir/report/pp_json.c" "$top_srcdir/report/pp_leaks.c" \
-    | tr -d '\134' | sed -E 's/^.*"([a-z0-9_]+)".*$/\1/' | sort -u \
-    > "$PP_TMP/source.keys"
+    | tr -d '\134' | sed -E 's/^.*"([a-z0-9_]+)".*$/\1/' \
+    > "$PP_TMP/printed.keys"
+
+# the tables: F(record, field, "key", ...) and a derived { "key", ...
+{ cat "$PP_TMP/printed.keys"
+  grep -ohE '^ *F\(pp_[a-z]+_t, [a-z0-9_]+, "[a-z0-9_]+"' \
+      "$top_srcdir/common/pp_fields.h"
+  grep -ohE '^ *\{ "[a-z0-9_]+", ' "$top_srcdir/report/pp_values.c"
+} | sed -E 's/^[^"]*"([a-z0-9_]+)".*$/\1/' | sort -u > "$PP_TMP/source.keys"
 
 sort -u "$PP_TMP/golden.keys" "$PP_TMP/source.keys" > "$PP_TMP/all.keys"
 

@@ -8,7 +8,8 @@
 # ngx_palloc's records; with ngx_palloc left unhooked (POOLPROF_SKIP) the
 # shim installs the wrapper that records by itself.  Either way N
 # requests making R ngx_pcalloc() calls of S bytes each give exactly N*R
-# allocations and N*R*S bytes at the module's handler.  A skipped
+# allocations and N*R*S bytes at the module's handler, N*R*S of them
+# zeroed, and none zeroed at the ngx_palloc caller.  A skipped
 # function is named in one line; a name that is no target is one line
 # too, and everything else is hooked.
 
@@ -61,7 +62,7 @@ run()
     return $pp__rc
 }
 
-pp_plan 27
+pp_plan 33
 
 # every hook: ngx_pcalloc marks its caller, ngx_palloc records
 pp_ok "all hooks: nginx serves $N requests to each location" run all ""
@@ -75,6 +76,10 @@ pp_is "$(site alloc_bytes ${h}_pcallocs_handler)" $((N * R * S)) \
     "all hooks: N*R*S bytes at the ngx_pcalloc caller"
 pp_is "$(site allocs ${h}_allocs_handler)" $((N * R)) \
     "all hooks: N*R allocations at the ngx_palloc caller"
+pp_is "$(site zeroed_bytes ${h}_pcallocs_handler)" $((N * R * S)) \
+    "all hooks: N*R*S bytes zeroed at the ngx_pcalloc caller"
+pp_is "$(site zeroed_bytes ${h}_allocs_handler)" 0 \
+    "all hooks: none zeroed at the ngx_palloc caller"
 pp_is "$(grep -c 'small allocations made in the wrapper' \
          "$PP_TMP/stderr.all")" 3 \
     "all hooks: ngx_palloc, ngx_pnalloc and ngx_pcalloc pass the check"
@@ -93,6 +98,10 @@ pp_is "$(site alloc_bytes ${h}_pcallocs_handler)" $((N * R * S)) \
     "POOLPROF_SMALL=0: N*R*S bytes at the ngx_pcalloc caller"
 pp_is "$(site allocs ${h}_allocs_handler)" $((N * R)) \
     "POOLPROF_SMALL=0: N*R allocations at the ngx_palloc caller"
+pp_is "$(site zeroed_bytes ${h}_pcallocs_handler)" $((N * R * S)) \
+    "POOLPROF_SMALL=0: N*R*S bytes zeroed at the ngx_pcalloc caller"
+pp_is "$(site zeroed_bytes ${h}_allocs_handler)" 0 \
+    "POOLPROF_SMALL=0: none zeroed at the ngx_palloc caller"
 pp_is "$(figures)" "$all_json" \
     "POOLPROF_SMALL=0: the same totals and sites as with every hook"
 
@@ -109,8 +118,12 @@ pp_is "$(site allocs ${h}_pcallocs_handler)" $((N * R)) \
     "ngx_palloc skipped: still N*R allocations at the ngx_pcalloc caller"
 pp_is "$(site alloc_bytes ${h}_pcallocs_handler)" $((N * R * S)) \
     "ngx_palloc skipped: still N*R*S bytes"
+pp_is "$(site zeroed_bytes ${h}_pcallocs_handler)" $((N * R * S)) \
+    "ngx_palloc skipped: still N*R*S bytes zeroed"
 pp_is "$(site allocs ${h}_allocs_handler)" 0 \
     "ngx_palloc skipped: nothing recorded at the ngx_palloc caller"
+pp_is "$(site zeroed_bytes ${h}_allocs_handler)" 0 \
+    "ngx_palloc skipped: none zeroed at the ngx_palloc caller"
 pp_is "$(jq .segment.hooks_ok "$PP_TMP/report.json")" 13 \
     "ngx_palloc skipped: 13 hooks"
 
