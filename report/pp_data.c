@@ -13,6 +13,67 @@
 #include "pp_rows.h"
 
 
+static int
+pp_kidx_cmp(const void *a, const void *b)
+{
+    const pp_kidx_t  *x = a, *y = b;
+
+    if (x->key != y->key) {
+        return x->key < y->key ? -1 : 1;
+    }
+
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+
+/*
+ * The keys of n rows of size bytes, the key at keyoff of each, sorted
+ * (rows of one key in their order); NULL without memory
+ */
+pp_kidx_t *
+pp_kidx_build(size_t n, const void *rows, size_t size, size_t keyoff)
+{
+    size_t      i;
+    pp_kidx_t  *ix;
+
+    ix = malloc((n + 1) * sizeof(pp_kidx_t));
+    if (ix == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        memcpy(&ix[i].key, (const char *) rows + i * size + keyoff, 8);
+        ix[i].i = i;
+    }
+
+    qsort(ix, n, sizeof(pp_kidx_t), pp_kidx_cmp);
+
+    return ix;
+}
+
+
+/* the first entry of key, or n */
+size_t
+pp_kidx_lower(const pp_kidx_t *ix, size_t n, uint64_t key)
+{
+    size_t  lo, hi, mid;
+
+    lo = 0;
+    hi = n;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (ix[mid].key < key) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+
+    return lo;
+}
+
+
 /* sizes are the same for every pool of a site: the largest is kept */
 void
 pp_pool_add(pp_rpool_t *d, const pp_pool_t *s)

@@ -67,73 +67,15 @@ pp_same(const pp_report_t *r, uint64_t k1, int o1, int ov1,
  * Base rows are few or many; for each current row, a binary search over
  * the base's keys sorted in an index finds the candidates.
  */
-typedef struct {
-    uint64_t                key;
-    size_t                  i;
-} pp_dkey_t;
-
-
-static int
-pp_dkey_cmp(const void *a, const void *b)
-{
-    const pp_dkey_t  *x = a, *y = b;
-
-    return x->key < y->key ? -1 : x->key > y->key;
-}
-
-
-static pp_dkey_t *
-pp_index(size_t n, const void *rows, size_t size, size_t keyoff)
-{
-    size_t      i;
-    pp_dkey_t  *ix;
-
-    ix = malloc((n + 1) * sizeof(pp_dkey_t));
-    if (ix == NULL) {
-        return NULL;
-    }
-
-    for (i = 0; i < n; i++) {
-        memcpy(&ix[i].key, (const char *) rows + i * size + keyoff, 8);
-        ix[i].i = i;
-    }
-
-    qsort(ix, n, sizeof(pp_dkey_t), pp_dkey_cmp);
-
-    return ix;
-}
-
-
-/* the first index entry with key, or n */
-static size_t
-pp_lower(const pp_dkey_t *ix, size_t n, uint64_t key)
-{
-    size_t  lo, hi, mid;
-
-    lo = 0;
-    hi = n;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        if (ix[mid].key < key) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-
-    return lo;
-}
-
-
 #define pp_diff_rows(R, B, arr, n, type, keyf, objf, ovf, SUB)               \
     do {                                                                     \
         size_t      i_, k_, nb_;                                             \
-        pp_dkey_t  *ix_;                                                     \
+        pp_kidx_t  *ix_;                                                     \
         type       *d, *s;                                                   \
                                                                              \
         nb_ = (B)->n;                                                        \
-        ix_ = pp_index(nb_, (B)->arr, sizeof(type), offsetof(type, keyf));   \
+        ix_ = pp_kidx_build(nb_, (B)->arr, sizeof(type),                     \
+                            offsetof(type, keyf));                           \
         if (ix_ == NULL) {                                                   \
             break;                                                           \
         }                                                                    \
@@ -141,7 +83,7 @@ pp_lower(const pp_dkey_t *ix, size_t n, uint64_t key)
         for (i_ = 0; i_ < (R)->n; i_++) {                                    \
             d = &(R)->arr[i_];                                               \
                                                                              \
-            for (k_ = pp_lower(ix_, nb_, d->keyf);                           \
+            for (k_ = pp_kidx_lower(ix_, nb_, d->keyf);                      \
                  k_ < nb_ && ix_[k_].key == d->keyf; k_++)                   \
             {                                                                \
                 s = &(B)->arr[ix_[k_].i];                                    \
@@ -198,7 +140,7 @@ void
 pp_diff(pp_report_t *r, const pp_report_t *b)
 {
     size_t        i, k;
-    pp_dkey_t    *ix;
+    pp_kidx_t    *ix;
     pp_rstack_t  *st;
 
     pp_went_back = 0;
@@ -228,11 +170,11 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
     pp_diff_rows(r, b, leaks, nleaks, pp_rleak_t, key, obj, by_design,
                  d->leaked = pp_sub(d->leaked, s->leaked));
 
-    ix = pp_index(b->nstacks, b->stacks, sizeof(pp_rstack_t),
+    ix = pp_kidx_build(b->nstacks, b->stacks, sizeof(pp_rstack_t),
                   offsetof(pp_rstack_t, s.key));
 
     for (i = 0; ix != NULL && i < r->nstacks; i++) {
-        for (k = pp_lower(ix, b->nstacks, r->stacks[i].s.key);
+        for (k = pp_kidx_lower(ix, b->nstacks, r->stacks[i].s.key);
              k < b->nstacks && ix[k].key == r->stacks[i].s.key; k++)
         {
             st = &b->stacks[ix[k].i];
@@ -254,7 +196,8 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
                  pp_fields_any(&pp_site_fields, &r->sites[i_].s));
     pp_diff_drop(r, pools, npools,
                  pp_fields_any(&pp_pool_fields, &r->pools[i_].p));
-    pp_diff_drop(r, tags, ntags, pp_fields_any(&pp_tag_fields, &r->tags[i_].t));
+    pp_diff_drop(r, tags, ntags,
+                 pp_fields_any(&pp_tag_fields, &r->tags[i_].t));
 
     if (pp_went_back) {
         pp_report_warn(r, "%s has counts that %s does not: it is not an "

@@ -9,6 +9,7 @@
  * Names are the text report's, so pprof never symbolizes again.
  */
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,51 +100,6 @@ pp_stack_weight(const pp_rstack_t *st, size_t off)
 }
 
 
-/* stacks by their first frame, so that a row finds its own */
-typedef struct {
-    uint64_t                key;
-    size_t                  i;
-} pp_sidx_t;
-
-
-static int
-pp_sidx_cmp(const void *a, const void *b)
-{
-    const pp_sidx_t  *x, *y;
-
-    x = a;
-    y = b;
-
-    if (x->key != y->key) {
-        return x->key < y->key ? -1 : 1;
-    }
-
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
-
-/* the first index entry of key; n when none */
-static size_t
-pp_sidx_find(const pp_sidx_t *idx, size_t n, uint64_t key)
-{
-    size_t  lo, hi, mid;
-
-    lo = 0;
-    hi = n;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        if (idx[mid].key < key) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-
-    return lo;
-}
-
-
 /* the stacks of one row: sampled at its key, in its object */
 static int
 pp_stack_of(const pp_part_t *p, const pp_rstack_t *st, const pp_row_t *row)
@@ -160,7 +116,7 @@ pp_stack_of(const pp_part_t *p, const pp_rstack_t *st, const pp_row_t *row)
  */
 static uint64_t
 pp_weigh(const pp_part_t *p, const pp_figure_t *f, const pp_row_t *row,
-    const pp_sidx_t *idx, int64_t *sv, size_t ntypes, size_t t)
+    const pp_kidx_t *idx, int64_t *sv, size_t ntypes, size_t t)
 {
     size_t              i, j, first, best;
     uint64_t            total, w, sum, scaled, got, period, bw;
@@ -174,7 +130,7 @@ pp_weigh(const pp_part_t *p, const pp_figure_t *f, const pp_row_t *row,
         return total;
     }
 
-    first = pp_sidx_find(idx, r->nstacks, row->key);
+    first = pp_kidx_lower(idx, r->nstacks, row->key);
 
 #define pp_each_stack(i)                                                      \
     for (j = first; j < r->nstacks && idx[j].key == row->key; j++)           \
@@ -228,24 +184,20 @@ pp_pprof_part(pp_pprof_t *pp, const pp_part_t *p)
     int64_t          v[PP_TYPES_MAX], *sv;
     uint64_t         loc, locs[PP_STACK_FRAMES];
     pp_row_t         rw;
-    pp_sidx_t       *idx;
+    pp_kidx_t       *idx;
     pp_rstack_t     *st;
     const char      *pk;
 
     sv = calloc(p->r.nstacks * pp->ntypes + 1, sizeof(int64_t));
-    idx = calloc(p->r.nstacks + 1, sizeof(pp_sidx_t));
+    /* stacks by their first frame, so that a row finds its own */
+    idx = pp_kidx_build(p->r.nstacks, p->r.stacks, sizeof(pp_rstack_t),
+                        offsetof(pp_rstack_t, s.frames));
     if (sv == NULL || idx == NULL) {
         free(sv);
         free(idx);
         pp->failed = 1;
         return;
     }
-
-    for (i = 0; i < p->r.nstacks; i++) {
-        idx[i].key = p->r.stacks[i].s.frames[0];
-        idx[i].i = i;
-    }
-    qsort(idx, p->r.nstacks, sizeof(pp_sidx_t), pp_sidx_cmp);
 
     for (row = PP_ROW_SITE; row <= PP_ROW_TAG; row++) {
         n = pp_part_nrows(p, row);

@@ -51,32 +51,28 @@ typedef struct {
     uint64_t                count[PP_HIST_BUCKETS];
 } pp_rhist_t;
 
-typedef struct {
-    uint64_t                key;
-    int                     obj;        /* index in objs or PP_NO_OBJECT */
-    int                     overflow;   /* the overflow rows of all shards */
-    char                   *symbol;     /* "" until pp_sym_resolve() */
+/* the start of a site, pool or tag row: where it is, and its name */
+#define PP_RROW_HEAD                                                         \
+    uint64_t                key;                                             \
+    int                     obj;        /* index in objs or PP_NO_OBJECT */  \
+    int                     overflow;   /* the overflow rows of all shards */\
+    char                   *symbol;     /* "" until pp_sym_resolve() */      \
     char                   *source;     /* file:line, or "" */
+
+typedef struct {
+    PP_RROW_HEAD
     pp_site_t               s;          /* counters summed, key as above */
 } pp_rsite_t;
 
 typedef struct {
-    uint64_t                key;
-    int                     obj;
-    int                     overflow;
-    char                   *symbol;
-    char                   *source;
+    PP_RROW_HEAD
     pp_pool_t               p;          /* counters summed, no histograms */
     pp_rhist_t              used;
     pp_rhist_t              lifetime;
 } pp_rpool_t;
 
 typedef struct {
-    uint64_t                key;
-    int                     obj;
-    int                     overflow;
-    char                   *symbol;
-    char                   *source;
+    PP_RROW_HEAD
     pp_tag_t                t;
 } pp_rtag_t;
 
@@ -315,7 +311,15 @@ int pp_report_build(pp_report_t *r, const pp_input_t *in, const pp_view_t *v,
 int pp_report_print(FILE *f, const pp_report_t *r, const pp_view_t *v);
 void pp_report_free(pp_report_t *r);
 
-/* pp_data.c */
+/* pp_data.c: rows, and a sorted index of their keys */
+typedef struct {
+    uint64_t                key;
+    size_t                  i;          /* the row */
+} pp_kidx_t;
+
+pp_kidx_t *pp_kidx_build(size_t n, const void *rows, size_t size,
+    size_t keyoff);
+size_t pp_kidx_lower(const pp_kidx_t *ix, size_t n, uint64_t key);
 void pp_pool_add(pp_rpool_t *d, const pp_pool_t *s);
 void pp_report_warn(pp_report_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

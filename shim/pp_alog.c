@@ -35,6 +35,17 @@ pp_alog_init(uint64_t max_chunks)
 }
 
 
+/* a log of no allocations, which keeps its memory */
+static void
+pp_alog_empty(pp_alog_t *a)
+{
+    a->n = 0;
+    a->truncated = 0;
+    a->noindex = 0;
+    a->npins = 0;
+}
+
+
 /*
  * The log of a recycled record starts empty, and keeps its memory if
  * the budget has room for it.
@@ -42,10 +53,7 @@ pp_alog_init(uint64_t max_chunks)
 void
 pp_alog_renew(pp_alog_t *a)
 {
-    a->n = 0;
-    a->truncated = 0;
-    a->noindex = 0;
-    a->npins = 0;
+    pp_alog_empty(a);
 
     if (pp_chunks + a->cap > pp_max_chunks) {
         free(a->chunk);
@@ -82,10 +90,7 @@ pp_alog_release(pp_alog_t *a, int spare)
 void
 pp_alog_restart(pp_alog_t *a)
 {
-    a->n = 0;
-    a->npins = 0;
-    a->truncated = 0;
-    a->noindex = 0;
+    pp_alog_empty(a);
 
     if (a->ix.slot != NULL) {
         pp_pindex_reset(&a->ix);

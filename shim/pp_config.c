@@ -19,10 +19,6 @@
 pp_conf_t  pp_conf;
 
 static int pp_conf_flag(const char *name, int dflt);
-static uint64_t pp_conf_count(const char *name, uint64_t min, uint64_t max,
-    uint64_t dflt);
-static uint64_t pp_conf_size(const char *name, uint64_t min, uint64_t max,
-    uint64_t dflt);
 static uint64_t pp_conf_duration(const char *name, uint64_t dflt);
 static int pp_conf_group(const char *name);
 static const char *pp_conf_str(const char *name);
@@ -67,71 +63,80 @@ pp_conf_flag(const char *name, int dflt)
 }
 
 
-/* a decimal count from min to max */
-static uint64_t
-pp_conf_count(const char *name, uint64_t min, uint64_t max, uint64_t dflt)
-{
-    char                *end;
-    const char          *s;
-    unsigned long long   v;
-
-    s = pp_conf_str(name);
-    if (s == NULL) {
-        return dflt;
-    }
-
-    errno = 0;
-    v = strtoull(s, &end, 10);
-
-    if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0'
-        || v < min || v > max)
-    {
-        pp_msg("%s=\"%.64s\" is not a number from %llu to %llu; using %llu",
-               name, s, (unsigned long long) min, (unsigned long long) max,
-               (unsigned long long) dflt);
-        return dflt;
-    }
-
-    return v;
-}
-
-
-/* bytes, with an optional K, M or G suffix, from min to max */
-static uint64_t
-pp_conf_size(const char *name, uint64_t min, uint64_t max, uint64_t dflt)
+/*
+ * A decimal number; with suffixes, an optional K, M or G multiplies it.
+ * NULL: not set; "" and *v: the value; else what is wrong.
+ */
+static const char *
+pp_conf_number(const char *s, int suffixes, uint64_t min, uint64_t max,
+    uint64_t *v)
 {
     int                  shift;
     char                *end;
-    const char          *s;
-    unsigned long long   v;
+    unsigned long long   n;
+
+    errno = 0;
+    n = strtoull(s, &end, 10);
+    shift = 0;
+
+    if (suffixes) {
+        switch (*end) {
+        case 'k': case 'K': shift = 10; end++; break;
+        case 'm': case 'M': shift = 20; end++; break;
+        case 'g': case 'G': shift = 30; end++; break;
+        }
+    }
+
+    if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0'
+        || n > (max >> shift) || (n << shift) < min)
+    {
+        return "bad";
+    }
+
+    *v = (uint64_t) n << shift;
+
+    return "";
+}
+
+
+/*
+ * A count from min to max, or, with suffixes, bytes with an optional K,
+ * M or G from min to max; dflt, and one line, for a bad value
+ */
+static uint64_t
+pp_conf_value(const char *name, int suffixes, uint64_t min, uint64_t max,
+    uint64_t dflt)
+{
+    uint64_t     v;
+    const char  *s;
 
     s = pp_conf_str(name);
     if (s == NULL) {
         return dflt;
     }
 
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    shift = 0;
-
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
+    if (*pp_conf_number(s, suffixes, min, max, &v) == '\0') {
+        return v;
     }
 
-    if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0'
-        || v > (max >> shift) || (v << shift) < min)
-    {
+    if (suffixes) {
         pp_msg("%s=\"%.64s\" is not a size from %lluK to %lluM; using %lluM",
                name, s, (unsigned long long) min >> 10,
                (unsigned long long) max >> 20,
                (unsigned long long) dflt >> 20);
-        return dflt;
+    } else {
+        pp_msg("%s=\"%.64s\" is not a number from %llu to %llu; using %llu",
+               name, s, (unsigned long long) min, (unsigned long long) max,
+               (unsigned long long) dflt);
     }
 
-    return (uint64_t) v << shift;
+    return dflt;
 }
+
+#define pp_conf_count(name, min, max, dflt)                                  \
+    pp_conf_value(name, 0, min, max, dflt)
+#define pp_conf_size(name, min, max, dflt)                                   \
+    pp_conf_value(name, 1, min, max, dflt)
 
 
 /* "10s", "500ms", "2m", "250us", "0", "off"; a bare number is seconds */

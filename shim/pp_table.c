@@ -125,39 +125,35 @@ pp_site_miss(uintptr_t key)
 }
 
 
-pp_pool_t *
-pp_pool_row(uintptr_t key)
+/* the row of key in a table indexed by key alone, claimed if new */
+static void *
+pp_row_of(pp_rindex_t *ix, void *rows, size_t size, uintptr_t key)
 {
-    int         fresh;
-    uint64_t    k;
-    pp_pool_t  *row;
+    int        fresh;
+    void      *row;
+    uint64_t   k;
 
     k = key;
-    row = pp_rindex_get(&pp_ipools, pp_proc.pools, sizeof(pp_pool_t), k,
-                        pp_key_same, &k, &fresh);
+    row = pp_rindex_get(ix, rows, size, k, pp_key_same, &k, &fresh);
 
+    /* pools' and tags' rows begin with their key */
     if (fresh) {
-        pp_row_claim(row, k);
+        __atomic_store_n((uint64_t *) row, k, __ATOMIC_RELEASE);
     }
 
     return row;
 }
 
 
+pp_pool_t *
+pp_pool_row(uintptr_t key)
+{
+    return pp_row_of(&pp_ipools, pp_proc.pools, sizeof(pp_pool_t), key);
+}
+
+
 pp_tag_t *
 pp_tag(uintptr_t key)
 {
-    int        fresh;
-    uint64_t   k;
-    pp_tag_t  *row;
-
-    k = key;
-    row = pp_rindex_get(&pp_itags, pp_proc.tags, sizeof(pp_tag_t), k,
-                        pp_key_same, &k, &fresh);
-
-    if (fresh) {
-        pp_row_claim(row, k);
-    }
-
-    return row;
+    return pp_row_of(&pp_itags, pp_proc.tags, sizeof(pp_tag_t), key);
 }
