@@ -158,7 +158,7 @@ pp_range_new(void)
         pp_nrec = 1;
     }
 
-    if (pp_nrec == pp_rec_cap) {
+    if (pp_nrec >= pp_rec_cap) {
         cap = pp_rec_cap ? pp_rec_cap * 2 : 256;
         if (cap > pp_max_rec) {
             cap = pp_max_rec;
