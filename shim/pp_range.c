@@ -42,6 +42,7 @@ static pp_range_t   *pp_rec;            /* [0] unused: 0 is no range */
 static uint32_t      pp_nrec;           /* records handed out, [0] too */
 static uint32_t      pp_rec_cap;
 static uint32_t      pp_rec_free;       /* released records, by next */
+static uint32_t      pp_nlive;          /* records in use */
 static uint32_t      pp_max_rec = 4096;
 
 static pp_rslot_t   *pp_slot;
@@ -148,6 +149,10 @@ pp_range_new(void)
     uint32_t     r, cap;
     pp_range_t  *rec;
 
+    if (pp_nlive + 1 >= pp_max_rec) {
+        return 0;
+    }
+
     if (pp_rec_free != 0) {
         r = pp_rec_free;
         pp_rec_free = pp_rec[r].next;
@@ -204,6 +209,8 @@ pp_range_add(pp_tpool_t *l, uintptr_t start, uintptr_t end, int large)
     if (r == 0) {
         return -1;
     }
+
+    pp_nlive++;
 
     g = &pp_rec[r];
     g->start = start;
@@ -347,6 +354,7 @@ pp_range_del(pp_tpool_t *l, uint32_t r)
 
     g->next = pp_rec_free;
     pp_rec_free = r;
+    pp_nlive--;
 }
 
 
