@@ -1,21 +1,24 @@
 /*
  * The ranges of live pools' memory, by address (pp_range.h).
  *
- * A range is cut into buckets of 4 KiB (2^12), or of 1 MiB (2^20) when
- * it is longer than 64 KiB, and each bucket it touches has a slot in an
- * open addressing table with linear probing, keyed by bucket.  A lookup
- * probes the address's bucket at both sizes.  Ranges do not overlap (a
- * pool's block or large allocation is memory that nginx holds), so a
- * 4 KiB bucket meets at most 4096 / 112 + 2 blocks (nginx's smallest
- * pool is 112 bytes) and a 1 MiB one at most 18 ranges of more than
- * 64 KiB: a lookup costs a bounded number of probes, whatever the number
- * of pools, and a range at most 17 slots, or 2 + its MiBs.
+ * A range has one slot in an open addressing table with linear probing,
+ * keyed by its class and the bucket of its start: class c holds ranges
+ * of at most 2^(12 + 4c) bytes (4 KiB, 64 KiB, 1 MiB, 16 MiB, 256 MiB)
+ * in buckets of that size, so that a range starts in the bucket of the
+ * address, or in the one before.  Adding or removing a range is one
+ * slot; a lookup (only a free that missed its pool's log makes one)
+ * probes two buckets of each class in use.  Ranges do not overlap (a
+ * pool's block or large allocation is memory that nginx holds), so at
+ * most 4096 / 112 + 1 ranges of class 0 start in one bucket (nginx's
+ * smallest pool is 112 bytes) and at most 16 of another class (longer
+ * than a 16th of the bucket): a lookup costs a bounded number of probes,
+ * whatever the number of pools.
  *
  * Each range also belongs to its pool's list (pp_tpool_t.ranges), so
  * that a pool's end removes exactly what it added.  The ranges and the
  * slots are in the shim's own memory, bounded: at most max_ranges
- * ranges, and slots for at most 4 buckets per range at a load of 1/2;
- * what does not fit is not indexed (a free of its pointers is then a
+ * ranges, and at most 4 slots per range; what does not fit, or is
+ * longer than 256 MiB, is not indexed (a free of its pointers is then a
  * foreign free of no known kind).
  */
 
@@ -24,15 +27,14 @@
 #include "pp_range.h"
 
 
-#define PP_RANGE_PAGE      12
-#define PP_RANGE_MIB       20
-#define PP_RANGE_SPLIT     (64 * 1024)      /* longer: 1 MiB buckets */
-#define PP_RANGE_LONGEST   (256ULL << 20)   /* longer: not indexed */
+#define PP_RANGE_CLASSES   5
+#define pp_range_shift(c)  (12 + 4 * (c))
+#define PP_RANGE_LONGEST   ((uintptr_t) 1 << pp_range_shift(PP_RANGE_CLASSES - 1))
 #define PP_RANGE_MIN_SLOTS 1024
 
 
 typedef struct {
-    uint64_t                key;        /* bucket << 1 | (1 MiB buckets) */
+    uint64_t                key;        /* bucket << 3 | class */
     uint32_t                rec;        /* range + 1; 0: empty */
     uint32_t                pad;
 } pp_rslot_t;
@@ -44,12 +46,11 @@ static uint32_t      pp_rec_cap;
 static uint32_t      pp_rec_free;       /* released records, by next */
 static uint32_t      pp_nlive;          /* records in use */
 static uint32_t      pp_max_rec = 4096;
+static uint32_t      pp_nclass[PP_RANGE_CLASSES];
 
 static pp_rslot_t   *pp_slot;
 static uint32_t      pp_mask;
-static uint32_t      pp_used;
 static uint32_t      pp_max_slots;
-static uint32_t      pp_nmib;           /* ranges of 1 MiB buckets */
 
 
 void
@@ -63,7 +64,7 @@ pp_range_init(uint64_t max_ranges)
 
     pp_max_rec = (uint32_t) max_ranges + 1;
 
-    for (n = PP_RANGE_MIN_SLOTS; n < pp_max_rec * 8; n *= 2) {
+    for (n = PP_RANGE_MIN_SLOTS; n < pp_max_rec * 4; n *= 2) {
         /* void */
     }
 
@@ -72,16 +73,16 @@ pp_range_init(uint64_t max_ranges)
 
 
 static inline uint64_t
-pp_range_key(uintptr_t p, uint32_t shift)
+pp_range_key(uintptr_t p, uint32_t c)
 {
-    return ((uint64_t) (p >> shift) << 1) | (shift == PP_RANGE_MIB);
+    return ((uint64_t) (p >> pp_range_shift(c)) << 3) | c;
 }
 
 
 static inline uint32_t
-pp_range_home(uint64_t key)
+pp_range_home(uint64_t key, uint32_t mask)
 {
-    return pp_hash((uintptr_t) key) & pp_mask;
+    return pp_hash((uintptr_t) key) & mask;
 }
 
 
@@ -91,8 +92,7 @@ pp_range_put(pp_rslot_t *slot, uint32_t mask, uint64_t key, uint32_t rec)
 {
     uint32_t  i;
 
-    for (i = pp_hash((uintptr_t) key) & mask; slot[i].rec != 0;
-         i = (i + 1) & mask)
+    for (i = pp_range_home(key, mask); slot[i].rec != 0; i = (i + 1) & mask)
     {
         /* void */
     }
@@ -102,22 +102,18 @@ pp_range_put(pp_rslot_t *slot, uint32_t mask, uint64_t key, uint32_t rec)
 }
 
 
-/* room for n more slots at a load of at most 1/2; -1 if none */
+/* room for one more slot at a load of at most 1/2; -1 if none */
 static int
-pp_range_room(uint32_t n)
+pp_range_room(void)
 {
     uint32_t     i, cap;
     pp_rslot_t  *slot;
 
-    if (pp_slot != NULL && (uint64_t) pp_used + n <= (pp_mask + 1) / 2) {
+    if (pp_slot != NULL && pp_nlive < (pp_mask + 1) / 2) {
         return 0;
     }
 
     cap = pp_slot ? (pp_mask + 1) * 2 : PP_RANGE_MIN_SLOTS;
-
-    while ((uint64_t) pp_used + n > cap / 2) {
-        cap *= 2;
-    }
 
     if (cap > pp_max_slots) {
         return -1;
@@ -190,18 +186,18 @@ pp_range_new(void)
 int
 pp_range_add(pp_tpool_t *l, uintptr_t start, uintptr_t end, int large)
 {
-    uint32_t     r, shift, n;
-    uintptr_t    b;
+    uint32_t     r, c;
     pp_range_t  *g;
 
     if (end <= start || end - start > PP_RANGE_LONGEST) {
         return -1;
     }
 
-    shift = end - start > PP_RANGE_SPLIT ? PP_RANGE_MIB : PP_RANGE_PAGE;
-    n = (uint32_t) (((end - 1) >> shift) - (start >> shift) + 1);
+    for (c = 0; end - start > ((uintptr_t) 1 << pp_range_shift(c)); c++) {
+        /* void */
+    }
 
-    if (pp_range_room(n) != 0) {
+    if (pp_range_room() != 0) {
         return -1;
     }
 
@@ -211,6 +207,7 @@ pp_range_add(pp_tpool_t *l, uintptr_t start, uintptr_t end, int large)
     }
 
     pp_nlive++;
+    pp_nclass[c]++;
 
     g = &pp_rec[r];
     g->start = start;
@@ -218,7 +215,7 @@ pp_range_add(pp_tpool_t *l, uintptr_t start, uintptr_t end, int large)
     g->pool = l->key;
     g->site = l->site;
     g->large = (uint32_t) large;
-    g->shift = shift;
+    g->class = c;
     g->prev = 0;
     g->next = l->ranges;
 
@@ -228,29 +225,22 @@ pp_range_add(pp_tpool_t *l, uintptr_t start, uintptr_t end, int large)
 
     l->ranges = r;
 
-    for (b = start >> shift; b <= (end - 1) >> shift; b++) {
-        pp_range_put(pp_slot, pp_mask, ((uint64_t) b << 1)
-                                       | (shift == PP_RANGE_MIB), r);
-    }
-
-    pp_used += n;
-    pp_nmib += (shift == PP_RANGE_MIB);
+    pp_range_put(pp_slot, pp_mask, pp_range_key(start, c), r);
 
     return 0;
 }
 
 
-/* the range that holds p at one bucket size, or NULL */
-static const pp_range_t *
-pp_range_in(uintptr_t p, uint32_t shift)
+/* the range of class c that starts in bucket key and holds p, or NULL */
+static pp_range_t *
+pp_range_in(uint64_t key, uintptr_t p)
 {
     uint32_t     i;
-    uint64_t     key;
     pp_range_t  *g;
 
-    key = pp_range_key(p, shift);
-
-    for (i = pp_range_home(key); pp_slot[i].rec != 0; i = (i + 1) & pp_mask) {
+    for (i = pp_range_home(key, pp_mask); pp_slot[i].rec != 0;
+         i = (i + 1) & pp_mask)
+    {
         if (pp_slot[i].key == key) {
             g = &pp_rec[pp_slot[i].rec];
 
@@ -267,19 +257,33 @@ pp_range_in(uintptr_t p, uint32_t shift)
 const pp_range_t *
 pp_range_find(uintptr_t p)
 {
-    const pp_range_t  *g;
+    uint32_t     c;
+    uint64_t     key;
+    pp_range_t  *g;
 
-    if (pp_used == 0) {
+    if (pp_nlive == 0) {
         return NULL;
     }
 
-    g = pp_range_in(p, PP_RANGE_PAGE);
+    for (c = 0; c < PP_RANGE_CLASSES; c++) {
+        if (pp_nclass[c] == 0) {
+            continue;
+        }
 
-    if (g == NULL && pp_nmib != 0) {
-        g = pp_range_in(p, PP_RANGE_MIB);
+        /* a range of class c starts in p's bucket or in the one before */
+        key = pp_range_key(p, c);
+
+        g = pp_range_in(key, p);
+        if (g == NULL && key >= 8) {
+            g = pp_range_in(key - 8, p);
+        }
+
+        if (g != NULL) {
+            return g;
+        }
     }
 
-    return g;
+    return NULL;
 }
 
 
@@ -300,7 +304,7 @@ pp_range_unslot(uint32_t i)
                 return;
             }
 
-            h = pp_range_home(pp_slot[j].key);
+            h = pp_range_home(pp_slot[j].key, pp_mask);
 
             /* j stays unless its home is not cyclically in (i, j] */
             if ((i < j) ? (h <= i || h > j) : (h <= i && h > j)) {
@@ -313,34 +317,39 @@ pp_range_unslot(uint32_t i)
 }
 
 
-/* range r of pool l goes: its slots, its place in l's list, its record */
+/* the slot of range r goes */
 static void
-pp_range_del(pp_tpool_t *l, uint32_t r)
+pp_range_unindex(uint32_t r)
 {
-    uint32_t     i, n;
-    uint64_t     key;
-    uintptr_t    b;
+    uint32_t     i;
     pp_range_t  *g;
 
     g = &pp_rec[r];
-    n = 0;
 
-    for (b = g->start >> g->shift; b <= (g->end - 1) >> g->shift; b++) {
-        key = ((uint64_t) b << 1) | (g->shift == PP_RANGE_MIB);
-
-        for (i = pp_range_home(key); pp_slot[i].rec != 0;
-             i = (i + 1) & pp_mask)
-        {
-            if (pp_slot[i].rec == r) {
-                pp_range_unslot(i);
-                n++;
-                break;
-            }
+    for (i = pp_range_home(pp_range_key(g->start, g->class), pp_mask);
+         pp_slot[i].rec != 0;
+         i = (i + 1) & pp_mask)
+    {
+        if (pp_slot[i].rec == r) {
+            pp_range_unslot(i);
+            break;
         }
     }
 
-    pp_used -= n;
-    pp_nmib -= (g->shift == PP_RANGE_MIB);
+    pp_nlive--;
+    pp_nclass[g->class]--;
+}
+
+
+/* range r of pool l goes: its slot, its place in l's list, its record */
+static void
+pp_range_del(pp_tpool_t *l, uint32_t r)
+{
+    pp_range_t  *g;
+
+    pp_range_unindex(r);
+
+    g = &pp_rec[r];
 
     if (g->prev != 0) {
         pp_rec[g->prev].next = g->next;
@@ -354,7 +363,6 @@ pp_range_del(pp_tpool_t *l, uint32_t r)
 
     g->next = pp_rec_free;
     pp_rec_free = r;
-    pp_nlive--;
 }
 
 
@@ -362,19 +370,30 @@ pp_range_del(pp_tpool_t *l, uint32_t r)
 uint64_t
 pp_range_free_large(pp_tpool_t *l, uintptr_t p)
 {
-    uint64_t           size;
-    const pp_range_t  *g;
+    uint32_t     c;
+    uint64_t     size;
+    pp_range_t  *g;
 
-    g = pp_range_find(p);
-
-    if (g == NULL || g->pool != l->key || !g->large || g->start != p) {
+    if (pp_nlive == 0) {
         return 0;
     }
 
-    size = g->end - g->start;
-    pp_range_del(l, (uint32_t) (g - pp_rec));
+    /* p is the start: its bucket of each class */
+    for (c = 0; c < PP_RANGE_CLASSES; c++) {
+        if (pp_nclass[c] == 0) {
+            continue;
+        }
 
-    return size;
+        g = pp_range_in(pp_range_key(p, c), p);
+
+        if (g != NULL && g->start == p && g->pool == l->key && g->large) {
+            size = g->end - g->start;
+            pp_range_del(l, (uint32_t) (g - pp_rec));
+            return size;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -382,13 +401,31 @@ pp_range_free_large(pp_tpool_t *l, uintptr_t p)
 void
 pp_range_drop(pp_tpool_t *l, int large_only)
 {
-    uint32_t  r, next;
+    uint32_t  r, next, last;
 
-    for (r = l->ranges; r != 0; r = next) {
-        next = pp_rec[r].next;
+    if (large_only) {
+        for (r = l->ranges; r != 0; r = next) {
+            next = pp_rec[r].next;
 
-        if (!large_only || pp_rec[r].large) {
-            pp_range_del(l, r);
+            if (pp_rec[r].large) {
+                pp_range_del(l, r);
+            }
         }
+
+        return;
     }
+
+    if (l->ranges == 0) {
+        return;
+    }
+
+    /* the whole list joins the free list as it is */
+    for (r = l->ranges; r != 0; r = pp_rec[r].next) {
+        pp_range_unindex(r);
+        last = r;
+    }
+
+    pp_rec[last].next = pp_rec_free;
+    pp_rec_free = l->ranges;
+    l->ranges = 0;
 }

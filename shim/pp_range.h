@@ -24,7 +24,7 @@ typedef struct {
     uint32_t                next;       /* the pool's ranges, or the free */
     uint32_t                prev;
     uint32_t                large;      /* a large allocation, not a block */
-    uint32_t                shift;      /* of its buckets: 12 or 20 */
+    uint32_t                class;      /* of its buckets' size */
 } pp_range_t;
 
 

@@ -2,7 +2,7 @@
  * Unit tests of the ranges of pool memory (shim/pp_range.c), against a
  * plain list of the same ranges: blocks of nginx's sizes packed next to
  * each other in a fake address space (many to a 4 KiB bucket), large
- * allocations of up to 2 MiB (1 MiB buckets), added and removed at
+ * allocations of up to 2 MiB (three classes), added and removed at
  * random, by the free of one large allocation, by a reset (the pool's
  * large ones) and by a destroy (all of its ranges); after each step,
  * lookups of random addresses and of every range's edges give the model's
