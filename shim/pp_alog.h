@@ -14,6 +14,7 @@ void pp_alog_renew(pp_alog_t *a);
 void pp_alog_release(pp_alog_t *a, int spare);
 void pp_alog_restart(pp_alog_t *a);
 void pp_alog_settle(pp_alog_t *a, uint64_t now);
+int pp_alog_grow(pp_alog_t *a);
 
 
 #endif /* _PP_ALOG_H_INCLUDED_ */

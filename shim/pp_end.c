@@ -112,6 +112,7 @@ pp_track_end(pp_ngx_pool_t *pool, int destroy)
 
     if (!destroy) {
         row->resets++;
+        pp_range_drop(l, 1);        /* nginx frees the large allocations */
         pp_alog_restart(&l->log);
         l->small_allocs = l->small_bytes = 0;
         l->large_allocs = l->large_bytes = 0;

@@ -28,8 +28,12 @@
 typedef struct {
     void                   *p;
     uint32_t                size;
-    uint32_t                freed;      /* by a no-op ngx_pfree() */
+    uint32_t                freed;      /* PP_CHUNK_* */
 } pp_chunk_t;
+
+#define PP_CHUNK_LIVE    0      /* a small allocation */
+#define PP_CHUNK_PINNED  1      /* a small one, no-op freed */
+#define PP_CHUNK_FREED   2      /* a large one, really freed */
 
 typedef struct {
     uint32_t               *slot;       /* NULL: no index */

@@ -211,6 +211,8 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     pp_prev = pp_last;
     pp_last = l;
 
+    pp_range_add(l, (uintptr_t) pool, (uintptr_t) pool->d.end, 0);
+
     pp_publish_new(l);
 }
 
@@ -259,13 +261,18 @@ pp_pool_release(pp_tpool_t *l)
 }
 
 
-/* the one way a record goes: its slot, its hash entry, the MRU pair */
+/*
+ * the one way a record goes: its slot, its hash entry, its ranges of
+ * memory, the MRU pair
+ */
 void
 pp_track_remove(pp_tpool_t *l)
 {
     if (l->slot >= 0) {
         pp_publish_remove(l);
     }
+
+    pp_range_drop(l, 0);
 
     HASH_DEL(pp_tracked, l);
     pp_npools--;

@@ -8,6 +8,7 @@
 
 #include "pp_track.h"
 #include "pp_publish.h"
+#include "pp_range.h"
 
 
 /* nginx appends blocks only; a walk that finds more stops */
@@ -43,7 +44,7 @@ pp_pool_use(pp_ngx_pool_t *pool)
 
 /*
  * The pool grew: nginx only ever appends blocks, so the blocks after the
- * last one known are the new ones.
+ * last one known are the new ones.  Each joins the index of pool memory.
  */
 static inline void
 pp_pool_blocks(pp_tpool_t *l)
@@ -56,6 +57,8 @@ pp_pool_blocks(pp_tpool_t *l)
     for (b = l->tail; b->d.next != NULL && n < PP_BLOCKS_MAX; b = b->d.next)
     {
         n++;
+        pp_range_add(l, (uintptr_t) b->d.next, (uintptr_t) b->d.next->d.end,
+                     0);
     }
 
     l->tail = b;

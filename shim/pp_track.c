@@ -8,6 +8,7 @@
 #include "pp_track.h"
 #include "pp_pool.h"
 #include "pp_alog.h"
+#include "pp_range.h"
 #include "pp_publish.h"
 #include "pp_bufs.h"
 
@@ -43,6 +44,12 @@ pp_track_init(void)
      * the least, so that a tiny budget still tracks a few pools.
      */
     pp_pool_init(pp_conf.max_tracked / 8 + 64);
+
+    /*
+     * Ranges of pool memory (48 bytes, and at most 64 of slots): a
+     * pool has one for each block and live large allocation.
+     */
+    pp_range_init(pp_conf.max_tracked / 8 + 1024);
 
     pp_publish_init(lazy);
 }

@@ -61,6 +61,7 @@ struct pp_tpool_s {
     uint64_t                serial;     /* unique in the process */
     pp_ngx_pool_t          *tail;       /* the last block known */
     uint32_t                blocks;
+    uint32_t                ranges;     /* its first range (pp_range.c) */
     int32_t                 slot;       /* in the live table, or -1 */
     uint32_t                inherited;  /* created before fork() */
     uint32_t                dropped;    /* counted as without a slot */

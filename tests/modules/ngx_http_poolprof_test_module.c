@@ -92,6 +92,10 @@ static ngx_int_t ngx_http_pp_test_foreign_free_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_conn_pool_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
+static ngx_int_t ngx_http_pp_test_bad_frees_handler(ngx_http_request_t *r)
+    NGX_HTTP_PP_TEST_NOIPA;
+static ngx_int_t ngx_http_pp_test_noop_twice_handler(ngx_http_request_t *r)
+    NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_leak_pool_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_noop_via_handler(ngx_http_request_t *r)
@@ -143,46 +147,42 @@ static ngx_uint_t  ngx_http_pp_test_fresh_tag;
 static volatile ngx_int_t  ngx_http_pp_test_sink;
 
 
+/*
+ * The handlers of the last two modes are at the end of the file, so that
+ * the lines of the others, which tests/golden/ names, stay where they are.
+ */
 static ngx_http_pp_test_mode_t  ngx_http_pp_test_modes[] = {
 
     { ngx_string("noop_free"), ngx_http_pp_test_noop_free_handler,
       ngx_string("noop_free ok\n") },
-
     { ngx_string("reuse"), ngx_http_pp_test_reuse_handler,
       ngx_string("reuse ok\n") },
-
     { ngx_string("child_pool"), ngx_http_pp_test_child_pool_handler,
       ngx_string("child_pool ok\n") },
-
     { ngx_string("large_free"), ngx_http_pp_test_large_free_handler,
       ngx_string("large_free ok\n") },
-
     { ngx_string("foreign_free"), ngx_http_pp_test_foreign_free_handler,
       ngx_string("foreign_free ok\n") },
-
     { ngx_string("conn_pool"), ngx_http_pp_test_conn_pool_handler,
       ngx_string("conn_pool ok\n") },
-
     { ngx_string("leak_pool"), ngx_http_pp_test_leak_pool_handler,
       ngx_string("leak_pool ok\n") },
-
     { ngx_string("noop_via"), ngx_http_pp_test_noop_via_handler,
       ngx_string("noop_via ok\n") },
-
     { ngx_string("allocs"), ngx_http_pp_test_allocs_handler,
       ngx_string("allocs ok\n") },
-
     { ngx_string("pcallocs"), ngx_http_pp_test_pcallocs_handler,
       ngx_string("pcallocs ok\n") },
-
     { ngx_string("body"), ngx_http_pp_test_body_handler,
       ngx_null_string },
-
     { ngx_string("thread"), ngx_http_pp_test_thread_handler,
       ngx_string("thread ok\n") },
-
     { ngx_string("churn"), ngx_http_pp_test_churn_handler,
       ngx_string("churn ok\n") },
+    { ngx_string("bad_frees"), ngx_http_pp_test_bad_frees_handler,
+      ngx_string("bad_frees ok\n") },
+    { ngx_string("noop_twice"), ngx_http_pp_test_noop_twice_handler,
+      ngx_string("noop_twice ok\n") },
 
     { ngx_null_string, NULL, ngx_null_string }
 };
@@ -1444,3 +1444,115 @@ ngx_http_pp_test_init(ngx_conf_t *cf)
 
 PP_NGX_FIELDS(NGX_HTTP_PP_TEST_FIELD)
 PP_NGX_SIZES(NGX_HTTP_PP_TEST_SIZE)
+
+
+/*
+ * One ngx_pfree() of each kind that is a bug.  Per request, at this
+ * function:
+ *   ngx_pfree(r->pool, NULL)                 1 call: a NULL free
+ *   ngx_palloc(r->pool, max + 1)             1 call, large
+ *   ngx_pfree(r->pool, big)                  2 calls: the first frees it
+ *                                            (NGX_OK), the second is a
+ *                                            repeated free (NGX_DECLINED)
+ *   ngx_palloc(r->connection->pool, 16)      1 call, small
+ *   ngx_pfree(r->pool, c)                    1 call: a cross-pool free, of
+ *                                            the connection pool's memory
+ *   ngx_palloc(r->pool, 16)                  1 call, small
+ *   ngx_pfree(r->pool, q + 8)                1 call: an interior pointer
+ * The 16 bytes in the connection pool stay for the connection's life.
+ */
+
+static ngx_int_t
+ngx_http_pp_test_bad_frees_handler(ngx_http_request_t *r)
+{
+    u_char     *big, *c, *q;
+    ngx_int_t   rc, r1, r2, r3, r4, r5;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    r1 = ngx_pfree(r->pool, NULL);
+
+    big = ngx_palloc(r->pool, r->pool->max + 1);
+    if (big == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memset(big, 'b', r->pool->max + 1);
+
+    r2 = ngx_pfree(r->pool, big);
+    r3 = ngx_pfree(r->pool, big);
+
+    c = ngx_palloc(r->connection->pool, 16);
+    if (c == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memset(c, 'c', 16);
+
+    r4 = ngx_pfree(r->pool, c);
+
+    q = ngx_palloc(r->pool, 16);
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memset(q, 'q', 16);
+
+    r5 = ngx_pfree(r->pool, q + 8);
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pp_test bad_frees: ngx_pfree() returned "
+                   "%i %i %i %i %i", r1, r2, r3, r4, r5);
+
+    if (r2 != NGX_OK || r3 != NGX_DECLINED || r4 != NGX_DECLINED
+        || r5 != NGX_DECLINED)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pp_test bad_frees: ngx_pfree() returned "
+                      "%i %i %i %i", r2, r3, r4, r5);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_pp_test_send_ok(r);
+}
+
+
+/*
+ * A small allocation no-op freed twice.  Per request, at this function:
+ *   ngx_palloc(r->pool, S)   1 call, small while S <= r->pool->max
+ *   ngx_pfree(r->pool, p)    2 calls: a no-op free that pins S bytes,
+ *                            then a repeated free that pins nothing more
+ */
+
+static ngx_int_t
+ngx_http_pp_test_noop_twice_handler(ngx_http_request_t *r)
+{
+    u_char                       *p;
+    ngx_int_t                     rc;
+    ngx_http_pp_test_loc_conf_t  *lcf;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_poolprof_test_module);
+
+    p = ngx_palloc(r->pool, lcf->size);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memset(p, 't', lcf->size);
+
+    rc = ngx_pfree(r->pool, p);
+    ngx_http_pp_test_sink = rc;
+
+    rc = ngx_pfree(r->pool, p);
+    ngx_http_pp_test_sink = rc;
+
+    return ngx_http_pp_test_send_ok(r);
+}

@@ -1,0 +1,145 @@
+#!/bin/sh
+# Covers the kinds of ngx_pfree() calls on Debian's nginx with the test
+# module, exact counts: N requests to "pp_test bad_frees", each of which
+# frees NULL, frees a large allocation twice, frees a pointer of the
+# connection's pool into the request's pool and frees an interior
+# pointer, give N of each kind (null, repeated, cross-pool, interior) at
+# its handler and in the totals, N real frees and no no-op frees there;
+# the cross-pool frees name the site that created the connection pools
+# (ngx_event_accept).  "pp_test noop_twice" (a small allocation no-op
+# freed twice) gives N no-op frees, N repeated ones and N*S pinned
+# bytes, not 2N*S.  The no-op, large and foreign locations keep their
+# figures; a foreign free of a live temporary pool's pointer is a
+# cross-pool one that names the module's pool site.  The counts are read
+# with tests/seg_frees, through the reporter's library.
+
+. "$top_srcdir/tests/lib.sh"
+
+pp_need_module
+pp_need_built "$PP_SHIM" "$PP_REPORT" "$top_builddir/tests/seg_frees"
+
+N=7
+R=3
+S=128
+L=8192
+
+PP_PRELOAD=$PP_SHIM
+PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg"
+PP_SERVER="
+        location /bad     { pp_test bad_frees; }
+        location /twice   { pp_test noop_twice;   pp_test_size $S; }
+        location /noop    { pp_test noop_free;    pp_test_size $S;
+                            pp_test_repeat $R; }
+        location /large   { pp_test large_free;   pp_test_size $L; }
+        location /foreign { pp_test foreign_free; pp_test_size 100; }"
+
+h=ngx_http_pp_test
+
+# site SYMBOL FIELD: the field summed over the sites (call sites) of that
+# symbol; for cross_site, the one that is not 0
+site()
+{
+    awk -v sym="$1" -v f="$2" '
+        $1 == "site" && $2 == sym {
+            for (i = 4; i <= NF; i++) {
+                split($i, kv, "=")
+                if (kv[1] != f) continue
+                if (f == "cross_site") {
+                    if (kv[2] != "0x0") x = kv[2]
+                } else {
+                    n += kv[2]
+                }
+            }
+        }
+        END { print (f == "cross_site") ? x : n + 0 }' "$PP_TMP/frees.txt"
+}
+
+total()
+{
+    awk -v f="$1" '
+        $1 == "totals" {
+            for (i = 2; i <= NF; i++) {
+                split($i, kv, "=")
+                if (kv[1] == f) print kv[2]
+            }
+        }' "$PP_TMP/frees.txt"
+}
+
+# pool_of KEY: the symbol of the pool site whose key is KEY
+pool_of()
+{
+    awk -v key="$1" '$1 == "pool" && $3 == key { print $2 }' \
+        "$PP_TMP/frees.txt"
+}
+
+load()
+{
+    for loc in bad twice noop large foreign; do
+        pp_requests $N /$loc || return 1
+    done
+}
+
+pp_plan 31
+
+pp_nginx_start || pp_done
+pp_is "$(pp_get /bad)" "bad_frees ok" "bad_frees answers"
+pp_ok "$N requests to each location" load
+pp_ok "nginx stops gracefully" pp_nginx_stop
+
+if ! "$top_builddir/tests/seg_frees" "$PP_TMP/seg" > "$PP_TMP/frees.txt" \
+    2> "$PP_TMP/frees.err"
+then
+    pp_diag "$(cat "$PP_TMP/frees.err")"
+fi
+pp_ok "the segment is read" grep -q '^totals ' "$PP_TMP/frees.txt"
+
+# one more request to /bad than N: the one answered first
+B=$((N + 1))
+b=${h}_bad_frees_handler
+pp_is "$(site $b frees_null)" $B "bad_frees: N null frees"
+pp_is "$(site $b frees_repeated)" $B "bad_frees: N repeated frees"
+pp_is "$(site $b frees_cross_pool)" $B "bad_frees: N cross-pool frees"
+pp_is "$(site $b frees_interior)" $B "bad_frees: N interior frees"
+pp_is "$(site $b foreign_frees)" $((2 * B)) \
+    "bad_frees: foreign = cross-pool + interior"
+pp_is "$(site $b freed)" $B "bad_frees: N large allocations freed"
+pp_is "$(site $b noop_frees)" 0 "bad_frees: no no-op frees"
+pp_is "$(site $b pinned_bytes)" 0 "bad_frees: nothing pinned"
+pp_is "$(site $b unknown_frees)" 0 "bad_frees: no frees of unknown size"
+
+cross=$(site $b cross_site)
+pp_is "$(pool_of "$cross")" ngx_event_accept \
+    "bad_frees: cross_site is the connection pools' site, ngx_event_accept"
+
+t=${h}_noop_twice_handler
+pp_is "$(site $t noop_frees)" $N "noop_twice: N no-op frees"
+pp_is "$(site $t frees_repeated)" $N "noop_twice: N repeated frees"
+pp_is "$(site $t pinned_bytes)" $((N * S)) \
+    "noop_twice: N*S pinned bytes, each allocation once"
+pp_is "$(site $t foreign_frees)" 0 "noop_twice: no foreign frees"
+
+o=${h}_noop_free_handler
+pp_is "$(site $o noop_frees)" $((N * R)) "noop: N*R no-op frees"
+pp_is "$(site $o pinned_bytes)" $((N * R * S)) "noop: N*R*S pinned bytes"
+pp_is "$(site $o frees_repeated)" 0 "noop: no repeated frees"
+pp_is "$(site $o foreign_frees)" 0 "noop: no foreign frees"
+
+g=${h}_large_free_handler
+pp_is "$(site $g freed)" $N "large: N freed"
+pp_is "$(site $g frees_repeated)" 0 "large: no repeated frees"
+
+f=${h}_foreign_free_handler
+pp_is "$(site $f foreign_frees)" $N "foreign: N foreign frees"
+pp_is "$(site $f frees_cross_pool)" $N \
+    "foreign: each of a live pool's pointer, cross-pool"
+pp_is "$(pool_of "$(site $f cross_site)")" $f \
+    "foreign: cross_site is the module's temporary pool's site"
+
+pp_is "$(total frees_null)" "$B" "totals: N null frees"
+pp_is "$(total frees_repeated)" $((B + N)) \
+    "totals: the repeated frees of bad_frees and noop_twice"
+pp_is "$(total frees_interior)" "$B" "totals: N interior frees"
+pp_is "$(total frees_cross_pool)" $((B + N)) \
+    "totals: the cross-pool frees of bad_frees and foreign"
+
+pp_done
