@@ -11,12 +11,13 @@
 # bytes, not 2N*S.  The no-op, large and foreign locations keep their
 # figures; a foreign free of a live temporary pool's pointer is a
 # cross-pool one that names the module's pool site.  The counts are read
-# with tests/seg_frees, through the reporter's library.
+# from the JSON report.
 
 . "$top_srcdir/tests/lib.sh"
 
 pp_need_module
-pp_need_built "$PP_SHIM" "$PP_REPORT" "$top_builddir/tests/seg_frees"
+pp_need jq
+pp_need_built "$PP_SHIM" "$PP_REPORT"
 
 N=7
 R=3
@@ -36,40 +37,28 @@ PP_SERVER="
 h=ngx_http_pp_test
 
 # site SYMBOL FIELD: the field summed over the sites (call sites) of that
-# symbol; for cross_site, the one that is not 0
+# symbol; for cross_site, the one that is not 0x0
 site()
 {
-    awk -v sym="$1" -v f="$2" '
-        $1 == "site" && $2 == sym {
-            for (i = 4; i <= NF; i++) {
-                split($i, kv, "=")
-                if (kv[1] != f) continue
-                if (f == "cross_site") {
-                    if (kv[2] != "0x0") x = kv[2]
-                } else {
-                    n += kv[2]
-                }
-            }
-        }
-        END { print (f == "cross_site") ? x : n + 0 }' "$PP_TMP/frees.txt"
+    if [ "$2" = cross_site ]; then
+        jq -r "[.sites[] | select(.symbol == \"$1\") | .cross_site
+                | select(. != \"0x0\")] | first // \"\"" "$PP_TMP/report.json"
+    else
+        jq "[.sites[] | select(.symbol == \"$1\") | .$2] | add // 0" \
+            "$PP_TMP/report.json"
+    fi
 }
 
 total()
 {
-    awk -v f="$1" '
-        $1 == "totals" {
-            for (i = 2; i <= NF; i++) {
-                split($i, kv, "=")
-                if (kv[1] == f) print kv[2]
-            }
-        }' "$PP_TMP/frees.txt"
+    jq ".totals.$1" "$PP_TMP/report.json"
 }
 
-# pool_of KEY: the symbol of the pool site whose key is KEY
+# pool_of ADDRESS: the symbol of the pool site at that address
 pool_of()
 {
-    awk -v key="$1" '$1 == "pool" && $3 == key { print $2 }' \
-        "$PP_TMP/frees.txt"
+    jq -r ".pools[] | select(.address == \"$1\") | .symbol" \
+        "$PP_TMP/report.json"
 }
 
 load()
@@ -86,12 +75,9 @@ pp_is "$(pp_get /bad)" "bad_frees ok" "bad_frees answers"
 pp_ok "$N requests to each location" load
 pp_ok "nginx stops gracefully" pp_nginx_stop
 
-if ! "$top_builddir/tests/seg_frees" "$PP_TMP/seg" > "$PP_TMP/frees.txt" \
-    2> "$PP_TMP/frees.err"
-then
-    pp_diag "$(cat "$PP_TMP/frees.err")"
-fi
-pp_ok "the segment is read" grep -q '^totals ' "$PP_TMP/frees.txt"
+"$PP_REPORT" --format json "$PP_TMP/seg" > "$PP_TMP/report.json" \
+    2> "$PP_TMP/report.err"
+pp_ok "the segment is read" jq -e .totals "$PP_TMP/report.json"
 
 # one more request to /bad than N: the one answered first
 B=$((N + 1))
