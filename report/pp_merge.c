@@ -96,8 +96,8 @@ pp_merge_refs(pp_merge_t *m, uint32_t off, uint32_t cap, size_t row_size,
             ref->shard = s;
             ref->row = i;
 
-            /* tag key 1: buffers without a tag */
-            ref->obj = tags && key == 1 ? PP_NO_OBJECT
+            /* buffers without a tag */
+            ref->obj = tags && key == PP_TAG_NONE ? PP_NO_OBJECT
                                         : pp_obj_find(m, s, key);
         }
     }

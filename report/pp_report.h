@@ -430,7 +430,6 @@ void pp_sort_keys(FILE *f, int by);
 const char *pp_sort_name(int by, int key);
 int pp_site_order(const pp_site_t *a, const pp_site_t *b, int key);
 void pp_report_sort(pp_report_t *r, const pp_view_t *v);
-uint64_t pp_site_wasted(const pp_rsite_t *s);
 double pp_tag_reuse(const pp_tag_t *t);
 
 

@@ -116,13 +116,6 @@ pp_tag_key(const pp_rtag_t *t)
 #define pp_cmp_desc(a, b)  ((a) > (b) ? -1 : (a) < (b) ? 1 : 0)
 
 
-uint64_t
-pp_site_wasted(const pp_rsite_t *s)
-{
-    return s->s.pinned_bytes;
-}
-
-
 double
 pp_tag_reuse(const pp_tag_t *t)
 {

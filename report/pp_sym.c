@@ -113,7 +113,7 @@ pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
     if (overflow) {
         *symbol = strdup("(overflow)");
 
-    } else if (kind == 2 && key == 1) {
+    } else if (kind == 2 && key == PP_TAG_NONE) {
         *symbol = strdup("(none)");
 
     } else if (obj != PP_NO_OBJECT) {
