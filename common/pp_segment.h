@@ -120,8 +120,6 @@ typedef struct {
 #define PP_SEG_KEEP           1     /* not removed when its nginx exits */
 
 
-
-
 typedef struct {
     uint64_t        pools_created;
     uint64_t        pools_destroyed;

@@ -124,7 +124,6 @@ pp_status_name(uint32_t status)
 }
 
 
-
 /*
  * Each warning reaches stderr once per run of the program, although
  * --watch and --diff read the segment, and so warn, again and again;

@@ -40,7 +40,6 @@ pp_serve_signal(int signo)
 }
 
 
-
 /* "PORT", ":PORT", "HOST:PORT" or "[V6]:PORT"; the host is loopback */
 static int
 pp_serve_listen(const char *addr, char *name, size_t len)
@@ -113,7 +112,6 @@ pp_serve_listen(const char *addr, char *name, size_t len)
 
     return fd;
 }
-
 
 
 /* a free slot, else the one that has waited longest for its request */

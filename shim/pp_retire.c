@@ -199,7 +199,8 @@ pp_retire_eq_stack(const void *row, const void *want)
             }                                                                \
                                                                              \
             if (i_ == (cap) || !(same)) {                                    \
-                d_ = (type *) (pp_ret + (off) + (size_t) (cap) * sizeof(type)); \
+                d_ = (type *) (pp_ret + (off)                                \
+                               + (size_t) (cap) * sizeof(type));             \
                                                                              \
             } else {                                                         \
                 d_ = (type *) pp_retire_row(off, cap, sizeof(type), r_.key,  \

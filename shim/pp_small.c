@@ -27,7 +27,8 @@ static uint64_t  pp_small_log[32];
 static union {
     pp_ngx_pool_t           pool;
     unsigned char           bytes[PP_SMALL_BUF];
-} pp_small_a __attribute__((aligned(64))), pp_small_b __attribute__((aligned(64)));
+} pp_small_a __attribute__((aligned(64))),
+  pp_small_b __attribute__((aligned(64)));
 
 
 /*

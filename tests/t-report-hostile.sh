@@ -1,6 +1,6 @@
 #!/bin/sh
-# Covers poolprof-report against hostile files (the reporter's part of
-# the security audit: findings 5, 9, 10 and 11), on segments that
+# Covers poolprof-report against hostile files (hostile names, sizes
+# and counts, files that are not regular), on segments that
 # `test_read --hostile` builds, so that they follow the format:
 #  - an 8 GiB sparse file, and a valid header that claims 8 GiB, give one
 #    line within a second and 64 MiB (tests/rusage measures), --list too;
