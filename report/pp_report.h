@@ -382,6 +382,8 @@ int pp_rkey(const pp_rtable_t *t, int key, pp_rfigure_t *fig);
 int pp_rfind(const pp_rtable_t *t, const char *name, pp_rfigure_t *fig);
 double pp_rfigure_value(const pp_rtable_t *t, const pp_rfigure_t *fig,
     const void *row);
+uint64_t pp_rfigure_u64(const pp_rtable_t *t, const pp_rfigure_t *fig,
+    const void *row);
 void pp_json_figures(FILE *f, const pp_rtable_t *t, const void *row,
     int first);
 

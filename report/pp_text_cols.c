@@ -15,7 +15,6 @@ static const char *
 pp_col_text(char *buf, size_t len, const pp_column_t *c,
     const pp_rtable_t *t, const void *row)
 {
-    double        d;
     pp_rfigure_t  fig;
 
     if (c->text != NULL) {
@@ -26,29 +25,22 @@ pp_col_text(char *buf, size_t len, const pp_column_t *c,
         return "?";
     }
 
-    d = pp_rfigure_value(t, &fig, row);
-
     switch (c->format) {
 
     case PP_COL_HUMAN:
-        return pp_human(buf, len, fig.field != NULL
-                                  ? pp_field_u64(fig.field,
-                                                 (const char *) row + t->base)
-                                  : (uint64_t) d);
+        return pp_human(buf, len, pp_rfigure_u64(t, &fig, row));
 
     case PP_COL_G3:
-        snprintf(buf, len, "%.3g", d);
+        snprintf(buf, len, "%.3g", pp_rfigure_value(t, &fig, row));
         return buf;
 
     case PP_COL_PCT:
-        snprintf(buf, len, "%.1f%%", d * 100);
+        snprintf(buf, len, "%.1f%%", pp_rfigure_value(t, &fig, row) * 100);
         return buf;
 
     default:
-        snprintf(buf, len, "%llu", fig.field != NULL
-                 ? (unsigned long long)
-                   pp_field_u64(fig.field, (const char *) row + t->base)
-                 : (unsigned long long) d);
+        snprintf(buf, len, "%llu",
+                 (unsigned long long) pp_rfigure_u64(t, &fig, row));
         return buf;
     }
 }

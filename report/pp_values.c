@@ -183,6 +183,28 @@ pp_rfigure_value(const pp_rtable_t *t, const pp_rfigure_t *fig,
 }
 
 
+/* the figure as an integer: exact for counters, a ratio clamped */
+uint64_t
+pp_rfigure_u64(const pp_rtable_t *t, const pp_rfigure_t *fig,
+    const void *row)
+{
+    double  d;
+
+    if (fig->field != NULL) {
+        return pp_field_u64(fig->field, (const char *) row + t->base);
+    }
+
+    if (fig->derived->u != NULL) {
+        return fig->derived->u(row);
+    }
+
+    d = fig->derived->d != NULL ? fig->derived->d(row) : 0;
+
+    /* a corrupt file's counts: never outside uint64_t */
+    return d > 0 && d < 18446744073709551616.0 ? (uint64_t) d : 0;
+}
+
+
 /*
  * The --sort keys of a table, by index: the first sort name of each
  * figure, in the table's order; 0 is the default order.

@@ -206,9 +206,34 @@ t_figures(void)
 }
 
 
+/* a corrupt file's counts near 2^64 read exactly, never through a double */
+static void
+t_huge(void)
+{
+    pp_tag_t      t;
+    pp_rfigure_t  fig;
+
+    memset(&t, 0, sizeof(t));
+    t.hits = UINT64_MAX - 1;
+
+    t_ok(pp_rfind(&pp_rtags, "hits", &fig) == 0
+         && pp_rfigure_u64(&pp_rtags, &fig, &t) == UINT64_MAX - 1,
+         "huge: a derived count is exact near 2^64");
+    t_ok(pp_rfind(&pp_rtags, "recycled", &fig) == 0
+         && pp_rfigure_u64(&pp_rtags, &fig, &t) == 0,
+         "huge: a recorded count is read as it is");
+
+    t.misses = UINT64_MAX;
+    t_ok(pp_rfind(&pp_rtags, "reuse", &fig) == 0
+         && pp_rfigure_u64(&pp_rtags, &fig, &t) <= 1,
+         "huge: a ratio of wrapped sums stays a ratio");
+}
+
+
 int
 main(void)
 {
+    t_huge();
     t_merge();
     t_sort_keys();
     t_figures();
