@@ -139,7 +139,7 @@ pp_alog_grow(pp_alog_t *a)
 /* everything that pp_track_alloc() leaves to the slow path; returns p */
 void *
 pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
-    uintptr_t site)
+    size_t zeroed, uintptr_t site)
 {
     pp_site_t    *s;
     pp_tpool_t   *l;
@@ -153,6 +153,8 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     s = pp_site(site);
     s->allocs++;
     s->alloc_bytes += size;
+    t->zeroed_bytes += zeroed;
+    s->zeroed_bytes += zeroed;
 
     st = pp_stack_sample(site);
     if (pp_unlikely(st != NULL)) {

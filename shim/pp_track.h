@@ -80,7 +80,7 @@ extern pp_tpool_t  *pp_last __attribute__((visibility("hidden")));
 void pp_track_init(void);
 void pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site);
 void *pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size,
-    int small, uintptr_t site) __attribute__((noinline));
+    int small, size_t zeroed, uintptr_t site) __attribute__((noinline));
 void pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site);
 void pp_track_end(pp_ngx_pool_t *pool, int destroy);
 void pp_track_exit(void);
@@ -110,7 +110,8 @@ pp_alog_add(pp_alog_t *a, void *p, size_t size)
 
 /*
  * ngx_pcalloc() zeroes what it allocated, recorded for the same site:
- * counted as allocations are, whether the pool is tracked or not
+ * counted as allocations are, whether the pool is tracked or not; for
+ * a ngx_pcalloc() whose allocation another wrapper recorded
  */
 static inline void
 pp_track_zeroed(size_t size, uintptr_t site)
@@ -130,7 +131,7 @@ pp_track_zeroed(size_t size, uintptr_t site)
  */
 static inline void *
 pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
-    uintptr_t site)
+    size_t zeroed, uintptr_t site)
 {
     pp_site_t    *s;
     pp_tpool_t   *l;
@@ -144,7 +145,7 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
                     || pp_tls.countdown <= 1 || l->log.n == l->log.cap
                     || l->tail->d.next != NULL || pp_tpool_old(l)))
     {
-        return pp_track_alloc_slow(pool, p, size, small, site);
+        return pp_track_alloc_slow(pool, p, size, small, zeroed, site);
     }
 
     pp_tls.countdown--;
@@ -157,6 +158,12 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     s = e->row;
     s->allocs++;
     s->alloc_bytes += size;
+
+    /* a constant 0 but in ngx_pcalloc()'s wrappers */
+    if (zeroed != 0) {
+        t->zeroed_bytes += zeroed;
+        s->zeroed_bytes += zeroed;
+    }
 
     l->small_allocs++;
     l->small_bytes += size;

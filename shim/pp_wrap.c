@@ -155,7 +155,7 @@ pp_reset_pool(pp_ngx_pool_t *pool)
     p_ = pp_orig.name call;                                                  \
                                                                              \
     if (p_ != NULL) {                                                        \
-        pp_track_alloc(pool, p_, size, small, pp_leaf_site());               \
+        pp_track_alloc(pool, p_, size, small, 0, pp_leaf_site());            \
     }                                                                        \
                                                                              \
     return p_
@@ -247,8 +247,8 @@ pp_pcalloc_self(pp_ngx_pool_t *pool, size_t size)
     p = pp_orig.pcalloc(pool, size);
 
     if (p != NULL) {
-        pp_track_alloc(pool, p, size, size <= pool->max, pp_leaf_site());
-        pp_track_zeroed(size, pp_leaf_site());
+        pp_track_alloc(pool, p, size, size <= pool->max, size,
+                       pp_leaf_site());
     }
 
     return p;
@@ -273,7 +273,7 @@ pp_alloc_pt  pp_pcalloc_rest = pp_pcalloc;
     void  *p_;                                                               \
                                                                              \
     if (pp_small_here(pool, size, align, p_)) {                              \
-        return pp_track_alloc(pool, p_, size, 1, pp_leaf_site());            \
+        return pp_track_alloc(pool, p_, size, 1, 0, pp_leaf_site());         \
     }                                                                        \
                                                                              \
     return rest(pool, size)
@@ -293,8 +293,7 @@ pp_pcalloc_small(pp_ngx_pool_t *pool, size_t size)
 
     if (pp_small_here(pool, size, 1, p)) {
         /* recorded first, so that the zeroing ends the call */
-        pp_track_alloc(pool, p, size, 1, pp_leaf_site());
-        pp_track_zeroed(size, pp_leaf_site());
+        pp_track_alloc(pool, p, size, 1, size, pp_leaf_site());
         return memset(p, 0, size);
     }
 
