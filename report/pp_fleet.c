@@ -31,33 +31,29 @@ pp_part_nrows(const pp_part_t *p, int row)
 void
 pp_part_row(const pp_part_t *p, int row, size_t i, pp_row_t *out)
 {
-    int  obj;
+    const pp_rrow_t  *h;
 
     switch (row) {
 
     case PP_ROW_SITE:
-        out->key = p->r.sites[i].key;
-        obj = p->r.sites[i].obj;
-        out->overflow = p->r.sites[i].overflow;
+        h = (const pp_rrow_t *) &p->r.sites[i];
         out->counters = &p->r.sites[i].s;
         break;
 
     case PP_ROW_POOL:
-        out->key = p->r.pools[i].key;
-        obj = p->r.pools[i].obj;
-        out->overflow = p->r.pools[i].overflow;
+        h = (const pp_rrow_t *) &p->r.pools[i];
         out->counters = &p->r.pools[i].p;
         break;
 
     default:
-        out->key = p->r.tags[i].key;
-        obj = p->r.tags[i].obj;
-        out->overflow = p->r.tags[i].overflow;
+        h = (const pp_rrow_t *) &p->r.tags[i];
         out->counters = &p->r.tags[i].t;
         break;
     }
 
-    out->obj = obj != PP_NO_OBJECT ? p->objmap[obj] : PP_NO_OBJECT;
+    out->key = h->key;
+    out->overflow = h->overflow;
+    out->obj = h->obj != PP_NO_OBJECT ? p->objmap[h->obj] : PP_NO_OBJECT;
 }
 
 

@@ -20,10 +20,7 @@
 static int
 pp_growth_cmp(const void *a, const void *b)
 {
-    const pp_rgrowth_t  *x, *y;
-
-    x = a;
-    y = b;
+    const pp_rgrowth_t  *x = a, *y = b;
 
     if (x->overflow != y->overflow) {
         return x->overflow - y->overflow;
