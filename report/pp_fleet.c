@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "pp_fleet.h"
+#include "pp_time.h"
 
 
 size_t
@@ -177,17 +178,6 @@ pp_fleet_free(pp_fleet_t *fl)
 }
 
 
-static uint64_t
-pp_mono_now(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
-}
-
-
 /* read the segment once, then each of its shards on its own */
 int
 pp_fleet_load(pp_fleet_t *fl, const pp_fleet_opts_t *o, char *err,
@@ -267,7 +257,7 @@ pp_fleet_load(pp_fleet_t *fl, const pp_fleet_opts_t *o, char *err,
     }
 
     if (live || end == 0) {
-        end = pp_mono_now();
+        end = pp_mono_ns();
     }
 
     fl->time_ns = h.created_real_ns;

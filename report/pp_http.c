@@ -72,7 +72,7 @@ pp_conn_respond(pp_conn_t *c, int status, const char *type,
     c->len = size;
     c->sent = 0;
     c->state = PP_CONN_WRITE;
-    c->deadline = pp_ms() + PP_SERVE_WRITE_MS;
+    c->deadline = pp_mono_ns() / 1000000 + PP_SERVE_WRITE_MS;
 }
 
 
