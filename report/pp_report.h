@@ -330,6 +330,7 @@ void pp_report_warn(pp_report_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pp_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t pp_rhist_percentile(const pp_rhist_t *h, unsigned p);
+char *pp_when(char *buf, size_t len, uint64_t real_ns);
 const char *pp_role_name(uint32_t role);
 const char *pp_status_name(uint32_t status);
 
