@@ -301,6 +301,13 @@ pp_rhist_scale(pp_rhist_t *h, uint64_t by)
 }
 
 
+/* the record rec of each of the n rows of arr, by table t */
+#define pp_scale_rows(t, arr, n, rec)                                        \
+    for (i = 0; i < (n); i++) {                                              \
+        pp_fields_scale(t, &(arr)[i].rec, period);                           \
+    }
+
+
 static void
 pp_merge_scale(pp_report_t *r, uint32_t period)
 {
@@ -316,30 +323,16 @@ pp_merge_scale(pp_report_t *r, uint32_t period)
     pp_fields_scale(&pp_totals_fields, &r->totals, period);
     pp_fields_scale(&pp_totals_fields, &r->retired, period);
 
-    for (i = 0; i < r->nprocs; i++) {
-        pp_fields_scale(&pp_totals_fields, &r->procs[i].totals, period);
-    }
-
-    for (i = 0; i < r->nsites; i++) {
-        pp_fields_scale(&pp_site_fields, &r->sites[i].s, period);
-    }
+    pp_scale_rows(&pp_totals_fields, r->procs, r->nprocs, totals);
+    pp_scale_rows(&pp_site_fields, r->sites, r->nsites, s);
+    pp_scale_rows(&pp_tag_fields, r->tags, r->ntags, t);
+    pp_scale_rows(&pp_growth_fields, r->growth, r->ngrowth, g);
+    pp_scale_rows(&pp_stack_fields, r->stacks, r->nstacks, s);
 
     for (i = 0; i < r->npools; i++) {
         pp_fields_scale(&pp_pool_fields, &r->pools[i].p, period);
         pp_rhist_scale(&r->pools[i].used, period);
         pp_rhist_scale(&r->pools[i].lifetime, period);
-    }
-
-    for (i = 0; i < r->ntags; i++) {
-        pp_fields_scale(&pp_tag_fields, &r->tags[i].t, period);
-    }
-
-    for (i = 0; i < r->ngrowth; i++) {
-        pp_fields_scale(&pp_growth_fields, &r->growth[i].g, period);
-    }
-
-    for (i = 0; i < r->nstacks; i++) {
-        pp_fields_scale(&pp_stack_fields, &r->stacks[i].s, period);
     }
 }
 
