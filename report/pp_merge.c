@@ -280,6 +280,63 @@ pp_merge_procs(pp_report_t *r, pp_merge_t *m, int check_procs)
 }
 
 
+/*
+ * POOLPROF_SAMPLE: every counter recorded for the tracked pools, times
+ * the period, estimates the whole; the counters the shim keeps for
+ * every pool (pp_fields.h's EXACT ones) stay.  Done to each segment as
+ * it is merged, so that two segments of different periods (--diff) are
+ * each scaled by their own.  The histograms are counts of pools too;
+ * their percentiles do not change.  Live pools are pools, listed as
+ * they are; the leak report weighs them (pp_leaks.c).
+ */
+static void
+pp_rhist_scale(pp_rhist_t *h, uint64_t by)
+{
+    uint32_t  b;
+
+    for (b = 0; b < PP_HIST_BUCKETS; b++) {
+        h->count[b] = h->count[b] > UINT64_MAX / by ? UINT64_MAX
+                                                    : h->count[b] * by;
+    }
+}
+
+
+/* the record rec of each of the n rows of arr, by table t */
+#define pp_scale_rows(t, arr, n, rec)                                        \
+    for (i = 0; i < (n); i++) {                                              \
+        pp_fields_scale(t, &(arr)[i].rec, period);                           \
+    }
+
+
+static void
+pp_merge_scale(pp_report_t *r, uint32_t period)
+{
+    size_t  i;
+
+    r->sample_period = period > 1 ? period : 1;
+    r->estimated = period > 1;
+
+    if (period < 2) {
+        return;
+    }
+
+    pp_fields_scale(&pp_totals_fields, &r->totals, period);
+    pp_fields_scale(&pp_totals_fields, &r->retired, period);
+
+    pp_scale_rows(&pp_totals_fields, r->procs, r->nprocs, totals);
+    pp_scale_rows(&pp_site_fields, r->sites, r->nsites, s);
+    pp_scale_rows(&pp_tag_fields, r->tags, r->ntags, t);
+    pp_scale_rows(&pp_growth_fields, r->growth, r->ngrowth, g);
+    pp_scale_rows(&pp_stack_fields, r->stacks, r->nstacks, s);
+
+    for (i = 0; i < r->npools; i++) {
+        pp_fields_scale(&pp_pool_fields, &r->pools[i].p, period);
+        pp_rhist_scale(&r->pools[i].used, period);
+        pp_rhist_scale(&r->pools[i].lifetime, period);
+    }
+}
+
+
 int
 pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     int check_procs, char *err, size_t errlen)
@@ -364,6 +421,8 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     {
         goto failed;
     }
+
+    pp_merge_scale(r, r->hdr.sample_period);
 
     rc = 0;
     goto cleanup;

@@ -169,6 +169,9 @@ typedef struct {
     size_t                  ntags;
 
     uint64_t                long_lived_ns;  /* ~0: off */
+    uint32_t                sample_period;  /* 1 in N pools tracked, >= 1:
+                                               counts are scaled by it */
+    int                     estimated;      /* counts are estimates */
     uint32_t                stack_period;   /* 0: no stacks */
     uint32_t                stack_depth;
     pp_rgrowth_t           *growth;

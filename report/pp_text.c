@@ -219,6 +219,13 @@ pp_text_header(FILE *f, const pp_report_t *r, const pp_view_t *v)
         pp_text_wrap(f, 22, 2, pp_escape(esc, sizeof(esc), line));
     }
 
+    if (r->estimated) {
+        snprintf(line, sizeof(line), "1 in %u pools tracked, counts scaled "
+                 "by %u", r->sample_period, r->sample_period);
+        fprintf(f, "%sestimates:%s", pp_bold(v), pp_off(v));
+        pp_text_wrap(f, 10, 2, line);
+    }
+
     n[0] = n[1] = n[2] = 0;
     for (i = 0; i < r->nprocs; i++) {
         n[r->procs[i].status < 3 ? r->procs[i].status : 0]++;
