@@ -147,14 +147,8 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     pp_totals_t  *t;
 
     t = pp_proc.totals;
-    t->allocs++;
-    t->alloc_bytes += size;
-
     s = pp_site(site);
-    s->allocs++;
-    s->alloc_bytes += size;
-    t->zeroed_bytes += zeroed;
-    s->zeroed_bytes += zeroed;
+    pp_count_alloc(t, s, size, zeroed);
 
     st = pp_stack_sample(site);
     if (pp_unlikely(st != NULL)) {
@@ -188,15 +182,13 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
         return p;
     }
 
-    t->small_allocs++;
-
     if (l == NULL) {
+        t->small_allocs++;
         t->untracked++;
         return p;
     }
 
-    l->small_allocs++;
-    l->small_bytes += size;
+    pp_count_small(t, l, size);
 
     if (l->log.n == l->log.cap && pp_alog_grow(&l->log) != 0) {
         return p;

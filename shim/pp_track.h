@@ -124,6 +124,36 @@ pp_track_zeroed(size_t size, uintptr_t site)
 
 
 /*
+ * An allocation's counts for its process and its site, and those of a
+ * small one for its pool: the fast path and the slow path both count
+ * with these, so that the two cannot disagree.
+ */
+static inline void
+pp_count_alloc(pp_totals_t *t, pp_site_t *s, size_t size, size_t zeroed)
+{
+    t->allocs++;
+    t->alloc_bytes += size;
+    s->allocs++;
+    s->alloc_bytes += size;
+
+    /* a constant 0 but in ngx_pcalloc()'s wrappers */
+    if (zeroed != 0) {
+        t->zeroed_bytes += zeroed;
+        s->zeroed_bytes += zeroed;
+    }
+}
+
+
+static inline void
+pp_count_small(pp_totals_t *t, pp_tpool_t *l, size_t size)
+{
+    t->small_allocs++;
+    l->small_allocs++;
+    l->small_bytes += size;
+}
+
+
+/*
  * The common case in few instructions: a small allocation from the pool
  * of the previous call, which has grown no block, with room in its log,
  * by a site in the site cache, no stack to take and the pool not
@@ -158,22 +188,9 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     pp_tls.countdown--;
 
     t = pp_proc.totals;
-    t->allocs++;
-    t->alloc_bytes += size;
-    t->small_allocs++;
-
     s = e->row;
-    s->allocs++;
-    s->alloc_bytes += size;
-
-    /* a constant 0 but in ngx_pcalloc()'s wrappers */
-    if (zeroed != 0) {
-        t->zeroed_bytes += zeroed;
-        s->zeroed_bytes += zeroed;
-    }
-
-    l->small_allocs++;
-    l->small_bytes += size;
+    pp_count_alloc(t, s, size, zeroed);
+    pp_count_small(t, l, size);
     l->dirty = 1;
 
     pp_alog_add(&l->log, p, size);
