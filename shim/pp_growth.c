@@ -27,21 +27,38 @@ static uint32_t      pp_ngstate;
 static pp_gstate_t   pp_gstate_none;    /* every row's without memory */
 
 
-/* a new, empty shard: from pp_table_init() */
+/*
+ * A new, empty shard: from pp_table_init().  Without memory for the
+ * state, the index hands out no row: every pair counts in the overflow
+ * row, whose state is pp_gstate_none.
+ */
 int
 pp_growth_init(uint32_t cap)
 {
+    memset(&pp_gstate_none, 0, sizeof(pp_gstate_t));
+
+    if (pp_rindex_init(&pp_igrowth, cap) != 0) {
+        return -1;
+    }
+
+    if (pp_gstate != NULL && pp_ngstate == cap + 1) {
+        memset(pp_gstate, 0, (size_t) pp_ngstate * sizeof(pp_gstate_t));
+        return 0;
+    }
+
     free(pp_gstate);
     pp_ngstate = 0;
-    memset(&pp_gstate_none, 0, sizeof(pp_gstate_t));
 
     /* the overflow row too */
     pp_gstate = calloc((size_t) cap + 1, sizeof(pp_gstate_t));
-    if (pp_gstate != NULL) {
-        pp_ngstate = cap + 1;
+    if (pp_gstate == NULL) {
+        pp_igrowth.used = pp_igrowth.cap;
+        return -1;
     }
 
-    return pp_rindex_init(&pp_igrowth, cap) | (pp_gstate != NULL ? 0 : -1);
+    pp_ngstate = cap + 1;
+
+    return 0;
 }
 
 
