@@ -177,7 +177,9 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
         if (l != NULL) {
             l->large_allocs++;
             l->large_bytes += size;
-            pp_range_add(l, (uintptr_t) p, (uintptr_t) p + size, 1);
+            if (pp_range_on) {
+                pp_range_add(l, (uintptr_t) p, (uintptr_t) p + size, 1);
+            }
         }
         return p;
     }

@@ -96,6 +96,8 @@ static ngx_int_t ngx_http_pp_test_bad_frees_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_noop_twice_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
+static ngx_int_t ngx_http_pp_test_large_inside_handler(ngx_http_request_t *r)
+    NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_leak_pool_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_noop_via_handler(ngx_http_request_t *r)
@@ -183,6 +185,8 @@ static ngx_http_pp_test_mode_t  ngx_http_pp_test_modes[] = {
       ngx_string("bad_frees ok\n") },
     { ngx_string("noop_twice"), ngx_http_pp_test_noop_twice_handler,
       ngx_string("noop_twice ok\n") },
+    { ngx_string("large_inside"), ngx_http_pp_test_large_inside_handler,
+      ngx_string("large_inside ok\n") },
 
     { ngx_null_string, NULL, ngx_null_string }
 };
@@ -1444,6 +1448,45 @@ ngx_http_pp_test_init(ngx_conf_t *cf)
 
 PP_NGX_FIELDS(NGX_HTTP_PP_TEST_FIELD)
 PP_NGX_SIZES(NGX_HTTP_PP_TEST_SIZE)
+
+
+/*
+ * An interior pointer of a large allocation: per request, at this
+ * function, ngx_palloc(r->pool, max + 1) (1 call, large), then
+ * ngx_pfree(r->pool, big + 8) (NGX_DECLINED: an interior free) and
+ * ngx_pfree(r->pool, big) (NGX_OK: freed).
+ */
+
+static ngx_int_t
+ngx_http_pp_test_large_inside_handler(ngx_http_request_t *r)
+{
+    u_char     *big;
+    ngx_int_t   rc, r1, r2;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    big = ngx_palloc(r->pool, r->pool->max + 1);
+    if (big == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memset(big, 'b', r->pool->max + 1);
+
+    r1 = ngx_pfree(r->pool, big + 8);
+    r2 = ngx_pfree(r->pool, big);
+
+    if (r1 != NGX_DECLINED || r2 != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pp_test large_inside: ngx_pfree() returned %i %i",
+                      r1, r2);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_pp_test_send_ok(r);
+}
 
 
 /*
