@@ -57,6 +57,17 @@ pp_shard_read(const pp_merge_t *m, uint32_t s, pp_shard_t *sh)
 }
 
 
+/* the object of a row's owner, from the shard whose owner stays */
+static void
+pp_merge_owner(const pp_merge_t *m, uint32_t shard, int *obj, uint64_t have,
+    uint64_t owner)
+{
+    if (have == 0 && owner != 0) {
+        *obj = pp_obj_find(m, shard, owner);
+    }
+}
+
+
 /* by key and object, then in the order of the shards and their rows */
 static int
 pp_ref_cmp(const void *a, const void *b)
@@ -130,12 +141,15 @@ pp_merge_sites(pp_report_t *r, pp_merge_t *m)
         if (pp_ref_new(m->refs, k)) {
             r->sites[r->nsites].key = m->refs[k].key;
             r->sites[r->nsites].obj = m->refs[k].obj;
+            r->sites[r->nsites].owner_obj = PP_NO_OBJECT;
             r->nsites++;
         }
 
         pp_seg_record(&row, sizeof(pp_site_t),
                       pp_shard_at(m, m->refs[k].shard) + m->h.sites_off
                       + (size_t) m->refs[k].row * m->z.site, m->z.site);
+        pp_merge_owner(m, m->refs[k].shard, &r->sites[r->nsites - 1].owner_obj,
+                       r->sites[r->nsites - 1].s.owner, row.owner);
         pp_rows_add_site(&r->sites[r->nsites - 1].s, &row);
     }
 
@@ -150,7 +164,7 @@ pp_merge_sites(pp_report_t *r, pp_merge_t *m)
 
     if (pp_fields_any(&pp_site_fields, &ovf.s)) {
         ovf.overflow = 1;
-        ovf.obj = PP_NO_OBJECT;
+        ovf.obj = ovf.owner_obj = PP_NO_OBJECT;
         r->sites[r->nsites++] = ovf;
     }
 }
@@ -170,12 +184,15 @@ pp_merge_pools(pp_report_t *r, pp_merge_t *m)
         if (pp_ref_new(m->refs, k)) {
             r->pools[r->npools].key = m->refs[k].key;
             r->pools[r->npools].obj = m->refs[k].obj;
+            r->pools[r->npools].owner_obj = PP_NO_OBJECT;
             r->npools++;
         }
 
         pp_seg_record(&row, sizeof(pp_pool_t),
                       pp_shard_at(m, m->refs[k].shard) + m->h.pools_off
                       + (size_t) m->refs[k].row * m->z.pool, m->z.pool);
+        pp_merge_owner(m, m->refs[k].shard, &r->pools[r->npools - 1].owner_obj,
+                       r->pools[r->npools - 1].p.owner, row.owner);
         pp_pool_add(&r->pools[r->npools - 1], &row);
     }
 
@@ -193,7 +210,7 @@ pp_merge_pools(pp_report_t *r, pp_merge_t *m)
          | ovf->p.small_allocs | ovf->p.large_allocs) != 0)
     {
         ovf->overflow = 1;
-        ovf->obj = PP_NO_OBJECT;
+        ovf->obj = ovf->owner_obj = PP_NO_OBJECT;
         r->npools++;
 
     } else {
@@ -238,7 +255,7 @@ pp_merge_tags(pp_report_t *r, pp_merge_t *m)
          | ovf.t.foreign_freed | ovf.t.own_hits | ovf.t.own_misses) != 0)
     {
         ovf.overflow = 1;
-        ovf.obj = PP_NO_OBJECT;
+        ovf.obj = ovf.owner_obj = PP_NO_OBJECT;
         r->tags[r->ntags++] = ovf;
     }
 }

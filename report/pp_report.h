@@ -57,7 +57,9 @@ typedef struct {
     int                     obj;        /* index in objs or PP_NO_OBJECT */  \
     int                     overflow;   /* the overflow rows of all shards */\
     char                   *symbol;     /* "" until pp_sym_resolve() */      \
-    char                   *source;     /* file:line, or "" */
+    char                   *source;     /* file:line, or "" */           \
+    int                     owner_obj;  /* of its owner, if it has one */    \
+    char                   *owner_symbol;   /* the owner's name, or NULL */
 
 typedef struct {
     PP_RROW_HEAD
@@ -345,6 +347,18 @@ void pp_sym_free(pp_report_t *r);
 void pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
     char **symbol, char **source);
 int pp_sym_in(const char *symbol, const char *const *names, int prefix);
+
+/*
+ * The nginx module responsible for a row (pp_sym.c): the object of its
+ * owner (the first frame in nginx or a module on the way to a library's
+ * call), else the row's own object; pp_module_base() is its file's name
+ * as recorded, NULL without an object (not escaped).
+ */
+#define pp_row_module(row, owner)                                            \
+    ((owner) != 0 && (row)->owner_obj != PP_NO_OBJECT ? (row)->owner_obj     \
+                                                      : (row)->obj)
+
+const char *pp_module_base(const pp_report_t *r, int obj);
 
 /*
  * pp_values.c: the figures of a row type, recorded (its field table)

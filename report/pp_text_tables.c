@@ -47,6 +47,53 @@ pp_text_site_row(FILE *f, const pp_site_t *s, const char *name)
 }
 
 
+/*
+ * The detail line under a row whose call lies in a library: the row is
+ * named by its owner, the frame in the module, and this line names the
+ * library's frame
+ */
+static void
+pp_text_library(FILE *f, const pp_report_t *r, uint64_t key, int obj,
+    const char *symbol, int indent)
+{
+    char    lib[PP_NAME_BUF];
+    size_t  n;
+
+    if (obj == PP_NO_OBJECT || symbol == NULL || symbol[0] == '\0') {
+        pp_name(lib, sizeof(lib), r, key, obj, symbol);
+
+    } else {
+        n = strlen(pp_object_name(lib, sizeof(lib), r, obj, PP_OBJECT_BASE));
+        if (n + 2 < sizeof(lib)) {
+            lib[n++] = ':';
+            lib[n++] = ' ';
+            pp_escape(lib + n, sizeof(lib) - n, symbol);
+        }
+    }
+
+    if (strlen(lib) > PP_VIA_NAME) {
+        strcpy(lib + PP_VIA_NAME - 3, "...");
+    }
+
+    fprintf(f, "  %*s  in library %s\n", indent, "", lib);
+}
+
+
+/* a row's name: its owner's in the module when it lies in a library */
+static const char *
+pp_text_row_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
+    int obj, const char *symbol, const char *source, uint64_t owner,
+    int owner_obj, const char *owner_symbol, size_t width)
+{
+    if (owner != 0 && owner_symbol != NULL) {
+        return pp_text_name(buf, len, r, owner, owner_obj, owner_symbol, "",
+                            width);
+    }
+
+    return pp_text_name(buf, len, r, key, obj, symbol, source, width);
+}
+
+
 /* one site, and who called nginx's helper when the site is inside one */
 static void
 pp_text_site(FILE *f, const pp_report_t *r, const pp_rsite_t *s)
@@ -54,9 +101,16 @@ pp_text_site(FILE *f, const pp_report_t *r, const pp_rsite_t *s)
     char         name[PP_NAME_BUF], via[PP_NAME_BUF];
     const char  *owner;
 
-    pp_text_site_row(f, &s->s, pp_text_name(name, sizeof(name), r, s->key,
-                                            s->obj, s->symbol, s->source,
-                                            PP_SITE_NAME));
+    pp_text_site_row(f, &s->s,
+                     pp_text_row_name(name, sizeof(name), r, s->key, s->obj,
+                                      s->symbol, s->source, s->s.owner,
+                                      s->owner_obj, s->owner_symbol,
+                                      PP_SITE_NAME));
+
+    if (s->s.owner != 0 && s->owner_symbol != NULL) {
+        pp_text_library(f, r, s->key, s->obj, s->symbol, 58);
+        return;
+    }
 
     owner = s->overflow ? NULL : pp_stacks_owner(via, sizeof(via), r, s->key);
 
@@ -248,7 +302,11 @@ pp_module_cmp(const void *a, const void *b)
 }
 
 
-/* --by module: the sites summed by the object file that holds them */
+/*
+ * --by module: the sites summed by the nginx module responsible, the
+ * object file that holds them or, for a library's sites, the one that
+ * holds their owner
+ */
 void
 pp_text_modules(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
@@ -270,7 +328,8 @@ pp_text_modules(FILE *f, const pp_report_t *r, const pp_view_t *v)
     }
 
     for (i = 0; i < r->nsites; i++) {
-        k = r->sites[i].overflow ? (int) nm - 1 : r->sites[i].obj + 1;
+        k = r->sites[i].overflow ? (int) nm - 1
+            : pp_row_module(&r->sites[i], r->sites[i].s.owner) + 1;
         if (k < 0 || (size_t) k >= nm) {
             continue;
         }
@@ -400,8 +459,14 @@ pp_text_pools(FILE *f, const pp_report_t *r, const pp_view_t *v)
     for (i = 0; i < r->npools && i < v->top; i++) {
         p = &r->pools[i];
         pp_columns_row(f, pp_pool_cols, pp_ncols(pp_pool_cols), &pp_rpools, p,
-                       pp_text_name(name, sizeof(name), r, p->key, p->obj,
-                                    p->symbol, p->source, PP_POOL_NAME));
+                       pp_text_row_name(name, sizeof(name), r, p->key, p->obj,
+                                        p->symbol, p->source, p->p.owner,
+                                        p->owner_obj, p->owner_symbol,
+                                        PP_POOL_NAME));
+
+        if (p->p.owner != 0 && p->owner_symbol != NULL) {
+            pp_text_library(f, r, p->key, p->obj, p->symbol, 69);
+        }
     }
 
     if (r->npools > v->top) {
