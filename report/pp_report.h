@@ -361,6 +361,25 @@ int pp_sym_in(const char *symbol, const char *const *names, int prefix);
 const char *pp_module_base(const pp_report_t *r, int obj);
 
 /*
+ * pp_figures.c: the kind of the pools a site creates (request,
+ * connection, http2_stream, http2_connection, stream_session, cycle,
+ * temporary, module, unknown) and the directive that sizes them, or NULL
+ */
+typedef struct {
+    const char             *prefix;     /* of the creating function */
+    const char             *kind;
+    const char             *directive;
+} pp_pool_kind_t;
+
+const pp_pool_kind_t *pp_pool_kind_find(const char *symbol);
+const pp_pool_kind_t *pp_pool_kind_of(const pp_report_t *r,
+    const pp_rpool_t *p);
+
+/* pp_static.c: a static function of a stripped object, by its callers */
+char *pp_static_name(const pp_symtab_t *st, const char *obj, uint64_t off);
+void pp_static_free(void);
+
+/*
  * pp_values.c: the figures of a row type, recorded (its field table)
  * and derived; a derived figure has a JSON key, a --sort key or both,
  * and is read by u (an integer) or d (a ratio).  base: where the record

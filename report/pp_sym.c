@@ -132,7 +132,14 @@ pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
             }
 
             name = pp_symtab_find(st, off, kind == 2);
-            *symbol = strdup(name != NULL ? name : "");
+
+            if (name == NULL && kind != 2) {
+                *symbol = pp_static_name(st, pp_module_base(r, obj), off);
+            }
+
+            if (*symbol == NULL) {
+                *symbol = strdup(name != NULL ? name : "");
+            }
 
             if (source != NULL) {
                 *source = pp_symtab_source(st, off);
@@ -315,6 +322,8 @@ pp_sym_free(pp_report_t *r)
         free(r->stacks[i].symbols);
         r->stacks[i].symbols = NULL;
     }
+
+    pp_static_free();
 
     for (i = 0; i < r->nobjs; i++) {
         pp_symtab_close(r->objs[i].syms);
