@@ -245,8 +245,9 @@ pp_json_sites(FILE *f, const pp_report_t *r)
 static void
 pp_json_pools(FILE *f, const pp_report_t *r)
 {
-    size_t             i;
-    const pp_rpool_t  *p;
+    size_t                 i;
+    const pp_rpool_t      *p;
+    const pp_pool_kind_t  *k;
 
     fputs("  \"pools\": [", f);
 
@@ -256,6 +257,13 @@ pp_json_pools(FILE *f, const pp_report_t *r)
         pp_json_where(f, r, "address", p->key, p->obj, p->symbol, p->source);
         pp_json_module(f, r, pp_row_module(p, p->p.owner));
         pp_json_owner(f, p->p.owner, p->owner_symbol);
+        k = pp_pool_kind_of(r, p);
+        fprintf(f, ", \"kind\": \"%s\", \"directive\": ", k->kind);
+        if (k->directive != NULL) {
+            pp_json_string(f, k->directive);
+        } else {
+            fputs("null", f);
+        }
         pp_json_figures(f, &pp_rpools, p, 0);
         fputs(" }", f);
     }

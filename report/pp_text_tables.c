@@ -19,6 +19,9 @@
 #define PP_TAG_NAME     (PP_TEXT_WIDTH - 48)
 #define PP_VIA_NAME     (PP_TEXT_WIDTH - 66)
 
+/* the lines under a pool row start under its SIZE column */
+#define PP_POOL_DETAIL  9
+
 
 static const pp_column_t  pp_site_cols[] = {
     { "PINNED", 9, PP_COL_HUMAN, "pinned_bytes", NULL },
@@ -428,6 +431,49 @@ pp_text_size_for(char *buf, size_t len, const void *row)
 }
 
 
+/*
+ * The line under a pool row of a known kind: "request pool: set
+ * request_pool_size 8k" when the pools spilled, the module's name for a
+ * module's pool
+ */
+static void
+pp_text_pool_kind(FILE *f, const pp_report_t *r, const pp_rpool_t *p)
+{
+    char                   mod[PP_NAME_BUF];
+    uint64_t               want;
+    const pp_pool_kind_t  *k;
+
+    k = pp_pool_kind_of(r, p);
+
+    if (strcmp(k->kind, "unknown") == 0) {
+        return;
+    }
+
+    fprintf(f, "  %*s  %s pool", PP_POOL_DETAIL, "", k->kind);
+
+    if (strcmp(k->kind, "module") == 0) {
+        pp_object_name(mod, sizeof(mod), r, pp_row_module(p, p->p.owner),
+                       PP_OBJECT_BASE);
+        fprintf(f, " of %s\n", mod);
+        return;
+    }
+
+    if (k->directive == NULL) {
+        fputc('\n', f);
+        return;
+    }
+
+    want = p->p.destroyed + p->p.resets != 0 ? pp_text_suggest(&p->used) : 0;
+
+    if (want > p->p.size && want != UINT64_MAX) {
+        fprintf(f, ": set %s %lluk\n", k->directive,
+                (unsigned long long) (want / 1024));
+    } else {
+        fprintf(f, ": %s\n", k->directive);
+    }
+}
+
+
 static const pp_column_t  pp_pool_cols[] = {
     { "CREATED", 7, PP_COL_COUNT, "created", NULL },
     { "SIZE", 8, PP_COL_HUMAN, "size", NULL },
@@ -465,8 +511,11 @@ pp_text_pools(FILE *f, const pp_report_t *r, const pp_view_t *v)
                                         PP_POOL_NAME));
 
         if (p->p.owner != 0 && p->owner_symbol != NULL) {
-            pp_text_library(f, r, p->key, p->obj, p->symbol, 69);
+            pp_text_library(f, r, p->key, p->obj, p->symbol,
+                            PP_POOL_DETAIL);
         }
+
+        pp_text_pool_kind(f, r, p);
     }
 
     if (r->npools > v->top) {
