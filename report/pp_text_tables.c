@@ -22,6 +22,10 @@
 /* the lines under a pool row start under its SIZE column */
 #define PP_POOL_DETAIL  9
 
+/* 1 when a symbol is pp_static_name()'s, not a symbol table's */
+#define pp_text_is_static(symbol)                                            \
+    ((symbol) != NULL && strncmp(symbol, "static function ", 16) == 0)
+
 
 static const pp_column_t  pp_site_cols[] = {
     { "PINNED", 9, PP_COL_HUMAN, "pinned_bytes", NULL },
@@ -62,8 +66,10 @@ pp_text_library(FILE *f, const pp_report_t *r, uint64_t key, int obj,
     char    lib[PP_NAME_BUF];
     size_t  n;
 
-    if (obj == PP_NO_OBJECT || symbol == NULL || symbol[0] == '\0') {
-        pp_name(lib, sizeof(lib), r, key, obj, symbol);
+    if (obj == PP_NO_OBJECT || symbol == NULL || symbol[0] == '\0'
+        || pp_text_is_static(symbol))
+    {
+        pp_name(lib, sizeof(lib), r, key, obj, NULL);
 
     } else {
         n = strlen(pp_object_name(lib, sizeof(lib), r, obj, PP_OBJECT_BASE));
@@ -82,6 +88,42 @@ pp_text_library(FILE *f, const pp_report_t *r, uint64_t key, int obj,
 }
 
 
+/*
+ * A name in width columns.  A static function's, too long for a column,
+ * gives way to the address itself and the function's first caller:
+ * "nginx+0x6c8cb, static, from ngx_http_create_request", or the address
+ * alone, cut from the front, without one.
+ */
+static const char *
+pp_text_addr_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
+    int obj, const char *symbol, const char *source, size_t width)
+{
+    char         addr[PP_NAME_BUF], sym[2 * PP_NAME_BUF];
+    size_t       n;
+    const char  *from;
+
+    if (!pp_text_is_static(symbol)) {
+        return pp_text_name(buf, len, r, key, obj, symbol, source, width);
+    }
+
+    from = strstr(symbol, " (called from ");
+    if (from == NULL) {
+        return pp_text_name(buf, len, r, key, obj, NULL, "", width);
+    }
+
+    from += 14;
+    n = strcspn(from, ",)");
+    pp_name(addr, sizeof(addr), r, key, obj, NULL);
+    if (n > PP_NAME_BUF / 2) {
+        n = PP_NAME_BUF / 2;
+    }
+
+    snprintf(sym, sizeof(sym), "%s, static, from %.*s", addr, (int) n, from);
+
+    return pp_text_name(buf, len, r, key, obj, sym, "", width);
+}
+
+
 /* a row's name: its owner's in the module when it lies in a library */
 static const char *
 pp_text_row_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
@@ -89,11 +131,11 @@ pp_text_row_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
     int owner_obj, const char *owner_symbol, size_t width)
 {
     if (owner != 0 && owner_symbol != NULL) {
-        return pp_text_name(buf, len, r, owner, owner_obj, owner_symbol, "",
-                            width);
+        return pp_text_addr_name(buf, len, r, owner, owner_obj, owner_symbol,
+                                 "", width);
     }
 
-    return pp_text_name(buf, len, r, key, obj, symbol, source, width);
+    return pp_text_addr_name(buf, len, r, key, obj, symbol, source, width);
 }
 
 
