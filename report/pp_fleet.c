@@ -31,13 +31,14 @@ pp_part_nrows(const pp_part_t *p, int row)
 void
 pp_part_row(const pp_part_t *p, int row, size_t i, pp_row_t *out)
 {
-    int  obj;
+    int  obj, mod;
 
     switch (row) {
 
     case PP_ROW_SITE:
         out->key = p->r.sites[i].key;
         obj = p->r.sites[i].obj;
+        mod = pp_row_module(&p->r.sites[i], p->r.sites[i].s.owner);
         out->overflow = p->r.sites[i].overflow;
         out->counters = &p->r.sites[i].s;
         break;
@@ -45,6 +46,7 @@ pp_part_row(const pp_part_t *p, int row, size_t i, pp_row_t *out)
     case PP_ROW_POOL:
         out->key = p->r.pools[i].key;
         obj = p->r.pools[i].obj;
+        mod = pp_row_module(&p->r.pools[i], p->r.pools[i].p.owner);
         out->overflow = p->r.pools[i].overflow;
         out->counters = &p->r.pools[i].p;
         break;
@@ -52,12 +54,14 @@ pp_part_row(const pp_part_t *p, int row, size_t i, pp_row_t *out)
     default:
         out->key = p->r.tags[i].key;
         obj = p->r.tags[i].obj;
+        mod = obj;
         out->overflow = p->r.tags[i].overflow;
         out->counters = &p->r.tags[i].t;
         break;
     }
 
     out->obj = obj != PP_NO_OBJECT ? p->objmap[obj] : PP_NO_OBJECT;
+    out->module = mod != PP_NO_OBJECT ? p->objmap[mod] : PP_NO_OBJECT;
 }
 
 

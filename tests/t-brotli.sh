@@ -5,8 +5,8 @@
 # module's free callback, a tail call of ngx_pfree(), so those call
 # sites lie in libbrotlienc.
 # Every such site and pool row's module is the brotli filter, with its
-# owner frame in the module; --by module shows the filter, not the
-# library.  Exact: N more requests after a snapshot make the library's
+# owner frame in the module; --by module and the metrics' module label
+# show the filter, not the library.  Exact: N more requests after a snapshot make the library's
 # sites count exactly what the first N did (--diff).
 
 . "$top_srcdir/tests/lib.sh"
@@ -51,7 +51,7 @@ lib()
          | .$2] | add // 0" "$1"
 }
 
-pp_plan 10
+pp_plan 11
 
 pp_nginx_start || pp_done
 mkdir -p "$PP_TMP/nginx/html/br"
@@ -68,6 +68,7 @@ pp_ok "nginx stops gracefully" pp_nginx_stop
     > "$PP_TMP/diff.json" 2>/dev/null
 "$PP_REPORT" --by module --top 1000 --color never "$SEG" \
     > "$PP_TMP/modules.txt" 2>/dev/null
+"$PP_REPORT" --format prometheus "$SEG" > "$PP_TMP/metrics.txt" 2>/dev/null
 
 a=$(lib "$PP_TMP/all.json" noop_frees)
 d=$(lib "$PP_TMP/diff.json" noop_frees)
@@ -82,5 +83,17 @@ pp_ok "with an owner frame in it" \
 pp_ok "--by module shows the brotli filter" grep -q "$M" "$PP_TMP/modules.txt"
 pp_ok "--by module does not show libbrotlienc" \
     sh -c "! grep -q libbrotlienc '$PP_TMP/modules.txt'"
+
+# the metrics' no-op frees carry the filter's module label, never the
+# library's
+labels()
+{
+    grep -q "^poolprof_noop_frees_total{module=\"${M%.so}\"" \
+        "$PP_TMP/metrics.txt" &&
+    ! grep -q '^poolprof_noop_frees_total{module="libbrotlienc' \
+        "$PP_TMP/metrics.txt"
+}
+
+pp_ok "the metrics' module label of the no-op frees is the filter's" labels
 
 pp_done
