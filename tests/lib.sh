@@ -401,8 +401,8 @@ pp_nginx_stop()
 }
 
 # pp_get PATH [CURL ARGS...]: the body of http://127.0.0.1:$PP_PORT/PATH
-# pp_requests N PATH: N GETs of PATH on one curl (keepalive), bodies
-# dropped; fails when curl does
+# pp_requests N PATH [CURL ARGS...]: N GETs of PATH on one curl
+# (keepalive), bodies dropped; fails when curl does
 pp_requests()
 {
     pp__urls=
@@ -411,8 +411,9 @@ pp_requests()
         pp__urls="$pp__urls http://127.0.0.1:$PP_PORT$2"
         pp__i=$((pp__i + 1))
     done
+    shift 2
     # shellcheck disable=SC2086
-    curl -sS --max-time 30 -o /dev/null $pp__urls >/dev/null
+    curl -sS --max-time 30 "$@" -o /dev/null $pp__urls >/dev/null
 }
 
 

@@ -33,16 +33,9 @@ PP_SERVER="
 # br N: N brotli requests of the text file on one connection
 br()
 {
-    urls=
-    i=0
-    while [ $i -lt "$1" ]; do
-        urls="$urls http://127.0.0.1:$PP_PORT/br/text.txt"
-        i=$((i + 1))
-    done
-    # shellcheck disable=SC2086
-    curl -sS --max-time 30 -H 'Accept-Encoding: br' -o /dev/null $urls \
-        >/dev/null
+    pp_requests "$1" /br/text.txt -H 'Accept-Encoding: br'
 }
+
 
 # lib JSON FIELD: FIELD summed over the sites in libbrotlienc
 lib()
