@@ -3,15 +3,18 @@
  * .dynsym names: the start of the function that holds an address, from
  * the call frame information every x86-64 and aarch64 object keeps
  * (.eh_frame says that a function covers the address, the sorted table
- * of .eh_frame_hdr where it starts), and the named functions that call it directly, from the
- * object's own code: each `call rel32` (x86-64) or `bl` (aarch64) whose
- * target is that start.  The index of those calls is built once per
- * object, on the first address that needs it.  For example, Debian's
- * nginx creates the request pool in
+ * of .eh_frame_hdr where it starts), and the named functions that call
+ * it directly, from the object's own code: each `call rel32` (x86-64)
+ * or `bl` (aarch64) whose target is that start.  The index of those
+ * calls is built once per object, on the first address that needs it.
+ * For example, Debian's nginx creates the request pool in
  *
- *     static function nginx+0x6c890 (called from ngx_http_create_request)
+ *     static function nginx+0x6c880 (called from ngx_http_create_request,
+ *         ngx_http_ssl_certificate)
  *
- * which is ngx_http_alloc_request().
+ * which is ngx_http_alloc_request().  A byte pattern that only looks
+ * like a call can add a caller; one whose target is a function's exact
+ * start, inside a named function, is rare.
  */
 
 #include <elfutils/libdw.h>
