@@ -6,7 +6,10 @@
 # library.  N requests give exactly N allocations and N no-op frees at
 # the library's sites, whose module is the test module, with the owner
 # frame in the lib_cb handler; --by module shows the test module and
-# not the library; the text names the library frame as the detail.
+# not the library; the text names the library frame as the detail.  The
+# library also creates a pool through a callback that tail-calls
+# ngx_create_pool(): N pools at its site, kind "module", whose module is
+# the test module.
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -38,7 +41,7 @@ lib_all()
            | length > 0 and all($1)" "$PP_TMP/report.json" >/dev/null
 }
 
-pp_plan 10
+pp_plan 13
 
 pp_nginx_start || pp_done
 pp_ok "$N requests to the library's location" pp_requests $N /lib
@@ -62,5 +65,20 @@ pp_ok "--by module does not show the library" \
     sh -c "! grep -q libpp_cb '$PP_TMP/modules.txt'"
 pp_ok "the text names the library's frame under the module's row" \
     grep -q "^ *in library libpp_cb.so: pp_cb_run$" "$PP_TMP/report.txt"
+
+# libpool FILTER: 1 when the pool rows in libpp_cb.so are one, passing it
+libpool()
+{
+    jq -e "[.pools[] | select(.object | endswith(\"/libpp_cb.so\"))]
+           | length == 1 and all($1)" "$PP_TMP/report.json" >/dev/null
+}
+
+pp_ok "the library's pool site created and destroyed $N pools" \
+    libpool ".created == $N and .destroyed == $N"
+pp_ok "its module is the test module, its owner the handler" \
+    libpool ".module == \"$M\"
+             and .owner_symbol == \"ngx_http_pp_test_lib_cb_handler\""
+pp_ok "its kind is module, without a directive" \
+    libpool '.kind == "module" and .directive == null'
 
 pp_done

@@ -1574,12 +1574,16 @@ ngx_http_pp_test_noop_twice_handler(ngx_http_request_t *r)
  * Per request, at pp_cb_run() in libpp_cb.so:
  *   ngx_palloc(r->pool, S)   R calls, small
  *   ngx_pfree(r->pool, p)    R calls, each a no-op
+ * and at pp_cb_pool() in libpp_cb.so:
+ *   ngx_create_pool(P, log)  1 call, destroyed at once
  */
 
 typedef void *(*ngx_http_pp_test_cb_alloc_pt)(void *ctx, size_t size);
 typedef void (*ngx_http_pp_test_cb_free_pt)(void *ctx, void *p);
 typedef int (*ngx_http_pp_test_cb_run_pt)(ngx_http_pp_test_cb_alloc_pt alloc,
     ngx_http_pp_test_cb_free_pt free, void *ctx, size_t size, unsigned n);
+typedef int (*ngx_http_pp_test_cb_pool_pt)(ngx_http_pp_test_cb_alloc_pt create,
+    ngx_http_pp_test_cb_free_pt destroy, void *ctx, size_t size);
 
 
 static void *
@@ -1594,6 +1598,23 @@ ngx_http_pp_test_cb_free(void *ctx, void *p)
 {
     (void) ngx_pfree(ctx, p);
 }
+
+
+static void *
+ngx_http_pp_test_cb_create(void *log, size_t size)
+{
+    return ngx_create_pool(size, log);
+}
+
+
+static void
+ngx_http_pp_test_cb_destroy(void *log, void *pool)
+{
+    ngx_destroy_pool(pool);
+}
+
+
+static ngx_http_pp_test_cb_pool_pt  ngx_http_pp_test_cb_pool;
 
 
 static ngx_http_pp_test_cb_run_pt
@@ -1630,8 +1651,11 @@ ngx_http_pp_test_cb_open(ngx_log_t *log)
         return NULL;
     }
 
+    ngx_http_pp_test_cb_pool = (ngx_http_pp_test_cb_pool_pt) dlsym(lib,
+                                                              "pp_cb_pool");
     run = (ngx_http_pp_test_cb_run_pt) dlsym(lib, "pp_cb_run");
-    if (run == NULL) {
+    if (run == NULL || ngx_http_pp_test_cb_pool == NULL) {
+        run = NULL;
         ngx_log_error(NGX_LOG_ALERT, log, 0, "pp_test lib_cb: %s",
                       dlerror());
     }
@@ -1661,7 +1685,11 @@ ngx_http_pp_test_lib_cb_handler(ngx_http_request_t *r)
 
     if (run(ngx_http_pp_test_cb_alloc, ngx_http_pp_test_cb_free, r->pool,
             lcf->size, (unsigned) lcf->repeat)
-        != 0)
+        != 0
+        || ngx_http_pp_test_cb_pool(ngx_http_pp_test_cb_create,
+                                    ngx_http_pp_test_cb_destroy,
+                                    r->connection->log, lcf->pool_size)
+           != 0)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
