@@ -146,6 +146,15 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
 
     pp_went_back = 0;
 
+    /* each was scaled by its own period when it was merged */
+    r->estimated |= b->estimated;
+
+    if (r->sample_period != b->sample_period) {
+        pp_report_warn(r, "%s tracked 1 in %u pools, %s 1 in %u: each is "
+                       "scaled by its own before the difference",
+                       b->path, b->sample_period, r->path, r->sample_period);
+    }
+
     pp_sub_fields(&pp_totals_fields, &r->totals, &b->totals);
     pp_sub_fields(&pp_totals_fields, &r->retired, &b->retired);
 

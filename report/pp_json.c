@@ -300,6 +300,11 @@ pp_json_print(FILE *f, const pp_report_t *r, const pp_view_t *v)
 
     fprintf(f, "{\n  \"format\": %d,\n", PP_JSON_FORMAT);
 
+    /* POOLPROF_SAMPLE: the counts below are the tracked pools' times N */
+    fprintf(f, "  \"sample_period\": %u, \"estimated\": %s,\n",
+            r->sample_period > 1 ? r->sample_period : 1,
+            r->estimated ? "true" : "false");
+
     /* --diff: every count below is current - base */
     if (v->diff != NULL) {
         fputs("  \"diff\": { \"base\": ", f);

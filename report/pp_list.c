@@ -24,10 +24,6 @@
 #include "pp_report.h"
 
 
-#define PP_SHM_DIR      "/dev/shm"
-#define PP_RUN_DIR      "/run/poolprof"
-#define PP_USER_DIR     "/dev/shm/poolprof-"
-#define PP_SEG_PREFIX   "poolprof."
 #define PP_PLACES       3
 
 typedef struct {
@@ -85,12 +81,12 @@ pp_places(pp_place_t *pl, const char *where)
         return 1;
     }
 
-    snprintf(pl[0].dir, sizeof(pl[0].dir), "%s", PP_RUN_DIR);
+    snprintf(pl[0].dir, sizeof(pl[0].dir), "%s", PP_SEG_RUN_DIR);
     pl[0].checked = 1;
-    snprintf(pl[1].dir, sizeof(pl[1].dir), "%s%u", PP_USER_DIR,
+    snprintf(pl[1].dir, sizeof(pl[1].dir), "%s%u", PP_SEG_USER_DIR,
              (unsigned) geteuid());
     pl[1].checked = 1;
-    snprintf(pl[2].dir, sizeof(pl[2].dir), "%s", PP_SHM_DIR);
+    snprintf(pl[2].dir, sizeof(pl[2].dir), "%s", PP_SEG_OLD_DIR);
 
     return 3;
 }
@@ -196,8 +192,6 @@ pp_list_one(void *data, const char *path, int prefixed)
     char             err[PP_ERR_LEN], when[64], p[4 * 4096],
                      exe[4 * PP_PATH_MAX];
     size_t           i, alive, len;
-    time_t           t;
-    struct tm        tm;
     struct stat      sb;
     pp_report_t      r;
     unsigned char   *buf;
@@ -242,12 +236,7 @@ pp_list_one(void *data, const char *path, int prefixed)
         alive += r.procs[i].status == PP_STATUS_ALIVE;
     }
 
-    t = (time_t) (r.hdr.created_real_ns / 1000000000);
-    if (localtime_r(&t, &tm) == NULL
-        || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-    {
-        snprintf(when, sizeof(when), "?");
-    }
+    pp_when(when, sizeof(when), r.hdr.created_real_ns);
 
     fprintf(f, "%-36s %-4s %8u %5zu/%-5zu %s  %s\n", p,
             used ? "live" : "kept", r.hdr.creator_pid, alive, r.nprocs, when,

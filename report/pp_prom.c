@@ -125,10 +125,7 @@ pp_series_by_labels(const void *a, const void *b)
 static int
 pp_series_by_value(const void *a, const void *b)
 {
-    const pp_series_t  *x, *y;
-
-    x = a;
-    y = b;
+    const pp_series_t  *x = a, *y = b;
 
     if (x->v != y->v) {
         return x->v > y->v ? -1 : 1;
@@ -369,11 +366,17 @@ pp_prom_print(FILE *f, pp_fleet_t *fl, unsigned top)
             "(1: every event, 0: no stacks).\n"
             "# TYPE poolprof_stack_sample_period gauge\n"
             "poolprof_stack_sample_period %u\n"
+            "# HELP poolprof_pool_sample_period Pools per tracked pool "
+            "(POOLPROF_SAMPLE; above 1, every counter is an estimate, "
+            "scaled by it).\n"
+            "# TYPE poolprof_pool_sample_period gauge\n"
+            "poolprof_pool_sample_period %u\n"
             "# HELP poolprof_segment_start_time_seconds When the segment "
             "was created, seconds since the Epoch.\n"
             "# TYPE poolprof_segment_start_time_seconds gauge\n"
             "poolprof_segment_start_time_seconds %llu.%09llu\n",
             fl->hdr.retired, fl->hdr.stack_period,
+            fl->hdr.sample_period > 1 ? fl->hdr.sample_period : 1,
             (unsigned long long) (fl->time_ns / 1000000000),
             (unsigned long long) (fl->time_ns % 1000000000));
 

@@ -61,6 +61,11 @@ typedef struct {
     int                     owner_obj;  /* of its owner, if it has one */    \
     char                   *owner_symbol;   /* the owner's name, or NULL */
 
+/* the head alone: code common to the three row types */
+typedef struct {
+    PP_RROW_HEAD
+} pp_rrow_t;
+
 typedef struct {
     PP_RROW_HEAD
     pp_site_t               s;          /* counters summed, key as above */
@@ -166,6 +171,9 @@ typedef struct {
     size_t                  ntags;
 
     uint64_t                long_lived_ns;  /* ~0: off */
+    uint32_t                sample_period;  /* 1 in N pools tracked, >= 1:
+                                               counts are scaled by it */
+    int                     estimated;      /* counts are estimates */
     uint32_t                stack_period;   /* 0: no stacks */
     uint32_t                stack_depth;
     pp_rgrowth_t           *growth;
@@ -327,6 +335,7 @@ void pp_report_warn(pp_report_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pp_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t pp_rhist_percentile(const pp_rhist_t *h, unsigned p);
+char *pp_when(char *buf, size_t len, uint64_t real_ns);
 const char *pp_role_name(uint32_t role);
 const char *pp_status_name(uint32_t status);
 

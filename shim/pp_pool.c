@@ -148,11 +148,19 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     pp_pool_t   *row;
     pp_tpool_t  *l;
 
-    pp_proc.totals->pools_created++;
-
     if (pp_proc.ngx_process != NULL) {
         pp_proc.shard->role = (uint32_t) *pp_proc.ngx_process;
     }
+
+    /* left out by POOLPROF_SAMPLE: no record, no range, no row */
+    if (pp_unlikely(pp_sample.period >= 2)
+        && pp_sample_skip((uintptr_t) pool))
+    {
+        pp_proc.totals->pools_unsampled++;
+        return;
+    }
+
+    pp_proc.totals->pools_created++;
 
     row = pp_pool_row(site);
     row->created++;
@@ -298,6 +306,8 @@ void
 pp_pool_forked(void)
 {
     pp_tpool_t  *l, *tmp;
+
+    pp_sample_forked();
 
     HASH_ITER(hh, pp_tracked, l, tmp) {
         l->inherited = 1;

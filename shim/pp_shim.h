@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "pp_segment.h"
+#include "pp_time.h"
 #include "pp_layout.h"
 
 
@@ -54,6 +55,8 @@ typedef struct {
     uint32_t                keep_max;
     uint32_t                stack_period;
     uint32_t                stack_depth;
+    uint32_t                sample_period;  /* POOLPROF_SAMPLE */
+    uint64_t                sample_seed;    /* POOLPROF_SAMPLE_SEED */
     int                     gid;            /* POOLPROF_GROUP, or -1 */
     int                     keep;
     int                     small;
@@ -85,6 +88,7 @@ typedef struct {
     uint64_t                stack_period;
     uint32_t                stack_depth;
     uint64_t                long_lived_ns;
+    uint32_t                sample_period;  /* 1 in N pools; < 2: all */
     pp_shard_t             *shard;
     pp_totals_t            *totals;         /* in the shard */
     pp_site_t              *sites;
@@ -135,17 +139,6 @@ int pp_hooks_total(void);
 
 /* pp_shim.c */
 void pp_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-
-static inline uint64_t
-pp_now(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
-}
 
 
 static inline uint32_t

@@ -102,10 +102,10 @@ pp_shm_open(char *err, size_t len)
 
         if (d == NULL) {
             if (geteuid() == 0) {
-                d = "/run/poolprof";
+                d = PP_SEG_RUN_DIR;
 
             } else {
-                snprintf(dir, sizeof(dir), "/dev/shm/poolprof-%u",
+                snprintf(dir, sizeof(dir), PP_SEG_USER_DIR "%u",
                          (unsigned) geteuid());
                 d = dir;
             }
@@ -115,7 +115,7 @@ pp_shm_open(char *err, size_t len)
             snprintf(dir, sizeof(dir), "%s", d);
         }
 
-        snprintf(name, sizeof(name), "poolprof.%d", (int) getpid());
+        snprintf(name, sizeof(name), PP_SEG_PREFIX "%d", (int) getpid());
         dirfd = pp_shm_dir(dir, 1, err, len);
     }
 
@@ -264,6 +264,7 @@ pp_shm_check(int fd, const struct stat *st, pp_layout_t *lay, char *err,
     pp_proc.stack_period = h.stack_period;
     pp_proc.stack_depth = h.stack_depth;
     pp_proc.long_lived_ns = h.long_lived_ns;
+    pp_proc.sample_period = h.sample_period;     /* one for the instance */
 
     /* the instance's creator said whether to keep it */
     if (h.flags & PP_SEG_KEEP) {

@@ -253,7 +253,7 @@ pp_shm_init(int fd, char *err, size_t len)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     h->created_real_ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-    h->created_mono_ns = pp_now();
+    h->created_mono_ns = pp_mono_ns();
 
     if (readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1) < 0) {
         h->exe[0] = '\0';
@@ -262,6 +262,8 @@ pp_shm_init(int fd, char *err, size_t len)
     pp_proc.stack_period = pp_conf.stack_period;
     pp_proc.stack_depth = pp_conf.stack_depth;
     pp_proc.long_lived_ns = pp_conf.long_lived_ns;
+    pp_proc.sample_period = pp_conf.sample_period;
+    h->sample_period = pp_conf.sample_period;
     h->stack_period = pp_conf.stack_period;
     h->stack_depth = pp_conf.stack_depth;
     h->long_lived_ns = pp_conf.long_lived_ns;

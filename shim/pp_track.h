@@ -15,6 +15,7 @@
 #include "pp_table.h"
 #include "pp_stack.h"
 #include "pp_pindex.h"
+#include "pp_sample.h"
 
 #include <uthash.h>
 
@@ -110,8 +111,9 @@ pp_alog_add(pp_alog_t *a, void *p, size_t size)
 
 /*
  * ngx_pcalloc() zeroes what it allocated, recorded for the same site:
- * counted as allocations are, whether the pool is tracked or not; for
- * a ngx_pcalloc() whose allocation another wrapper recorded
+ * counted as allocations are, whether the pool has a record or not
+ * (but not in a pool that sampling left out: the caller asks); for a
+ * ngx_pcalloc() whose allocation another wrapper recorded
  */
 static inline void
 pp_track_zeroed(size_t size, uintptr_t site)
@@ -125,7 +127,8 @@ pp_track_zeroed(size_t size, uintptr_t site)
  * The common case in few instructions: a small allocation from the pool
  * of the previous call, which has grown no block, with room in its log,
  * by a site in the site cache, no stack to take and the pool not
- * long-lived.  Anything else goes the whole way, in
+ * long-lived.  An allocation from a pool that sampling left out ends
+ * at its lookup; anything else goes the whole way, in
  * pp_track_alloc_slow().  Returns p, so that a wrapper can end in it
  * without keeping p: the common case needs no registers saved.
  */
@@ -145,6 +148,10 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
                     || pp_tls.countdown <= 1 || l->log.n == l->log.cap
                     || l->tail->d.next != NULL || pp_tpool_old(l)))
     {
+        if (pp_unsampled(pool)) {
+            return p;
+        }
+
         return pp_track_alloc_slow(pool, p, size, small, zeroed, site);
     }
 

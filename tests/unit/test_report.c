@@ -600,6 +600,131 @@ t_pool_kinds(void)
 }
 
 
+/* s sampled 1 in period, as a segment of version */
+static void
+t_build_sampled(t_seg_t *s, uint32_t version, uint32_t period)
+{
+    t_build_version(s, version);
+    s->h->sample_period = period;
+    t_add_growth(s, 1, 0);
+    t_add_stack(s, 1);
+
+    if (version >= 4) {
+        t_sh(s, 1)->totals.pools_unsampled = 9;
+    }
+}
+
+
+/*
+ * POOLPROF_SAMPLE: the merge scales every counter but the EXACT ones by
+ * the segment's period, sizes and older versions stay; the text and the
+ * JSON say estimates; --diff scales each segment by its own
+ */
+static void
+t_sample(void)
+{
+    int          rc;
+    char         err[PP_ERR_LEN], *out;
+    size_t       len, i;
+    FILE        *f;
+    t_seg_t      s, b;
+    pp_view_t    v;
+    pp_input_t   in;
+    pp_rsite_t  *a;
+    pp_report_t  r;
+
+    t_build_sampled(&s, PP_SEG_VERSION, 4);
+
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    a = rc == 0 ? t_find_site(&r, T_SITE_A) : NULL;
+    t_ok(rc == 0 && r.sample_period == 4 && r.estimated
+         && r.totals.allocs == 4 * 30 && r.retired.allocs == 4 * 10
+         && r.nprocs == 1 && r.procs[0].totals.allocs == 4 * 20
+         && r.totals.pinned_bytes == 4 * 200,
+         "sample: totals, retired and processes times 4");
+    t_ok(rc == 0 && r.totals.overflow == 1 && r.totals.pools_unsampled == 9,
+         "sample: EXACT totals are not scaled");
+    t_ok(a != NULL && a->s.allocs == 4 * 10 && a->s.noop_frees == 4 * 4
+         && a->s.pinned_byte_seconds == 4.0,
+         "sample: site counters and byte-seconds times 4");
+
+    for (i = 0; rc == 0 && i < r.npools && r.pools[i].key != T_SITE_A; i++) {
+        /* void */
+    }
+    t_ok(rc == 0 && i < r.npools && r.pools[i].p.created == 4 * 6
+         && r.pools[i].p.size == 1024
+         && r.pools[i].used.count[pp_hist_bucket(100)] == 4 * 3
+         && pp_rhist_percentile(&r.pools[i].used, 50) < 5000,
+         "sample: pool counters and histograms times 4, not sizes, "
+         "percentiles as they were");
+    for (i = 0; rc == 0 && i < r.ntags && r.tags[i].key != T_TAG; i++) {
+        /* void */
+    }
+    t_ok(rc == 0 && i < r.ntags && r.tags[i].t.hits == 4 * 6
+         && r.tags[i].t.misses == 4 * 2 && r.ngrowth == 1
+         && r.growth[0].g.allocs == 4 * 2 && r.nstacks == 1
+         && r.stacks[0].s.pinned_bytes == 4 * 300,
+         "sample: tags, growth and stacks times 4");
+
+    if (rc == 0) {
+        pp_view_init(&v);
+        t_text(&r, &v, &out, &len);
+        t_ok(strstr(out, "\nestimates: 1 in 4 pools tracked, counts scaled "
+                     "by 4\n") != NULL, "sample: the text's header says so");
+        free(out);
+
+        f = open_memstream(&out, &len);
+        if (f == NULL) {
+            abort();
+        }
+        pp_json_print(f, &r, &v);
+        fclose(f);
+        t_ok(strstr(out, "\"sample_period\": 4, \"estimated\": true")
+             != NULL, "sample: the JSON says so");
+        free(out);
+
+        pp_report_free(&r);
+    }
+
+    /* the base tracked every pool: each is scaled by its own */
+    t_build_sampled(&b, PP_SEG_VERSION, 1);
+
+    memset(&in, 0, sizeof(in));
+    in.seg.path = "cur";
+    in.seg.buf = s.buf;
+    in.seg.len = s.len;
+    in.base.path = "base";
+    in.base.buf = b.buf;
+    in.base.len = b.len;
+    in.offline = 1;
+    pp_view_init(&v);
+    v.diff = "base";
+
+    rc = pp_report_build(&r, &in, &v, err, sizeof(err));
+    t_ok(rc == 0 && r.estimated && r.sample_period == 4
+         && r.totals.allocs == 4 * 30 - 30 && r.nwarnings == 1
+         && strstr(r.warnings[0], "1 in 1 pools") != NULL,
+         "sample: --diff scales each by its own period, with a warning");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    t_free(&b);
+    t_free(&s);
+
+    /* a version 3 header has no sample_period: what lies there is not */
+    t_build_sampled(&s, 3, 4);
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    t_ok(rc == 0 && r.sample_period == 1 && !r.estimated
+         && r.totals.allocs == 30, "sample: version 3 is never scaled");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    t_free(&s);
+}
+
+
 int
 main(void)
 {
@@ -608,6 +733,7 @@ main(void)
     t_misc();
     t_hostile_names();
     t_pool_kinds();
+    t_sample();
 
     return t_done();
 }
