@@ -123,6 +123,7 @@ pp_diff_pool(pp_rpool_t *d, const pp_rpool_t *s)
             if (!(ANY)) {                                                    \
                 free((R)->arr[i_].symbol);                                   \
                 free((R)->arr[i_].source);                                   \
+                free((R)->arr[i_].owner_symbol);                             \
                 continue;                                                    \
             }                                                                \
                                                                              \

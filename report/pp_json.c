@@ -142,6 +142,41 @@ pp_json_where(FILE *f, const pp_report_t *r, const char *name, uint64_t key,
 }
 
 
+/* "module": the nginx module responsible (pp_row_module()), or null */
+static void
+pp_json_module(FILE *f, const pp_report_t *r, int obj)
+{
+    const char  *m;
+
+    m = pp_module_base(r, obj);
+
+    fputs(", \"module\": ", f);
+    if (m != NULL) {
+        pp_json_string(f, m);
+    } else {
+        fputs("null", f);
+    }
+}
+
+
+/*
+ * "owner": the frame in the module on the way to a library's call, null
+ * when the row lies in nginx or a module itself
+ */
+static void
+pp_json_owner(FILE *f, uint64_t owner, const char *owner_symbol)
+{
+    if (owner == 0 || owner_symbol == NULL) {
+        fputs(", \"owner\": null, \"owner_symbol\": null", f);
+        return;
+    }
+
+    fprintf(f, ", \"owner\": \"0x%llx\", \"owner_symbol\": ",
+            (unsigned long long) owner);
+    pp_json_string(f, owner_symbol);
+}
+
+
 static void
 pp_json_totals(FILE *f, const pp_totals_t *t)
 {
@@ -197,6 +232,8 @@ pp_json_sites(FILE *f, const pp_report_t *r)
         s = &r->sites[i];
         fputs(i ? ",\n    { " : "\n    { ", f);
         pp_json_where(f, r, "address", s->key, s->obj, s->symbol, s->source);
+        pp_json_module(f, r, pp_row_module(s, s->s.owner));
+        pp_json_owner(f, s->s.owner, s->owner_symbol);
         pp_json_figures(f, &pp_rsites, &s->s, 0);
         fputs(" }", f);
     }
@@ -208,8 +245,9 @@ pp_json_sites(FILE *f, const pp_report_t *r)
 static void
 pp_json_pools(FILE *f, const pp_report_t *r)
 {
-    size_t             i;
-    const pp_rpool_t  *p;
+    size_t                 i;
+    const pp_rpool_t      *p;
+    const pp_pool_kind_t  *k;
 
     fputs("  \"pools\": [", f);
 
@@ -217,6 +255,15 @@ pp_json_pools(FILE *f, const pp_report_t *r)
         p = &r->pools[i];
         fputs(i ? ",\n    { " : "\n    { ", f);
         pp_json_where(f, r, "address", p->key, p->obj, p->symbol, p->source);
+        pp_json_module(f, r, pp_row_module(p, p->p.owner));
+        pp_json_owner(f, p->p.owner, p->owner_symbol);
+        k = pp_pool_kind_of(r, p);
+        fprintf(f, ", \"kind\": \"%s\", \"directive\": ", k->kind);
+        if (k->directive != NULL) {
+            pp_json_string(f, k->directive);
+        } else {
+            fputs("null", f);
+        }
         pp_json_figures(f, &pp_rpools, p, 0);
         fputs(" }", f);
     }
@@ -237,6 +284,7 @@ pp_json_tags(FILE *f, const pp_report_t *r)
         t = &r->tags[i];
         fputs(i ? ",\n    { " : "\n    { ", f);
         pp_json_where(f, r, "tag", t->key, t->obj, t->symbol, t->source);
+        pp_json_module(f, r, t->obj);
         pp_json_figures(f, &pp_rtags, &t->t, 0);
         fputs(" }", f);
     }

@@ -71,7 +71,7 @@ pp_prom_labels(pp_fleet_t *fl, int row, const pp_row_t *rw)
         return NULL;
     }
 
-    pp_prom_value(m, sizeof(m), pp_fleet_module(fl, rw->obj, rw->overflow,
+    pp_prom_value(m, sizeof(m), pp_fleet_module(fl, rw->module, rw->overflow,
                                                 mod, sizeof(mod)));
     pp_prom_value(n, sizeof(n), name);
     kind = row == PP_ROW_POOL && !rw->overflow ? pp_pool_kind(name) : NULL;

@@ -130,6 +130,7 @@ void pp_retire_fold(pp_shard_t *dead);
 /* pp_objects.c */
 void pp_objects_scan(void);
 void pp_objects_check(uintptr_t addr);
+int pp_objects_nginx_side(uintptr_t addr);
 
 /* pp_hooks.c */
 struct pp_elf_s;

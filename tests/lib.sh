@@ -414,12 +414,14 @@ pp_urls()
 }
 
 
-# pp_requests N PATH: N GETs of PATH on one curl (keepalive), bodies
-# dropped; fails when curl does
+# pp_requests N PATH [CURL ARGS...]: N GETs of PATH on one curl
+# (keepalive), bodies dropped; fails when curl does
 pp_requests()
 {
-    # shellcheck disable=SC2046
-    curl -sS --max-time 30 -o /dev/null $(pp_urls "$1" "$2") >/dev/null
+    pp__list=$(pp_urls "$1" "$2")
+    shift 2
+    # shellcheck disable=SC2086
+    curl -sS --max-time 30 "$@" -o /dev/null $pp__list >/dev/null
 }
 
 

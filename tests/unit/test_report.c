@@ -556,6 +556,50 @@ t_hostile_names(void)
 }
 
 
+/* pool kinds by creating function, or by a static function's callers */
+static void
+t_pool_kinds(void)
+{
+    size_t                 i;
+    const pp_pool_kind_t  *k;
+
+    static const struct {
+        const char  *symbol;
+        const char  *kind;
+        const char  *directive;
+    } want[] = {
+        { "ngx_http_alloc_request", "request", "request_pool_size" },
+        { "static function nginx+0x6c880 (called from "
+          "ngx_http_create_request, ngx_http_ssl_certificate)",
+          "request", "request_pool_size" },
+        { "static function nginx+0x10 (called from ngx_foo, "
+          "ngx_event_accept)", "connection", "connection_pool_size" },
+        { "ngx_http_v2_init", "http2_connection", "http2_pool_size" },
+        { "ngx_http_v2_state_headers", "http2_stream", NULL },
+        { "ngx_init_cycle", "cycle", NULL },
+        { "main", "cycle", NULL },
+        { "ngx_http_map_block", "module", NULL },
+        { "ngx_http_upstream_connect", "connection", NULL },
+    };
+
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        k = pp_pool_kind_find(want[i].symbol);
+        t_ok(k != NULL && strcmp(k->kind, want[i].kind) == 0
+             && (k->directive == NULL) == (want[i].directive == NULL)
+             && (k->directive == NULL
+                 || strcmp(k->directive, want[i].directive) == 0),
+             "pool kind of %s: %s", want[i].symbol, want[i].kind);
+    }
+
+    t_ok(pp_pool_kind_find("ngx_init_cycles") == NULL
+         && pp_pool_kind_find("mainly") == NULL
+         && pp_pool_kind_find("static function nginx+0x10") == NULL
+         && pp_pool_kind_find("static function x+0x1 (called from ") == NULL
+         && pp_pool_kind_find("") == NULL,
+         "no kind for other names, whole names matched whole");
+}
+
+
 /* s sampled 1 in period, as a segment of version */
 static void
 t_build_sampled(t_seg_t *s, uint32_t version, uint32_t period)
@@ -688,6 +732,7 @@ main(void)
     t_symbols();
     t_misc();
     t_hostile_names();
+    t_pool_kinds();
     t_sample();
 
     return pp_tap_done();
