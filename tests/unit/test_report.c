@@ -584,14 +584,14 @@ t_pool_kinds(void)
 
     for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         k = pp_pool_kind_find(want[i].symbol);
-        t_ok(k != NULL && strcmp(k->kind, want[i].kind) == 0
+        ok(k != NULL && strcmp(k->kind, want[i].kind) == 0
              && (k->directive == NULL) == (want[i].directive == NULL)
              && (k->directive == NULL
                  || strcmp(k->directive, want[i].directive) == 0),
              "pool kind of %s: %s", want[i].symbol, want[i].kind);
     }
 
-    t_ok(pp_pool_kind_find("ngx_init_cycles") == NULL
+    ok(pp_pool_kind_find("ngx_init_cycles") == NULL
          && pp_pool_kind_find("mainly") == NULL
          && pp_pool_kind_find("static function nginx+0x10") == NULL
          && pp_pool_kind_find("static function x+0x1 (called from ") == NULL
