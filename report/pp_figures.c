@@ -17,6 +17,10 @@
 #define pp_tag_field(f)    offsetof(pp_tag_t, f)
 #define pp_stack_field(f)  offsetof(pp_stack_t, f)
 
+/* a Prometheus counter of one field, with no pprof sample type */
+#define pp_counter(row, field)                                               \
+    row, field, PP_NO_FIELD, NULL, NULL, -1, PP_NO_FIELD
+
 /*
  * Every exported figure.  The pprof sample types come in this order;
  * a figure with a stack counter is weighed on the sampled stacks.
@@ -64,62 +68,51 @@ const pp_figure_t  pp_figures[] = {
     { "poolprof_buffers_recycled_total",
       "Buffers ngx_chain_update_chains() moved to the free list, by "
       "buf->tag.",
-      PP_ROW_TAG, pp_tag_field(recycled), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_TAG, pp_tag_field(recycled)) },
 
     { "poolprof_frees_total",
       "ngx_pfree() calls that freed a large allocation, by call site.",
-      PP_ROW_SITE, pp_site_field(freed), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(freed)) },
 
     { "poolprof_foreign_frees_total",
       "ngx_pfree() of a pointer the pool never handed out, by call site.",
-      PP_ROW_SITE, pp_site_field(foreign_frees), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(foreign_frees)) },
 
     { "poolprof_frees_null_total",
       "ngx_pfree() calls with a null pointer, by call site.",
-      PP_ROW_SITE, pp_site_field(frees_null), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(frees_null)) },
 
     { "poolprof_frees_repeated_total",
       "ngx_pfree() of a pointer already freed or no-op freed, by call "
       "site.",
-      PP_ROW_SITE, pp_site_field(frees_repeated), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(frees_repeated)) },
 
     { "poolprof_frees_cross_pool_total",
       "ngx_pfree() of a pointer another live pool handed out, by call "
       "site.",
-      PP_ROW_SITE, pp_site_field(frees_cross_pool), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(frees_cross_pool)) },
 
     { "poolprof_frees_interior_total",
       "ngx_pfree() of a pointer inside an allocation, not at its start, "
       "by call site.",
-      PP_ROW_SITE, pp_site_field(frees_interior), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(frees_interior)) },
 
     { "poolprof_zeroed_bytes_total",
       "Bytes ngx_pcalloc() zeroed, by call site.",
-      PP_ROW_SITE, pp_site_field(zeroed_bytes), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(zeroed_bytes)) },
 
     { "poolprof_pools_created_total",
       "Pools created (ngx_create_pool), by creating site.",
-      PP_ROW_POOL, pp_pool_field(created), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_POOL, pp_pool_field(created)) },
 
     { "poolprof_pools_destroyed_total",
       "Pools destroyed (ngx_destroy_pool), by creating site.",
-      PP_ROW_POOL, pp_pool_field(destroyed), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_POOL, pp_pool_field(destroyed)) },
 
     { "poolprof_pool_stranded_bytes_total",
       "Unused bytes in blocks retired from pool->current, by creating "
       "site.",
-      PP_ROW_POOL, pp_pool_field(stranded_bytes), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_POOL, pp_pool_field(stranded_bytes)) },
 };
 
 const size_t  pp_nfigures = sizeof(pp_figures) / sizeof(pp_figures[0]);

@@ -57,7 +57,7 @@ typedef struct {
     int                     obj;        /* index in objs or PP_NO_OBJECT */  \
     int                     overflow;   /* the overflow rows of all shards */\
     char                   *symbol;     /* "" until pp_sym_resolve() */      \
-    char                   *source;     /* file:line, or "" */           \
+    char                   *source;     /* file:line, or "" */               \
     int                     owner_obj;  /* of its owner, if it has one */    \
     char                   *owner_symbol;   /* the owner's name, or NULL */
 

@@ -5,6 +5,7 @@
  * after itself, pp_text_print() places them.
  */
 
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,23 +326,18 @@ typedef struct {
 } pp_module_t;
 
 
-static int  pp_module_key;
-
-
+/* key: the --sort key, the context of qsort_r() */
 static int
-pp_module_cmp(const void *a, const void *b)
+pp_module_cmp(const void *a, const void *b, void *key)
 {
     int                 x;
-    const pp_module_t  *p, *q;
-
-    p = a;
-    q = b;
+    const pp_module_t  *p = a, *q = b;
 
     if (p->overflow != q->overflow) {
         return p->overflow - q->overflow;
     }
 
-    x = pp_site_order(&p->sum, &q->sum, pp_module_key);
+    x = pp_site_order(&p->sum, &q->sum, *(const int *) key);
 
     return x != 0 ? x : p->obj - q->obj;
 }
@@ -389,8 +385,7 @@ pp_text_modules(FILE *f, const pp_report_t *r, const pp_view_t *v)
         }
     }
 
-    pp_module_key = v->sort;
-    qsort(m, n, sizeof(pp_module_t), pp_module_cmp);
+    qsort_r(m, n, sizeof(pp_module_t), pp_module_cmp, (void *) &v->sort);
 
     snprintf(title, sizeof(title), "sites by module (object file), by %s",
              v->sort > 0 ? pp_sort_name(PP_BY_SITE, v->sort)
