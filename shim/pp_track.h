@@ -162,7 +162,7 @@ pp_count_small(pp_totals_t *t, pp_tpool_t *l, size_t size)
  * pp_track_alloc_slow().  Returns p, so that a wrapper can end in it
  * without keeping p: the common case needs no registers saved.
  */
-static inline void *
+static inline __attribute__((always_inline)) void *
 pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     size_t zeroed, uintptr_t site)
 {
