@@ -19,11 +19,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "pp_segment.h"
 #include "pp_fields.h"
 
 
-#define PP_REPORT_VERSION   "0.1"
+#define PP_REPORT_VERSION   PACKAGE_VERSION
 #define PP_JSON_FORMAT      1
 #define PP_ERR_LEN          512
 
