@@ -211,7 +211,7 @@ pp_debug_check(const pp_dbg_want_t *w, Elf *delf, int fd,
     }
 
     if (w->len != 0) {
-        n = pp_elf_build_id(delf, id, sizeof(id));
+        n = pp_elf_note_build_id(delf, id, sizeof(id));
         if (n != w->len || memcmp(id, w->id, n) != 0) {
             *why = "its build-id differs";
             return -1;
@@ -406,7 +406,7 @@ pp_debuginfo_open(Elf *elf, const char *path, const uint8_t *id, size_t len,
         w.len = len;
 
     } else {
-        w.len = pp_elf_build_id(elf, w.id, sizeof(w.id));
+        w.len = pp_elf_note_build_id(elf, w.id, sizeof(w.id));
     }
 
     pp_debuglink(&w);

@@ -38,8 +38,8 @@ Elf *pp_debuginfo_open(Elf *elf, const char *path, const uint8_t *id,
  * NULL when no server has it, within the deadline */
 char *pp_debuginfod_find(const uint8_t *id, size_t len, const char *name);
 
-/* pp_elf.c: the GNU build-id note of an ELF file; its length, 0 if none */
-size_t pp_elf_build_id(Elf *elf, uint8_t *id, size_t max);
+/* pp_symtab.c: the GNU build-id note of an ELF file; its length, 0 if none */
+size_t pp_elf_note_build_id(Elf *elf, uint8_t *id, size_t max);
 
 
 #endif /* _PP_DEBUGINFO_H_INCLUDED_ */

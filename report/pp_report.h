@@ -340,7 +340,7 @@ char *pp_when(char *buf, size_t len, uint64_t real_ns);
 const char *pp_role_name(uint32_t role);
 const char *pp_status_name(uint32_t status);
 
-/* pp_elf.c: one object file */
+/* pp_symtab.c: one object file */
 typedef struct pp_symtab_s  pp_symtab_t;
 
 pp_symtab_t *pp_symtab_open(const char *path, struct stat *sb, char *err,

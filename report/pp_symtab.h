@@ -1,5 +1,5 @@
 /*
- * An object file's symbol table, shared by pp_elf.c (its symbols) and
+ * An object file's symbol table, shared by pp_symtab.c (its symbols) and
  * pp_dwarf.c (its source lines).
  */
 

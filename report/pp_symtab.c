@@ -35,7 +35,7 @@ pp_sym_cmp(const void *a, const void *b)
 
 /* the GNU build-id note of an ELF file; its length, 0 if none */
 size_t
-pp_elf_build_id(Elf *elf, uint8_t *id, size_t max)
+pp_elf_note_build_id(Elf *elf, uint8_t *id, size_t max)
 {
     size_t     off, noff, doff;
     Elf_Scn   *scn;
@@ -72,7 +72,7 @@ pp_elf_build_id(Elf *elf, uint8_t *id, size_t max)
 
 
 static Elf_Scn *
-pp_elf_symscn(Elf *elf, Elf64_Word type)
+pp_symtab_scn(Elf *elf, Elf64_Word type)
 {
     Elf_Scn   *scn;
     GElf_Shdr  sh;
@@ -90,7 +90,7 @@ pp_elf_symscn(Elf *elf, Elf64_Word type)
 
 
 static void
-pp_elf_summarize(pp_sym_t *syms, size_t n)
+pp_symtab_summarize(pp_sym_t *syms, size_t n)
 {
     int        d;
     size_t     i;
@@ -124,7 +124,7 @@ pp_elf_summarize(pp_sym_t *syms, size_t n)
 
 
 static int
-pp_elf_load_syms(pp_symtab_t *st, Elf *elf, Elf_Scn *scn)
+pp_symtab_syms(pp_symtab_t *st, Elf *elf, Elf_Scn *scn)
 {
     int         type;
     size_t      i, n;
@@ -180,14 +180,14 @@ pp_elf_load_syms(pp_symtab_t *st, Elf *elf, Elf_Scn *scn)
     qsort(syms, st->nsyms, sizeof(pp_sym_t), pp_sym_cmp);
     st->syms = syms;
 
-    pp_elf_summarize(syms, st->nsyms);
+    pp_symtab_summarize(syms, st->nsyms);
 
     return 0;
 }
 
 
 static Elf *
-pp_elf_open(const char *path, int *fd, struct stat *sb, char *err,
+pp_symtab_elf(const char *path, int *fd, struct stat *sb, char *err,
     size_t errlen)
 {
     Elf  *elf;
@@ -224,7 +224,7 @@ pp_symtab_open(const char *path, struct stat *sb, char *err, size_t errlen)
     }
 
     st->dfd = -1;
-    st->elf = pp_elf_open(path, &st->fd, sb, err, errlen);
+    st->elf = pp_symtab_elf(path, &st->fd, sb, err, errlen);
 
     if (st->elf == NULL) {
         free(st);
@@ -246,7 +246,7 @@ pp_symtab_open(const char *path, struct stat *sb, char *err, size_t errlen)
 size_t
 pp_symtab_build_id(pp_symtab_t *st, uint8_t *id, size_t max)
 {
-    return pp_elf_build_id(st->elf, id, max);
+    return pp_elf_note_build_id(st->elf, id, max);
 }
 
 
@@ -266,13 +266,13 @@ pp_symtab_load(pp_symtab_t *st, const uint8_t *id, size_t len)
     Elf_Scn  *scn;
 
     elf = st->elf;
-    scn = pp_elf_symscn(elf, SHT_SYMTAB);
+    scn = pp_symtab_scn(elf, SHT_SYMTAB);
 
     if (scn == NULL) {
         pp_symtab_debug(st, id, len);
 
         if (st->delf != NULL) {
-            scn = pp_elf_symscn(st->delf, SHT_SYMTAB);
+            scn = pp_symtab_scn(st->delf, SHT_SYMTAB);
             if (scn != NULL) {
                 elf = st->delf;
             }
@@ -280,11 +280,11 @@ pp_symtab_load(pp_symtab_t *st, const uint8_t *id, size_t len)
     }
 
     if (scn == NULL) {
-        scn = pp_elf_symscn(elf, SHT_DYNSYM);
+        scn = pp_symtab_scn(elf, SHT_DYNSYM);
     }
 
     if (scn != NULL) {
-        pp_elf_load_syms(st, elf, scn);
+        pp_symtab_syms(st, elf, scn);
     }
 
     st->dw = dwarf_begin_elf(st->delf != NULL ? st->delf : st->elf,
