@@ -7,10 +7,10 @@
  * time; so does every reading until the first stretch of at least
  * PP_CLOCK_SPAN_NS has given the rate.
  *
- * On a guest whose clock is kvm-clock, clock_gettime() costs ~26 ns in a
- * loop and ~100 ns within a request, two of them a pool; a reading of
- * the counter, ~11 ns.  The error is the drift of the rate within one
- * stretch: nanoseconds.  Two readings may come out a few nanoseconds
+ * On a guest whose clock is kvm-clock, clock_gettime() costs several
+ * times a reading of the counter, and a pool takes two (BENCHMARKS.md
+ * gives what the counter saved).  The error is the drift of the rate
+ * within one stretch: nanoseconds.  Two readings may come out a few nanoseconds
  * out of order across an anchor; differences are clamped at 0 by their
  * users.
  */
@@ -30,7 +30,8 @@ typedef struct {
     uint64_t                tsc;        /* the anchor */
     uint64_t                ns;
     uint64_t                mult;       /* ns per tick, << 32; 0: unknown */
-    uint64_t                span;       /* ticks of PP_CLOCK_SPAN_NS; 0 */
+    uint64_t                span;       /* PP_CLOCK_SPAN_NS in ticks, 0
+                                           until the rate is known */
 } pp_clock_t;
 
 extern pp_clock_t  pp_clk __attribute__((visibility("hidden")));

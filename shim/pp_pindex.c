@@ -9,15 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pp_hash.h"
 #include "pp_pindex.h"
 
 
-/* Fibonacci hashing: the top bits of p * 2^64/phi */
 static inline uint32_t
 pp_pindex_home(const pp_pindex_t *ix, const void *p)
 {
-    return (uint32_t) (((uint64_t) (uintptr_t) p * 0x9e3779b97f4a7c15ULL)
-                       >> ix->shift);
+    return (uint32_t) pp_fib((uintptr_t) p, 64 - ix->shift);
 }
 
 

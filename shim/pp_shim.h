@@ -14,6 +14,7 @@
 
 #include "pp_segment.h"
 #include "pp_time.h"
+#include "pp_hash.h"
 #include "pp_layout.h"
 
 
@@ -139,17 +140,6 @@ int pp_hooks_total(void);
 
 /* pp_shim.c */
 void pp_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-
-static inline uint32_t
-pp_hash(uintptr_t key)
-{
-    uint64_t  h;
-
-    h = (uint64_t) key * 0x9e3779b97f4a7c15ULL;
-
-    return (uint32_t) (h >> 32);
-}
 
 
 #endif /* _PP_SHIM_H_INCLUDED_ */

@@ -96,8 +96,7 @@ typedef struct {
 extern pp_scache_t  pp_scache[PP_SCACHE] __attribute__((visibility("hidden")));
 
 /* Fibonacci hashing: the top 8 bits of key * 2^64/phi */
-#define pp_scache_slot(key)                                                  \
-    ((uint32_t) (((uint64_t) (key) * 0x9e3779b97f4a7c15ULL) >> 56))
+#define pp_scache_slot(key)  ((uint32_t) pp_fib(key, 8))
 
 
 static inline pp_site_t *

@@ -37,7 +37,11 @@ pp_tls_t  *pp_recorder;
 
 #define pp_caller()  ((uintptr_t) __builtin_return_address(0))
 
-/* the site of a leaf call: its caller, or the outer hooked call's */
+/*
+ * The call site to charge a leaf call (one that calls no other hooked
+ * function) to: its own caller, unless an outer hooked call is under
+ * way (ngx_pcalloc calling ngx_palloc), whose caller it then is.
+ */
 #define pp_leaf_site()  (pp_tls.depth ? pp_tls.site : pp_caller())
 
 /* enters an outer wrapper */
@@ -271,9 +275,11 @@ pp_pcalloc_self(pp_ngx_pool_t *pool, size_t size)
 
 
 /*
- * The same three, for an nginx whose functions pp_small_verify() found
- * to allocate as pp_small() does: the common case never leaves the
- * wrapper, anything else goes the way above.
+ * The wrappers of ngx_palloc, ngx_pnalloc and ngx_pcalloc for an nginx
+ * whose functions pp_small_verify() found to allocate as pp_small()
+ * does: the common case never leaves the wrapper, anything else goes
+ * the way of the wrappers above.  pp_pcalloc_rest is what the small
+ * ngx_pcalloc wrapper calls for the rest.
  */
 pp_alloc_pt  pp_pcalloc_rest = pp_pcalloc;
 
