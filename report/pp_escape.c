@@ -21,8 +21,11 @@
 #include "pp_text.h"
 
 
-/* the length of the well-formed UTF-8 sequence at p, 0 if none */
-static size_t
+/*
+ * the length of the well-formed UTF-8 sequence at p, 0 if none (an
+ * overlong form, a surrogate, past U+10FFFF); reads no byte past a NUL
+ */
+size_t
 pp_utf8_len(const unsigned char *p)
 {
     unsigned char  lo, hi;

@@ -13,6 +13,7 @@
 
 #include "pp_flame_tree.h"
 #include "pp_flame_js.h"
+#include "pp_utf8.h"
 
 
 #define PP_FLAME_FH         16          /* frame height */
@@ -51,35 +52,12 @@ pp_utf8(const unsigned char *p)
         return p[0] >= 0x20 || p[0] == '\t' ? 1 : 0;
     }
 
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    /* U+FFFE and U+FFFF are not XML characters */
+    if (p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe && p[2] <= 0xbf) {
+        return 0;
     }
 
-    if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80
-            || (p[0] == 0xe0 && p[1] < 0xa0)
-            || (p[0] == 0xed && p[1] >= 0xa0)               /* surrogates */
-            || (p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe))  /* FFFE */
-        {
-            return 0;
-        }
-
-        return 3;
-    }
-
-    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80
-            || (p[3] & 0xc0) != 0x80
-            || (p[0] == 0xf0 && p[1] < 0x90)
-            || (p[0] == 0xf4 && p[1] >= 0x90))
-        {
-            return 0;
-        }
-
-        return 4;
-    }
-
-    return 0;
+    return pp_utf8_len(p);
 }
 
 

@@ -16,38 +16,6 @@
 #define pp_str(s)  ((s) != NULL ? (s) : "")
 
 
-/* the length of a valid UTF-8 sequence at p, or 0 */
-static size_t
-pp_utf8_len(const unsigned char *p)
-{
-    size_t    n, i;
-    uint32_t  c;
-
-    if (p[0] < 0xc2 || p[0] > 0xf4) {
-        return 0;
-    }
-
-    n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-    c = p[0] & (0x7f >> n);
-
-    /* a NUL among the continuation bytes fails here: no overread */
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-
-    if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff
-        || (c >= 0xd800 && c <= 0xdfff))
-    {
-        return 0;
-    }
-
-    return n;
-}
-
-
 /* a JSON string; bytes that are not UTF-8 become \u00XX */
 void
 pp_json_string(FILE *f, const char *s)

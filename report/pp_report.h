@@ -22,6 +22,7 @@
 #include "config.h"
 #include "pp_segment.h"
 #include "pp_fields.h"
+#include "pp_utf8.h"
 
 
 #define PP_REPORT_VERSION   PACKAGE_VERSION
