@@ -92,22 +92,31 @@ pp_json_double(FILE *f, double v)
 }
 
 
-static void
-pp_json_where(FILE *f, const pp_report_t *r, const char *name, uint64_t key,
-    int obj, const char *symbol, const char *source)
+/*
+ * "NAME": "0x..", "PREFIXobject": .., "PREFIXoffset": "0x..",
+ * "PREFIXsymbol": .., and "source": .. unless source is NULL: where a
+ * row's address lies (a growth row's pool with prefix "pool_")
+ */
+void
+pp_json_where(FILE *f, const pp_report_t *r, const char *name,
+    const char *prefix, uint64_t key, int obj, const char *symbol,
+    const char *source)
 {
     uint64_t  base;
 
     base = obj != PP_NO_OBJECT ? r->objs[obj].o.base : 0;
 
-    fprintf(f, "\"%s\": \"0x%llx\", \"object\": ", name,
-            (unsigned long long) key);
+    fprintf(f, "\"%s\": \"0x%llx\", \"%sobject\": ", name,
+            (unsigned long long) key, prefix);
     pp_json_string(f, obj != PP_NO_OBJECT ? r->objs[obj].o.path : "");
-    fprintf(f, ", \"offset\": \"0x%llx\", \"symbol\": ",
-            (unsigned long long) (key - base));
+    fprintf(f, ", \"%soffset\": \"0x%llx\", \"%ssymbol\": ", prefix,
+            (unsigned long long) (key - base), prefix);
     pp_json_string(f, symbol);
-    fputs(", \"source\": ", f);
-    pp_json_string(f, source);
+
+    if (source != NULL) {
+        fputs(", \"source\": ", f);
+        pp_json_string(f, source);
+    }
 }
 
 
@@ -255,7 +264,8 @@ pp_json_rows(FILE *f, const pp_report_t *r, const pp_json_table_t *t)
         h = (const pp_rrow_t *) row;
 
         fputs(i ? ",\n    { " : "\n    { ", f);
-        pp_json_where(f, r, t->where, h->key, h->obj, h->symbol, h->source);
+        pp_json_where(f, r, t->where, "", h->key, h->obj, h->symbol,
+                      h->source);
         t->more(f, r, row);
         pp_json_figures(f, t->figures, row + t->rec, 0);
         fputs(" }", f);

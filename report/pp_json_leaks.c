@@ -11,27 +11,6 @@
 
 
 /*
- * "address": "0x..", "object": .., "offset": "0x..", "symbol": ..; for
- * the pool a growth row went into, the same with "pool" and "pool_"
- */
-static void
-pp_json_leak_where(FILE *f, const pp_report_t *r, const char *name,
-    const char *prefix, uint64_t key, int obj, const char *symbol)
-{
-    uint64_t  base;
-
-    base = obj != PP_NO_OBJECT ? r->objs[obj].o.base : 0;
-
-    fprintf(f, "\"%s\": \"0x%llx\", \"%sobject\": ", name,
-            (unsigned long long) key, prefix);
-    pp_json_string(f, obj != PP_NO_OBJECT ? r->objs[obj].o.path : "");
-    fprintf(f, ", \"%soffset\": \"0x%llx\", \"%ssymbol\": ", prefix,
-            (unsigned long long) (key - base), prefix);
-    pp_json_string(f, symbol);
-}
-
-
-/*
  * Counters that lie one after the other in a row from off, named by
  * names; the asserts below keep each run in one piece
  */
@@ -90,7 +69,8 @@ pp_json_leaks(FILE *f, const pp_report_t *r)
     for (i = 0; i < r->nleaks; i++) {
         e = &r->leaks[i];
         fputs(i ? ",\n    { " : "\n    { ", f);
-        pp_json_leak_where(f, r, "address", "", e->key, e->obj, e->symbol);
+        pp_json_where(f, r, "address", "", e->key, e->obj, e->symbol,
+                      NULL);
         pp_json_counters(f, e, offsetof(pp_rleak_t, leaked),
                          pp_leak_counters);
         fprintf(f, ", \"by_design\": %s }", e->by_design ? "true" : "false");
@@ -101,10 +81,11 @@ pp_json_leaks(FILE *f, const pp_report_t *r)
     for (i = 0; i < r->ngrowth; i++) {
         g = &r->growth[i];
         fputs(i ? ",\n    { " : "\n    { ", f);
-        pp_json_leak_where(f, r, "address", "", g->g.site, g->obj, g->symbol);
+        pp_json_where(f, r, "address", "", g->g.site, g->obj, g->symbol,
+                      NULL);
         fputs(", ", f);
-        pp_json_leak_where(f, r, "pool", "pool_", g->g.pool_site,
-                           g->pool_obj, g->pool_symbol);
+        pp_json_where(f, r, "pool", "pool_", g->g.pool_site, g->pool_obj,
+                      g->pool_symbol, NULL);
         pp_json_counters(f, &g->g, offsetof(pp_growth_t, allocs),
                          pp_growth_counters);
         fprintf(f, ", \"recurring\": %s, \"overflow\": %s }",
@@ -120,7 +101,8 @@ pp_json_leaks(FILE *f, const pp_report_t *r)
         fprintf(f, "%s\"pid\": %u, \"state\": \"%s\", \"pool\": \"0x%llx\", ",
                 i ? ",\n    { " : "\n    { ", l->pid,
                 pp_status_name(l->status), (unsigned long long) l->l.key);
-        pp_json_leak_where(f, r, "address", "", l->l.site, l->obj, l->symbol);
+        pp_json_where(f, r, "address", "", l->l.site, l->obj, l->symbol,
+                      NULL);
         fprintf(f, ", \"age_ns\": %llu", (unsigned long long) l->age_ns);
         pp_json_counters(f, &l->l, offsetof(pp_lpool_t, size),
                          pp_live_counters);

@@ -434,6 +434,9 @@ void pp_json_figures(FILE *f, const pp_rtable_t *t, const void *row,
 /* pp_json.c, pp_json_leaks.c */
 void pp_json_print(FILE *f, const pp_report_t *r, const pp_view_t *v);
 void pp_json_string(FILE *f, const char *s);
+void pp_json_where(FILE *f, const pp_report_t *r, const char *name,
+    const char *prefix, uint64_t key, int obj, const char *symbol,
+    const char *source);
 void pp_json_double(FILE *f, double v);
 void pp_json_leaks(FILE *f, const pp_report_t *r);
 
