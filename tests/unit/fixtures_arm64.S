@@ -39,6 +39,7 @@
         END     pp_a64_plain, \m
         .endm
         ALL     fx_plain
+        fx_plain h      /* for pp_patch_hook() itself */
 
 /* bti c first: kept, the patch after it */
         .macro  fx_bti m

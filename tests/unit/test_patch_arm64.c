@@ -14,14 +14,16 @@
  * starts with bti c), and the wrapper must see every call; refused ones
  * must give the expected reason and be left word for word as they
  * were.  Also the relocated words, decoded again, against the targets
- * of the originals, which functions call which, and the hex dump.  TAP
- * on stdout.
+ * of the originals, which functions call which, the hex dump, and the
+ * thread count, which leaves out qemu-user's own thread.  TAP on stdout.
  */
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pp_patch.h"
 #include "pp_plan_arm64.h"
@@ -418,10 +420,43 @@ check_relocate(void)
 }
 
 
+static int  stop[2];
+
+
+static void *
+waiter(void *arg)
+{
+    char  c;
+
+    (void) arg;
+
+    /* blocks until check_misc() closes the pipe */
+    while (read(stop[0], &c, 1) > 0) { /* void */ }
+
+    return NULL;
+}
+
+
+long pp_a64_plain_h(long a, long b);
+extern const char  pp_a64_plain_h_end[];
+
+static pp_fx_pt  plain_h_orig;
+static long      plain_h_calls;
+
+static long
+plain_h_wrap(long a, long b)
+{
+    plain_h_calls++;
+    return plain_h_orig(a, b);
+}
+
+
 static void
 check_misc(void)
 {
+    int        i;
     char       err[200], buf[64];
+    pthread_t  t;
     uint8_t    before[16];
     pp_fx_pt   orig;
     pp_hook_t  h;
@@ -464,15 +499,43 @@ check_misc(void)
        && memcmp(before, (void *) pp_a64_plain_a, sizeof(before)) == 0,
        "pp_a64_hook: size 0 refused (%s)", err);
 
-    /* qemu-user has a thread of its own: then the real entry refuses */
-    h.size = 20;
-    if (!pp_proc_single_thread()) {
-        ok(pp_patch_hook(&h, err, sizeof(err)) == -1
-           && strcmp(err, "more than one thread") == 0 && orig == NULL,
-           "pp_patch_hook: refused with qemu's thread (%s)", err);
+    /*
+     * qemu-user has a thread of its own, which pp_proc_single_thread()
+     * does not count; then pp_patch_hook() hooks as pp_a64_hook() does
+     */
+    ok(pp_proc_single_thread() == 1, "pp_proc_single_thread: one thread%s",
+       pp_proc_emulated() ? " (and qemu-user's)" : "");
+
+    /* a second thread of the program's own is one too many */
+    if (pipe(stop) == 0 && pthread_create(&t, NULL, waiter, NULL) == 0) {
+        ok(pp_proc_single_thread() == 0,
+           "pp_proc_single_thread: two threads%s",
+           pp_proc_emulated() ? " (and qemu-user's)" : "");
+        close(stop[1]);
+        pthread_join(t, NULL);
+        close(stop[0]);
+
     } else {
-        ok(1, "pp_patch_hook: one thread (not under qemu-user)");
+        ok(0, "pp_proc_single_thread: start a second thread");
     }
+
+    /* the kernel may list the thread for a moment after the join */
+    for (i = 0; i < 100 && !pp_proc_single_thread(); i++) {
+        usleep(10000);
+    }
+
+    h.name = "pp_a64_plain_h";
+    h.addr = (uintptr_t) pp_a64_plain_h;
+    h.size = (size_t) ((uintptr_t) pp_a64_plain_h_end - h.addr);
+    h.wrapper = (void *) plain_h_wrap;
+    h.orig = (void **) &plain_h_orig;
+    err[0] = '\0';
+
+    /* ((3 + 4) << 1) + 7 ^ 4 */
+    ok(pp_patch_hook(&h, err, sizeof(err)) == 0 && plain_h_orig != NULL
+       && pp_a64_plain_h(3, 4) == 17 && plain_h_calls == 1
+       && plain_h_orig(3, 4) == 17 && plain_h_calls == 1,
+       "pp_patch_hook: hooked, and calls go through the wrapper (%s)", err);
 }
 
 
