@@ -1,0 +1,166 @@
+#!/bin/sh
+# Covers the shim on Debian's arm64 nginx, on any host: nginx and its
+# libraries come from Debian's arm64 packages into a sysroot
+# (tests/arm64-sysroot.sh), the shim is cross-built against it
+# (--host=aarch64-linux-gnu), and nginx runs under qemu-user.  Every
+# target function hooks, nginx answers byte for byte what the files
+# hold, stops gracefully, and this machine's reporter reads the arm64
+# segment: its processes, its pools exactly, and the same counts as the
+# same requests give on this machine's own nginx.  On an aarch64
+# machine nginx runs without qemu.
+
+. "$top_srcdir/tests/lib.sh"
+
+[ -n "${PP_A64_CC:-}" ] || pp_skip_all "missing package" \
+    "gcc-aarch64-linux-gnu: configure found no aarch64-linux-gnu-gcc"
+run=
+if [ "$(uname -m)" != aarch64 ]; then
+    [ -n "${PP_QEMU_A64:-}" ] || pp_skip_all "missing package" \
+        "qemu-user-static: configure found no qemu-aarch64-static"
+    run=$PP_QEMU_A64
+fi
+pp_need jq curl
+pp_need_built "$PP_REPORT"
+
+targets="ngx_create_pool ngx_destroy_pool ngx_reset_pool ngx_palloc
+ngx_pnalloc ngx_pcalloc ngx_pmemalign ngx_pfree ngx_pool_cleanup_add
+ngx_create_temp_buf ngx_create_chain_of_bufs ngx_alloc_chain_link
+ngx_chain_get_free_buf ngx_chain_update_chains"
+
+# the sysroot and the cross build stay in the build tree between runs
+out=$top_builddir/tests/arm64
+sh "$top_srcdir/tests/arm64-sysroot.sh" "$out" libunwind-dev libunwind8 \
+    liblzma-dev liblzma5 libelf-dev libelf1 libdw-dev libdw1 zlib1g-dev \
+    zlib1g libzstd1 libbz2-1.0 libc6 libcrypt1 libpcre2-8-0 libssl3 nginx \
+    > "$PP_TMP/sysroot.out"
+rc=$?
+root=$(tail -n 1 "$PP_TMP/sysroot.out")
+[ "$rc" -eq 77 ] && pp_skip_all "$root"
+[ "$rc" -eq 0 ] || { echo "Bail out! the arm64 sysroot failed"; exit 99; }
+if [ ! -x "$root/usr/sbin/nginx" ]; then
+    pp_skip_all "missing package nginx:arm64: not in the sysroot ($root)"
+fi
+
+lib=$root/usr/lib/aarch64-linux-gnu
+build=$out/build
+mkdir -p "$build"
+if [ ! -f "$build/Makefile" ]; then
+    (cd "$build" && "$top_srcdir/configure" --host=aarch64-linux-gnu \
+        --enable-werror --without-debuginfod CC="$PP_A64_CC" \
+        PKG_CONFIG_LIBDIR="$lib/pkgconfig:$root/usr/share/pkgconfig" \
+        PKG_CONFIG_SYSROOT_DIR="$root" \
+        CPPFLAGS="-I$root/usr/include -I$root/usr/include/aarch64-linux-gnu" \
+        LDFLAGS="-L$lib -L$root/lib/aarch64-linux-gnu -Wl,-rpath-link,$lib \
+-Wl,-rpath-link,$root/lib/aarch64-linux-gnu") > "$out/configure.log" 2>&1 \
+        || { rm -f "$build/Makefile"; tail -n 20 "$out/configure.log";
+             echo "Bail out! the cross configure failed"; exit 99; }
+fi
+make -C "$build" shim/libpoolprof.la > "$out/make.log" 2>&1 \
+    || { tail -n 20 "$out/make.log"; echo "Bail out! the cross build failed";
+         exit 99; }
+shim=$build/shim/.libs/libpoolprof.so
+
+pp_plan 11
+
+native=$NGINX
+
+# nginx is this script to lib.sh; the preload goes to the arm64 program
+# only, not to the shell that starts it
+cat > "$PP_TMP/nginx-arm64" <<EOF
+#!/bin/sh
+exec $run ${run:+-L "$root" -E LD_PRELOAD="$shim"} "$root/usr/sbin/nginx" "\$@"
+EOF
+chmod +x "$PP_TMP/nginx-arm64"
+
+head -c 100000 /dev/urandom > "$PP_TMP/data.bin"
+seq 1 20000 > "$PP_TMP/data.txt"
+chmod a+r "$PP_TMP"/data.*
+PP_SERVER="
+        location = /data.bin { alias $PP_TMP/data.bin; }
+        location = /gz { alias $PP_TMP/data.txt; gzip on; gzip_min_length 1;
+                         gzip_types application/octet-stream; }
+        location = /ret { return 200 \"plain return\\n\"; }"
+
+N=20
+
+fetch_all()
+{
+    i=0
+    while [ "$i" -lt "$N" ]; do
+        pp_get /data.bin > "$PP_TMP/got.bin" &&
+        cmp -s "$PP_TMP/got.bin" "$PP_TMP/data.bin" &&
+        pp_get /gz -H 'Accept-Encoding: gzip' | gzip -dc \
+            | cmp -s - "$PP_TMP/data.txt" &&
+        [ "$(pp_get /ret)" = "plain return" ] || return 1
+        i=$((i + 1))
+    done
+}
+
+# profile NAME: N rounds of requests and a graceful stop; the segment in
+# NAME.seg, the shim's lines in NAME.stderr
+profile()
+{
+    PP_ENV="POOLPROF_VERBOSE=1 POOLPROF_KEEP=1 POOLPROF_DIR=$PP_TMP/shm
+POOLPROF_SEGMENT=$PP_TMP/$1.seg"
+    pp_nginx_start || pp_done
+    pp_ok "$1 nginx under the shim answers every location $N times" fetch_all
+    pp_ok "$1 nginx under the shim stops gracefully" pp_nginx_stop
+    cp "$PP_TMP/nginx.stderr" "$PP_TMP/$1.stderr"
+}
+
+NGINX=$PP_TMP/nginx-arm64
+profile arm64
+
+missing=
+for t in $targets; do
+    grep -q "hooked $t at" "$PP_TMP/arm64.stderr" || missing="$missing $t"
+done
+pp_is "$missing" "" "all 14 targets hooked in Debian's arm64 nginx"
+pp_is "$(grep -c 'not hooking' "$PP_TMP/arm64.stderr")" 0 "no hook refused"
+
+pp_ok "this machine's reporter reads the arm64 segment" \
+    sh -c '"$1" --format json "$2" > "$3"' sh "$PP_REPORT" \
+    "$PP_TMP/arm64.seg" "$PP_TMP/arm64.json"
+
+pp_is "$(jq '[.segment.processes[] | .role] | sort | join(" ")' \
+         "$PP_TMP/arm64.json")" '"master worker"' \
+    "the segment has the master and the worker"
+
+# a connection and a request pool per request (the 3 N and lib.sh's
+# probe), the cycle's pools, and the cycle destroyed by the master and
+# by the worker that inherited it
+pp_is "$(jq -c '.totals | [.pools_created, .pools_destroyed]' \
+         "$PP_TMP/arm64.json")" "[$((6 * N + 5)),$((6 * N + 6))]" \
+    "pools created and destroyed, exactly"
+pp_is "$(jq -c '[.pools[] | select(.symbol == "ngx_event_accept")
+                 | .created, .destroyed]' "$PP_TMP/arm64.json")" \
+    "[$((3 * N + 1)),$((3 * N + 1))]" \
+    "a connection pool per request, at ngx_event_accept"
+pp_diag "arm64: $(jq -c .totals "$PP_TMP/arm64.json")"
+
+# the same requests to this machine's nginx give the same counts (not
+# bytes: the structures differ, and arm64 nginx aligns to 16 bytes)
+counts='.totals | [.pools_created, .pools_destroyed, .allocs, .small_allocs,
+    .large_allocs, .noop_frees, .freed, .foreign_frees, .fb_hits,
+    .fb_misses, .recycled, .busy, .foreign_freed, .cl_hits, .cl_misses]'
+
+if [ "$(uname -m)" = aarch64 ] || [ ! -x "$native" ] \
+    || [ ! -e "${PP_SHIM:-}" ]
+then
+    for d in "answers" "stops" "counts"; do
+        pp_skip "x86-64 nginx $d" "no x86-64 nginx and shim here"
+    done
+    pp_done
+fi
+
+NGINX=$native
+PP_PRELOAD=$PP_SHIM
+profile x86-64
+PP_PRELOAD=
+
+"$PP_REPORT" --format json "$PP_TMP/x86-64.seg" > "$PP_TMP/x86-64.json"
+pp_is "$(jq -c "$counts" "$PP_TMP/arm64.json")" \
+    "$(jq -c "$counts" "$PP_TMP/x86-64.json")" \
+    "the same counts on arm64 and x86-64"
+
+pp_done
