@@ -60,7 +60,7 @@ make -C "$build" shim/libpoolprof.la > "$out/make.log" 2>&1 \
          exit 99; }
 shim=$build/shim/.libs/libpoolprof.so
 
-pp_plan 11
+pp_plan 14
 
 native=$NGINX
 
@@ -88,10 +88,13 @@ fetch_all()
     i=0
     while [ "$i" -lt "$N" ]; do
         pp_get /data.bin > "$PP_TMP/got.bin" &&
-        cmp -s "$PP_TMP/got.bin" "$PP_TMP/data.bin" &&
-        pp_get /gz -H 'Accept-Encoding: gzip' | gzip -dc \
-            | cmp -s - "$PP_TMP/data.txt" &&
-        [ "$(pp_get /ret)" = "plain return" ] || return 1
+        cmp -s "$PP_TMP/got.bin" "$PP_TMP/data.bin" ||
+            { pp_diag "round $i: /data.bin differs"; return 1; }
+        pp_get /gz -H 'Accept-Encoding: gzip' > "$PP_TMP/got.gz" &&
+        gzip -dc < "$PP_TMP/got.gz" | cmp -s - "$PP_TMP/data.txt" ||
+            { pp_diag "round $i: /gz differs"; return 1; }
+        [ "$(pp_get /ret)" = "plain return" ] ||
+            { pp_diag "round $i: /ret differs"; return 1; }
         i=$((i + 1))
     done
 }
@@ -108,8 +111,12 @@ POOLPROF_SEGMENT=$PP_TMP/$1.seg"
     cp "$PP_TMP/nginx.stderr" "$PP_TMP/$1.stderr"
 }
 
+# Debian's nginx is built --with-debug: its log has the unused bytes
 NGINX=$PP_TMP/nginx-arm64
+PP_ERROR_LEVEL=debug
 profile arm64
+PP_ERROR_LEVEL=notice
+cp "$PP_TMP/nginx/logs/error.log" "$PP_TMP/arm64.log"
 
 missing=
 for t in $targets; do
@@ -117,6 +124,10 @@ for t in $targets; do
 done
 pp_is "$missing" "" "all 14 targets hooked in Debian's arm64 nginx"
 pp_is "$(grep -c 'not hooking' "$PP_TMP/arm64.stderr")" 0 "no hook refused"
+# nginx aligns to 16 bytes on aarch64, and so does pp_small()
+pp_is "$(grep -c 'small allocations made in the wrapper' \
+         "$PP_TMP/arm64.stderr")" 3 \
+    "ngx_palloc, ngx_pnalloc and ngx_pcalloc pass the small path's check"
 
 pp_ok "this machine's reporter reads the arm64 segment" \
     sh -c '"$1" --format json "$2" > "$3"' sh "$PP_REPORT" \
@@ -137,6 +148,19 @@ pp_is "$(jq -c '[.pools[] | select(.symbol == "ngx_event_accept")
     "[$((3 * N + 1)),$((3 * N + 1))]" \
     "a connection pool per request, at ngx_event_accept"
 pp_diag "arm64: $(jq -c .totals "$PP_TMP/arm64.json")"
+
+# nginx's own figure: "free: %p, unused: %uz" per block at destroy, from
+# the worker only (the master's pools die at exit unlogged)
+wpid=$(jq '.segment.processes[] | select(.role == "worker") | .pid' \
+       "$PP_TMP/arm64.json")
+want=$(grep " $wpid#[0-9]*: .*free: [0-9A-Fa-fx]*, unused: " \
+           "$PP_TMP/arm64.log" \
+       | sed 's/.*unused: \([0-9]*\).*/\1/' \
+       | awk '{ s += $1 } END { print s + 0 }')
+got=$(jq ".segment.processes[] | select(.pid == $wpid) | .unused_bytes" \
+      "$PP_TMP/arm64.json")
+pp_ok "nginx's debug log has unused figures" test "${want:-0}" -gt 0
+pp_is "$got" "$want" "unused bytes equal nginx's debug log (free: unused:)"
 
 # the same requests to this machine's nginx give the same counts (not
 # bytes: the structures differ, and arm64 nginx aligns to 16 bytes)
