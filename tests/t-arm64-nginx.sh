@@ -5,9 +5,10 @@
 # (--host=aarch64-linux-gnu), and nginx runs under qemu-user.  Every
 # target function hooks, nginx answers byte for byte what the files
 # hold, stops gracefully, and this machine's reporter reads the arm64
-# segment: its processes, its pools exactly, and the same counts as the
-# same requests give on this machine's own nginx.  On an aarch64
-# machine nginx runs without qemu.
+# segment: its processes, its pools exactly, its unused bytes as nginx's
+# debug log has them, and the same counts as the same requests give on
+# this machine's own nginx, whose segment the arm64 reporter reads.  On
+# an aarch64 machine nginx runs without qemu.
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -55,12 +56,17 @@ if [ ! -f "$build/Makefile" ]; then
         || { rm -f "$build/Makefile"; tail -n 20 "$out/configure.log";
              echo "Bail out! the cross configure failed"; exit 99; }
 fi
-make -C "$build" shim/libpoolprof.la > "$out/make.log" 2>&1 \
+# the reporter's generated header first: a named target skips
+# BUILT_SOURCES
+{ make -C "$build" report/pp_flame_js.h &&
+  make -C "$build" shim/libpoolprof.la report/poolprof-report; } \
+    > "$out/make.log" 2>&1 \
     || { tail -n 20 "$out/make.log"; echo "Bail out! the cross build failed";
          exit 99; }
 shim=$build/shim/.libs/libpoolprof.so
+report=$build/report/poolprof-report
 
-pp_plan 14
+pp_plan 15
 
 native=$NGINX
 
@@ -171,7 +177,7 @@ counts='.totals | [.pools_created, .pools_destroyed, .allocs, .small_allocs,
 if [ "$(uname -m)" = aarch64 ] || [ ! -x "$native" ] \
     || [ ! -e "${PP_SHIM:-}" ]
 then
-    for d in "answers" "stops" "counts"; do
+    for d in "answers" "stops" "counts" "segment read on arm64"; do
         pp_skip "x86-64 nginx $d" "no x86-64 nginx and shim here"
     done
     pp_done
@@ -186,5 +192,13 @@ PP_PRELOAD=
 pp_is "$(jq -c "$counts" "$PP_TMP/arm64.json")" \
     "$(jq -c "$counts" "$PP_TMP/x86-64.json")" \
     "the same counts on arm64 and x86-64"
+
+# and back: the arm64 reporter reads the x86-64 segment (its symbols
+# may differ: qemu -L shows it the sysroot's /usr/sbin/nginx)
+$run ${run:+-L "$root"} "$report" --format json "$PP_TMP/x86-64.seg" \
+    > "$PP_TMP/x86-64.arm64.json" 2> "$PP_TMP/report.err"
+pp_is "$(jq -c '[.totals, .segment.processes]' "$PP_TMP/x86-64.arm64.json")" \
+    "$(jq -c '[.totals, .segment.processes]' "$PP_TMP/x86-64.json")" \
+    "the arm64 reporter reads the x86-64 segment the same"
 
 pp_done
