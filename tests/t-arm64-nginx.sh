@@ -11,15 +11,10 @@
 # an aarch64 machine nginx runs without qemu.
 
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/arm64.sh"
 
-[ -n "${PP_A64_CC:-}" ] || pp_skip_all "missing package" \
-    "gcc-aarch64-linux-gnu: configure found no aarch64-linux-gnu-gcc"
-run=
-if [ "$(uname -m)" != aarch64 ]; then
-    [ -n "${PP_QEMU_A64:-}" ] || pp_skip_all "missing package" \
-        "qemu-user-static: configure found no qemu-aarch64-static"
-    run=$PP_QEMU_A64
-fi
+pp_need_arm64
+run=$pp_arm64_run
 pp_need jq curl
 pp_need_built "$PP_REPORT"
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pp_patch.h"
+
 
 #define PP_NEAR_STEP    (1 << 20)   /* pages are mapped 1 MiB apart */
 
@@ -42,6 +44,15 @@ void pp_near_free(pp_near_t *np, uint8_t *slot);
  */
 int pp_near_protect(pp_near_t *np, uint8_t *slot, int prot, char *err,
     size_t len);
+
+
+/*
+ * pp_patch_common.c: h->choose() called with the trampoline tramp, in
+ * slot, runnable; *wrapper is what it chose, if anything; the page is
+ * writable again after
+ */
+int pp_patch_choose(pp_hook_t *h, pp_near_t *np, uint8_t *slot, void *tramp,
+    void **wrapper, char *err, size_t len);
 
 
 #endif /* _PP_NEAR_H_INCLUDED_ */

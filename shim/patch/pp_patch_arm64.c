@@ -26,8 +26,6 @@
 #include "pp_plan_arm64.h"
 
 
-static int pp_a64_choose(pp_hook_t *h, pp_near_t *np, uint8_t *slot,
-    void **wrapper, char *err, size_t len);
 static int pp_a64_write(uintptr_t at, const uint32_t *w, size_t n,
     char *err, size_t len);
 
@@ -114,7 +112,8 @@ pp_a64_hook(pp_hook_t *h, int flags, char *err, size_t len)
         || pp_a64_relocate(&p, h->addr, (uint32_t *) tramp,
                            (uintptr_t) tramp, &n, err, len) != 0
         || (h->choose != NULL
-            && pp_a64_choose(h, np, slot, &wrapper, err, len) != 0))
+            && pp_patch_choose(h, np, slot, tramp, &wrapper, err, len)
+               != 0))
     {
         goto failed;
     }
@@ -164,25 +163,6 @@ failed:
     return -1;
 }
 
-
-/* h->choose(), with the trampoline runnable for the time of the call */
-static int
-pp_a64_choose(pp_hook_t *h, pp_near_t *np, uint8_t *slot, void **wrapper,
-    char *err, size_t len)
-{
-    void  *w;
-
-    if (pp_near_protect(np, slot, PROT_READ | PROT_EXEC, err, len) != 0) {
-        return -1;
-    }
-
-    w = h->choose(h, slot + PP_A64_RELAY_SIZE);
-    if (w != NULL) {
-        *wrapper = w;
-    }
-
-    return pp_near_protect(np, slot, PROT_READ | PROT_WRITE, err, len);
-}
 
 
 /* the n words at at; the first one last, so the old entry stays whole */

@@ -160,19 +160,14 @@ pp_a64_reloc_word(pp_a64_out_t *o, uint32_t w, uintptr_t from,
         pp_a64_put(o, w);
         break;
 
-    case PP_A64_ADR:
-        if (pp_a64_fits(d, 21, 0)) {
-            pp_a64_put(o, (w & 0x9f00001f) | (((uint32_t) d & 3) << 29)
-                          | ((((uint32_t) d >> 2) & 0x7ffff) << 5));
-        } else {
-            pp_a64_lit(o, rt, target);
-        }
-        break;
-
     case PP_A64_ADRP:
+        /* in pages, from the page of each word */
         target = (from & ~(uintptr_t) 0xfff) + (uintptr_t) insn.disp;
         d = (int64_t) (target - (pp_a64_here(o) & ~(uintptr_t) 0xfff)) >> 12;
 
+        /* fall through */
+
+    case PP_A64_ADR:
         if (pp_a64_fits(d, 21, 0)) {
             pp_a64_put(o, (w & 0x9f00001f) | (((uint32_t) d & 3) << 29)
                           | ((((uint32_t) d >> 2) & 0x7ffff) << 5));

@@ -396,27 +396,40 @@ check_rebase(const char *what, uint32_t w, uintptr_t dst, size_t words,
 static void
 check_relocate(void)
 {
+    size_t     i;
     uintptr_t  near, far;
+
+    static const struct {
+        const char         *what;
+        uint32_t            w;
+        int                 far;
+        size_t              words;
+        int                 rebased;
+    } cases[] = {
+        { "b.ne +0x40",          0x54000201, 0, 3, 1 },
+        { "cbz x3, -0x20",       0xb4ffff03, 0, 3, 1 },
+        { "tbnz w4, #2, +0x100", 0x37100804, 0, 3, 1 },
+        { "adr x5, +0x1234",     0x100091a5, 0, 3, 1 },
+        { "adrp x6, +0x5000",    0xb0000026, 0, 3, 1 },
+        { "ldr x7, +0x80",       0x58000407, 0, 3, 1 },
+        { "ldrsw x8, -0x80",     0x98fffc08, 0, 3, 1 },
+        { "b +0x400",            0x14000100, 0, 3, 1 },
+        { "bl +0x400",           0x94000100, 0, 3, 1 },
+        { "adrp x6, +0x5000",    0xb0000026, 1, 3, 1 },
+        { "b +0x400",            0x14000100, 1, 3, 1 },
+        /* bti c, nop (the literal aligned), ldr xd, #8; b #12; .quad, b */
+        { "adr x5, +0x1234",     0x100091a5, 1, 7, 0 },
+        /* ... and ldr x7, [x7] */
+        { "ldr x7, +0x80",       0x58000407, 1, 8, 0 },
+    };
 
     near = 0x40000000 + 0x4000;         /* within every field's reach */
     far = 0x40000000 + (64 << 20);      /* within b's and adrp's only */
 
-    check_rebase("b.ne +0x40", 0x54000201, near, 3, 1);
-    check_rebase("cbz x3, -0x20", 0xb4ffff03, near, 3, 1);
-    check_rebase("tbnz w4, #2, +0x100", 0x37100804, near, 3, 1);
-    check_rebase("adr x5, +0x1234", 0x100091a5, near, 3, 1);
-    check_rebase("adrp x6, +0x5000", 0xb0000026, near, 3, 1);
-    check_rebase("ldr x7, +0x80", 0x58000407, near, 3, 1);
-    check_rebase("ldrsw x8, -0x80", 0x98fffc08, near, 3, 1);
-    check_rebase("b +0x400", 0x14000100, near, 3, 1);
-    check_rebase("bl +0x400", 0x94000100, near, 3, 1);
-    check_rebase("adrp x6, +0x5000", 0xb0000026, far, 3, 1);
-    check_rebase("b +0x400", 0x14000100, far, 3, 1);
-
-    /* bti c, nop (the literal aligned), ldr xd, #8; b #12; .quad, b back */
-    check_rebase("adr x5, +0x1234", 0x100091a5, far, 7, 0);
-    /* ... and ldr x7, [x7] */
-    check_rebase("ldr x7, +0x80", 0x58000407, far, 8, 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        check_rebase(cases[i].what, cases[i].w, cases[i].far ? far : near,
+                     cases[i].words, cases[i].rebased);
+    }
 }
 
 
