@@ -112,7 +112,6 @@ failed:
 }
 
 
-
 /* relay: [endbr64] jmp *0(%rip); .quad wrapper */
 static void
 pp_patch_relay(uint8_t *relay, int endbr, void *wrapper)

@@ -164,7 +164,6 @@ failed:
 }
 
 
-
 /* the n words at at; the first one last, so the old entry stays whole */
 static int
 pp_a64_write(uintptr_t at, const uint32_t *w, size_t n, char *err,
