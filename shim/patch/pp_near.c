@@ -70,11 +70,12 @@ pp_near_alloc(uintptr_t addr, pp_near_t **page)
 
 
 /*
- * a slot in a page mapped wherever the kernel likes, never in one of
- * the near pages, which are kept for the code they are near
+ * a slot in a page mapped where the kernel likes (at hint if it can),
+ * never in one of the near pages, which are kept for the code they are
+ * near
  */
 uint8_t *
-pp_near_alloc_any(pp_near_t **page)
+pp_near_alloc_any(uintptr_t hint, pp_near_t **page)
 {
     size_t      i;
     uint8_t    *m;
@@ -84,7 +85,8 @@ pp_near_alloc_any(pp_near_t **page)
         np = &pp_near[i];
 
         if (np->base == NULL) {
-            m = mmap(NULL, PP_NEAR_SIZE, PROT_READ | PROT_WRITE,
+            m = mmap((void *) (hint & ~(uintptr_t) (PP_NEAR_SIZE - 1)),
+                     PP_NEAR_SIZE, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (m == MAP_FAILED) {
                 return NULL;

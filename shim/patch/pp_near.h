@@ -32,8 +32,8 @@ typedef struct pp_near_s  pp_near_t;
 /* a slot of PP_SLOT_SIZE bytes near addr, in the page *page */
 uint8_t *pp_near_alloc(uintptr_t addr, pp_near_t **page);
 
-/* a slot anywhere, for a trampoline that needs no near relay */
-uint8_t *pp_near_alloc_any(pp_near_t **page);
+/* a slot anywhere (hint: where, if free; 0: no wish), for a trampoline */
+uint8_t *pp_near_alloc_any(uintptr_t hint, pp_near_t **page);
 
 /* the slot back to its page, if it was the last one carved */
 void pp_near_free(pp_near_t *np, uint8_t *slot);

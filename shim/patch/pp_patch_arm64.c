@@ -89,8 +89,10 @@ pp_a64_hook(pp_hook_t *h, int flags, char *err, size_t len)
     slot = (flags & PP_A64_ANYWHERE) ? NULL : pp_near_alloc(h->addr, &np);
 
     if (slot == NULL) {
+        /* the tests' "anywhere" is at least 4 GiB away, past adrp's reach */
         far = 1;
-        slot = pp_near_alloc_any(&np);
+        slot = pp_near_alloc_any((flags & PP_A64_ANYWHERE)
+                                 ? h->addr + ((uintptr_t) 16 << 30) : 0, &np);
         if (slot == NULL) {
             snprintf(err, len, "no memory for a trampoline");
             return -1;
