@@ -6,9 +6,10 @@
 # target function hooks, nginx answers byte for byte what the files
 # hold, stops gracefully, and this machine's reporter reads the arm64
 # segment: its processes, its pools exactly, its unused bytes as nginx's
-# debug log has them, and the same counts as the same requests give on
-# this machine's own nginx, whose segment the arm64 reporter reads.  On
-# an aarch64 machine nginx runs without qemu.
+# debug log has them, sampled stacks that reach main, and the same
+# counts as the same requests give on this machine's own nginx, whose
+# segment the arm64 reporter reads.  On an aarch64 machine nginx runs
+# without qemu.
 
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/arm64.sh"
@@ -61,7 +62,7 @@ fi
 shim=$build/shim/.libs/libpoolprof.so
 report=$build/report/poolprof-report
 
-pp_plan 15
+pp_plan 16
 
 native=$NGINX
 
@@ -149,6 +150,12 @@ pp_is "$(jq -c '[.pools[] | select(.symbol == "ngx_event_accept")
     "[$((3 * N + 1)),$((3 * N + 1))]" \
     "a connection pool per request, at ngx_event_accept"
 pp_diag "arm64: $(jq -c .totals "$PP_TMP/arm64.json")"
+
+# libunwind walks arm64 nginx's frames: stacks reach main
+"$PP_REPORT" --format folded --metric allocs "$PP_TMP/arm64.seg" \
+    > "$PP_TMP/arm64.folded" 2>/dev/null
+pp_ok "sampled stacks of arm64 nginx reach main, through ngx_ frames" \
+    grep -q ';main;ngx_' "$PP_TMP/arm64.folded"
 
 # nginx's own figure: "free: %p, unused: %uz" per block at destroy, from
 # the worker only (the master's pools die at exit unlogged)
