@@ -13,7 +13,7 @@
 
 set -u
 
-out=$1
+mkdir -p "$1" && out=$(cd "$1" && pwd) || exit 1
 shift
 
 [ $# -gt 0 ] || set -- libunwind-dev libunwind8 liblzma-dev liblzma5 \
