@@ -8,7 +8,9 @@
 # segment: its processes, its pools exactly, its unused bytes as nginx's
 # debug log has them, sampled stacks that reach main, and the same
 # counts as the same requests give on this machine's own nginx, whose
-# segment the arm64 reporter reads.  On an aarch64 machine nginx runs
+# segment the arm64 reporter reads.  The test module, built for arm64
+# from this machine's nginx-dev (tests/modules/make-arm64.sh), makes
+# exactly N*R no-op frees of S bytes.  On an aarch64 machine nginx runs
 # without qemu.
 
 . "$top_srcdir/tests/lib.sh"
@@ -29,6 +31,7 @@ out=$top_builddir/tests/arm64
 sh "$top_srcdir/tests/arm64-sysroot.sh" "$out" libunwind-dev libunwind8 \
     liblzma-dev liblzma5 libelf-dev libelf1 libdw-dev libdw1 zlib1g-dev \
     zlib1g libzstd1 libbz2-1.0 libc6 libcrypt1 libpcre2-8-0 libssl3 nginx \
+    libssl-dev \
     > "$PP_TMP/sysroot.out"
 rc=$?
 root=$(tail -n 1 "$PP_TMP/sysroot.out")
@@ -62,7 +65,7 @@ fi
 shim=$build/shim/.libs/libpoolprof.so
 report=$build/report/poolprof-report
 
-pp_plan 16
+pp_plan 19
 
 native=$NGINX
 
@@ -84,6 +87,7 @@ PP_SERVER="
         location = /ret { return 200 \"plain return\\n\"; }"
 
 N=20
+locations=$PP_SERVER
 
 fetch_all()
 {
@@ -170,6 +174,52 @@ got=$(jq ".segment.processes[] | select(.pid == $wpid) | .unused_bytes" \
 pp_ok "nginx's debug log has unused figures" test "${want:-0}" -gt 0
 pp_is "$got" "$want" "unused bytes equal nginx's debug log (free: unused:)"
 
+# the test module, built from this machine's nginx-dev for arm64 (the
+# same nginx version as the sysroot's), N*R no-op frees of S bytes
+mod=$out/module/ngx_http_poolprof_test_module.so
+if [ -f "${PP_NGINX_SRC:-}/conf_flags" ]; then
+    if [ ! -f "$mod" ] \
+        || [ "$top_srcdir/tests/modules/ngx_http_poolprof_test_module.c" \
+             -nt "$mod" ]
+    then
+        PP_A64_ROOT=$root PP_A64_CC=$PP_A64_CC \
+        MAKE_NGINX="sh $top_srcdir/tests/modules/make-arm64.sh" \
+            sh "$top_srcdir/tests/modules/build.sh" "$PP_NGINX_SRC" \
+            "$top_srcdir/tests/modules" "$out/module" > /dev/null 2>&1
+    fi
+    pp_ok "the test module is built for arm64" test -f "$mod"
+
+    R=10
+    S=512
+    PP_LOAD_MODULE=1
+    PP_MODULE=$mod
+    PP_SERVER="
+        location /noop { pp_test noop_free; pp_test_size $S;
+                         pp_test_repeat $R; }"
+    PP_ENV="POOLPROF_KEEP=1 POOLPROF_DIR=$PP_TMP/shm
+POOLPROF_SEGMENT=$PP_TMP/module.seg"
+    pp_nginx_start || pp_done
+    i=0
+    while [ "$i" -lt "$N" ]; do
+        pp_get /noop -o /dev/null || break
+        i=$((i + 1))
+    done
+    pp_ok "arm64 nginx with the test module stops gracefully" pp_nginx_stop
+    PP_LOAD_MODULE=0
+    "$PP_REPORT" --format json "$PP_TMP/module.seg" > "$PP_TMP/module.json" \
+        2>/dev/null
+    pp_is "$(jq -c '[.sites[] | select(.symbol ==
+                     "ngx_http_pp_test_noop_free_handler")]
+                    | [(map(.noop_frees) | add), (map(.pinned_bytes) | add)]' \
+             "$PP_TMP/module.json")" \
+        "[$((N * R)),$((N * R * S))]" \
+        "N*R no-op frees and N*R*S pinned bytes at the module's handler"
+else
+    for d in "built" "stops" "frees and pinned bytes"; do
+        pp_skip "test module: $d" "$(pp_missing nginx-dev)"
+    done
+fi
+
 # the same requests to this machine's nginx give the same counts (not
 # bytes: the structures differ, and arm64 nginx aligns to 16 bytes)
 counts='.totals | [.pools_created, .pools_destroyed, .allocs, .small_allocs,
@@ -187,6 +237,7 @@ fi
 
 NGINX=$native
 PP_PRELOAD=$PP_SHIM
+PP_SERVER=$locations
 profile x86-64
 PP_PRELOAD=
 
