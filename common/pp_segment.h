@@ -42,6 +42,18 @@
 #define PP_SEG_HEADER_SIZE    4096
 #define PP_SEG_MIN_SIZE       (PP_SEG_HEADER_SIZE + 64 * 1024)
 
+/*
+ * Where segments are, without POOLPROF_DIR or POOLPROF_SEGMENT:
+ * PP_SEG_RUN_DIR for root, PP_SEG_USER_DIR followed by the effective
+ * uid for anybody else; each file is PP_SEG_PREFIX followed by the pid
+ * of the nginx that made it.  Older versions put their segments in
+ * PP_SEG_OLD_DIR, where readers still look.
+ */
+#define PP_SEG_RUN_DIR        "/run/poolprof"
+#define PP_SEG_USER_DIR       "/dev/shm/poolprof-"
+#define PP_SEG_OLD_DIR        "/dev/shm"
+#define PP_SEG_PREFIX         "poolprof."
+
 #define PP_PATH_MAX           256
 #define PP_BUILD_ID_MAX       32
 #define PP_HIST_BUCKETS       256

@@ -30,6 +30,7 @@
 #endif
 
 #include "pp_report.h"
+#include "pp_time.h"
 #include "pp_debuginfo.h"
 
 
@@ -86,17 +87,6 @@ static uint64_t            pp_dbgd_left;       /* ns of the budget */
 static uint64_t            pp_dbgd_deadline;   /* of this fetch */
 
 
-static uint64_t
-pp_dbgd_now(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
-
-
 /* non-zero cancels the transfer */
 static int
 pp_dbgd_progress(debuginfod_client *c, long done, long total)
@@ -105,7 +95,7 @@ pp_dbgd_progress(debuginfod_client *c, long done, long total)
     (void) done;
     (void) total;
 
-    return pp_dbgd_now() >= pp_dbgd_deadline;
+    return pp_mono_ns() >= pp_dbgd_deadline;
 }
 
 
@@ -222,12 +212,12 @@ pp_debuginfod_find(const uint8_t *id, size_t len, const char *name)
 
     path = NULL;
     start = time(NULL);
-    t0 = pp_dbgd_now();
+    t0 = pp_mono_ns();
     pp_dbgd_deadline = t0 + pp_dbgd_left;
 
     fd = debuginfod_find_debuginfo(pp_dbgd, id, (int) len, &path);
 
-    spent = pp_dbgd_now() - t0;
+    spent = pp_mono_ns() - t0;
     pp_dbgd_left -= spent < pp_dbgd_left ? spent : pp_dbgd_left;
 
     if (fd >= 0) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "pp_fleet.h"
+#include "pp_time.h"
 
 
 size_t
@@ -31,33 +32,29 @@ pp_part_nrows(const pp_part_t *p, int row)
 void
 pp_part_row(const pp_part_t *p, int row, size_t i, pp_row_t *out)
 {
-    int  obj;
+    const pp_rrow_t  *h;
 
     switch (row) {
 
     case PP_ROW_SITE:
-        out->key = p->r.sites[i].key;
-        obj = p->r.sites[i].obj;
-        out->overflow = p->r.sites[i].overflow;
+        h = (const pp_rrow_t *) &p->r.sites[i];
         out->counters = &p->r.sites[i].s;
         break;
 
     case PP_ROW_POOL:
-        out->key = p->r.pools[i].key;
-        obj = p->r.pools[i].obj;
-        out->overflow = p->r.pools[i].overflow;
+        h = (const pp_rrow_t *) &p->r.pools[i];
         out->counters = &p->r.pools[i].p;
         break;
 
     default:
-        out->key = p->r.tags[i].key;
-        obj = p->r.tags[i].obj;
-        out->overflow = p->r.tags[i].overflow;
+        h = (const pp_rrow_t *) &p->r.tags[i];
         out->counters = &p->r.tags[i].t;
         break;
     }
 
-    out->obj = obj != PP_NO_OBJECT ? p->objmap[obj] : PP_NO_OBJECT;
+    out->key = h->key;
+    out->overflow = h->overflow;
+    out->obj = h->obj != PP_NO_OBJECT ? p->objmap[h->obj] : PP_NO_OBJECT;
 }
 
 
@@ -181,17 +178,6 @@ pp_fleet_free(pp_fleet_t *fl)
 }
 
 
-static uint64_t
-pp_mono_now(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
-}
-
-
 /* read the segment once, then each of its shards on its own */
 int
 pp_fleet_load(pp_fleet_t *fl, const pp_fleet_opts_t *o, char *err,
@@ -271,7 +257,7 @@ pp_fleet_load(pp_fleet_t *fl, const pp_fleet_opts_t *o, char *err,
     }
 
     if (live || end == 0) {
-        end = pp_mono_now();
+        end = pp_mono_ns();
     }
 
     fl->time_ns = h.created_real_ns;

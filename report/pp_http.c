@@ -72,7 +72,7 @@ pp_conn_respond(pp_conn_t *c, int status, const char *type,
     c->len = size;
     c->sent = 0;
     c->state = PP_CONN_WRITE;
-    c->deadline = pp_ms() + PP_SERVE_WRITE_MS;
+    c->deadline = pp_mono_ns() / 1000000 + PP_SERVE_WRITE_MS;
 }
 
 
@@ -180,6 +180,24 @@ pp_conn_handle(pp_server_t *sv, pp_conn_t *c)
 }
 
 
+/* -1 when a recv() or send() moved nothing: it must wait, or the
+ * connection ended and is closed */
+static int
+pp_conn_moved(pp_conn_t *c, ssize_t n)
+{
+    if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+        return -1;
+    }
+
+    if (n <= 0) {
+        pp_conn_close(c);
+        return -1;
+    }
+
+    return 0;
+}
+
+
 void
 pp_conn_read(pp_server_t *sv, pp_conn_t *c)
 {
@@ -188,12 +206,7 @@ pp_conn_read(pp_server_t *sv, pp_conn_t *c)
     n = recv(c->fd, c->req + c->got, sizeof(c->req) - 1 - c->got,
              MSG_DONTWAIT);
 
-    if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-        return;
-    }
-
-    if (n <= 0) {
-        pp_conn_close(c);
+    if (pp_conn_moved(c, n) != 0) {
         return;
     }
 
@@ -218,12 +231,7 @@ pp_conn_write(pp_conn_t *c)
     n = send(c->fd, c->out + c->sent, c->len - c->sent,
              MSG_DONTWAIT | MSG_NOSIGNAL);
 
-    if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-        return;
-    }
-
-    if (n <= 0) {
-        pp_conn_close(c);
+    if (pp_conn_moved(c, n) != 0) {
         return;
     }
 

@@ -24,10 +24,6 @@
 #include "pp_report.h"
 
 
-#define PP_SHM_DIR      "/dev/shm"
-#define PP_RUN_DIR      "/run/poolprof"
-#define PP_USER_DIR     "/dev/shm/poolprof-"
-#define PP_SEG_PREFIX   "poolprof."
 #define PP_PLACES       3
 
 typedef struct {
@@ -85,12 +81,12 @@ pp_places(pp_place_t *pl, const char *where)
         return 1;
     }
 
-    snprintf(pl[0].dir, sizeof(pl[0].dir), "%s", PP_RUN_DIR);
+    snprintf(pl[0].dir, sizeof(pl[0].dir), "%s", PP_SEG_RUN_DIR);
     pl[0].checked = 1;
-    snprintf(pl[1].dir, sizeof(pl[1].dir), "%s%u", PP_USER_DIR,
+    snprintf(pl[1].dir, sizeof(pl[1].dir), "%s%u", PP_SEG_USER_DIR,
              (unsigned) geteuid());
     pl[1].checked = 1;
-    snprintf(pl[2].dir, sizeof(pl[2].dir), "%s", PP_SHM_DIR);
+    snprintf(pl[2].dir, sizeof(pl[2].dir), "%s", PP_SEG_OLD_DIR);
 
     return 3;
 }

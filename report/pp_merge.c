@@ -116,130 +116,128 @@ pp_ref_new(const pp_ref_t *refs, size_t k)
 }
 
 
+/* one table of the shards, and the report's rows it merges into */
+typedef struct {
+    uint32_t                off;        /* in a shard */
+    uint32_t                cap;        /* rows; the overflow row next */
+    size_t                  file;       /* a row in the file's version */
+    size_t                  size;       /* and in this reader's */
+    int                     tags;       /* keyed by buffer tags */
+    const pp_fields_t      *fields;
+    size_t                  rec;        /* the record in a report row */
+    size_t                  stride;     /* a report row */
+    void                   *rows;
+    size_t                 *nrows;
+    void                  (*add)(void *row, const void *rec);
+} pp_mtable_t;
+
+
+#define pp_mhead_same(type)                                                  \
+    _Static_assert(offsetof(type, key) == offsetof(pp_rrow_t, key)           \
+                   && offsetof(type, obj) == offsetof(pp_rrow_t, obj)        \
+                   && offsetof(type, overflow)                               \
+                      == offsetof(pp_rrow_t, overflow), #type " has a head")
+
+pp_mhead_same(pp_rsite_t);
+pp_mhead_same(pp_rpool_t);
+pp_mhead_same(pp_rtag_t);
+
+
 static void
-pp_merge_sites(pp_report_t *r, pp_merge_t *m)
+pp_madd_site(void *row, const void *rec)
 {
-    size_t       k, n;
-    uint32_t     s;
-    pp_site_t    row;
-    pp_rsite_t   ovf;
-
-    n = pp_merge_refs(m, m->h.sites_off, m->h.nsites, m->z.site, 0);
-
-    for (k = 0; k < n; k++) {
-        if (pp_ref_new(m->refs, k)) {
-            r->sites[r->nsites].key = m->refs[k].key;
-            r->sites[r->nsites].obj = m->refs[k].obj;
-            r->nsites++;
-        }
-
-        pp_seg_record(&row, sizeof(pp_site_t),
-                      pp_shard_at(m, m->refs[k].shard) + m->h.sites_off
-                      + (size_t) m->refs[k].row * m->z.site, m->z.site);
-        pp_rows_add_site(&r->sites[r->nsites - 1].s, &row);
-    }
-
-    memset(&ovf, 0, sizeof(ovf));
-
-    for (s = 0; s < m->nused; s++) {
-        pp_seg_record(&row, sizeof(pp_site_t),
-                      pp_shard_at(m, s) + m->h.sites_off
-                      + (size_t) m->h.nsites * m->z.site, m->z.site);
-        pp_rows_add_site(&ovf.s, &row);
-    }
-
-    if (pp_fields_any(&pp_site_fields, &ovf.s)) {
-        ovf.overflow = 1;
-        ovf.obj = PP_NO_OBJECT;
-        r->sites[r->nsites++] = ovf;
-    }
+    pp_rows_add_site(&((pp_rsite_t *) row)->s, rec);
 }
 
 
 static void
-pp_merge_pools(pp_report_t *r, pp_merge_t *m)
+pp_madd_pool(void *row, const void *rec)
 {
-    size_t       k, n;
-    uint32_t     s;
-    pp_rpool_t  *ovf;
-    static pp_pool_t  row;     /* 2 KiB of histograms: off the stack */
+    pp_pool_add(row, rec);
+}
 
-    n = pp_merge_refs(m, m->h.pools_off, m->h.npools, m->z.pool, 0);
+
+static void
+pp_madd_tag(void *row, const void *rec)
+{
+    pp_rows_add_tag(&((pp_rtag_t *) row)->t, rec);
+}
+
+
+/*
+ * Rows of one key and object sum into one report row, and every shard's
+ * overflow row into one more, kept when it counted anything.  The report
+ * arrays hold one row more than every reference.
+ */
+static void
+pp_merge_table(pp_merge_t *m, const pp_mtable_t *t)
+{
+    size_t          k, n, i;
+    uint32_t        s;
+    unsigned char  *row, *rows;
+    pp_rrow_t      *head;
+    static union {
+        pp_site_t   s;
+        pp_pool_t   p;              /* 2 KiB of histograms: off the stack */
+        pp_tag_t    t;
+    } rec;
+
+    rows = t->rows;
+    n = pp_merge_refs(m, t->off, t->cap, t->file, t->tags);
+    i = *t->nrows;
 
     for (k = 0; k < n; k++) {
         if (pp_ref_new(m->refs, k)) {
-            r->pools[r->npools].key = m->refs[k].key;
-            r->pools[r->npools].obj = m->refs[k].obj;
-            r->npools++;
+            head = (pp_rrow_t *) (rows + i++ * t->stride);
+            head->key = m->refs[k].key;
+            head->obj = m->refs[k].obj;
         }
 
-        pp_seg_record(&row, sizeof(pp_pool_t),
-                      pp_shard_at(m, m->refs[k].shard) + m->h.pools_off
-                      + (size_t) m->refs[k].row * m->z.pool, m->z.pool);
-        pp_pool_add(&r->pools[r->npools - 1], &row);
+        pp_seg_record(&rec, t->size, pp_shard_at(m, m->refs[k].shard)
+                      + t->off + (size_t) m->refs[k].row * t->file, t->file);
+        t->add(rows + (i - 1) * t->stride, &rec);
     }
 
-    /* the next row is free: arrays hold one more than every reference */
-    ovf = &r->pools[r->npools];
+    row = rows + i * t->stride;
 
     for (s = 0; s < m->nused; s++) {
-        pp_seg_record(&row, sizeof(pp_pool_t),
-                      pp_shard_at(m, s) + m->h.pools_off
-                      + (size_t) m->h.npools * m->z.pool, m->z.pool);
-        pp_pool_add(ovf, &row);
+        pp_seg_record(&rec, t->size, pp_shard_at(m, s) + t->off
+                      + (size_t) t->cap * t->file, t->file);
+        t->add(row, &rec);
     }
 
-    if ((ovf->p.created | ovf->p.destroyed | ovf->p.resets | ovf->p.blocks
-         | ovf->p.small_allocs | ovf->p.large_allocs) != 0)
-    {
-        ovf->overflow = 1;
-        ovf->obj = PP_NO_OBJECT;
-        r->npools++;
+    if (pp_fields_any(t->fields, row + t->rec)) {
+        head = (pp_rrow_t *) row;
+        head->overflow = 1;
+        head->obj = PP_NO_OBJECT;
+        i++;
 
     } else {
-        memset(ovf, 0, sizeof(pp_rpool_t));
+        memset(row, 0, t->stride);
     }
+
+    *t->nrows = i;
 }
 
 
 static void
-pp_merge_tags(pp_report_t *r, pp_merge_t *m)
+pp_merge_rows(pp_report_t *r, pp_merge_t *m)
 {
-    size_t      k, n;
-    uint32_t    s;
-    pp_tag_t    row;
-    pp_rtag_t   ovf;
+    size_t              i;
+    const pp_mtable_t   t[] = {
+        { m->h.sites_off, m->h.nsites, m->z.site, sizeof(pp_site_t), 0,
+          &pp_site_fields, offsetof(pp_rsite_t, s), sizeof(pp_rsite_t),
+          r->sites, &r->nsites, pp_madd_site },
+        { m->h.pools_off, m->h.npools, m->z.pool, sizeof(pp_pool_t), 0,
+          &pp_pool_fields, offsetof(pp_rpool_t, p), sizeof(pp_rpool_t),
+          r->pools, &r->npools, pp_madd_pool },
+        { m->h.tags_off, m->h.ntags, sizeof(pp_tag_t), sizeof(pp_tag_t), 1,
+          &pp_tag_fields, offsetof(pp_rtag_t, t), sizeof(pp_rtag_t),
+          r->tags, &r->ntags, pp_madd_tag },
+    };
 
-    n = pp_merge_refs(m, m->h.tags_off, m->h.ntags, sizeof(pp_tag_t), 1);
-
-    for (k = 0; k < n; k++) {
-        if (pp_ref_new(m->refs, k)) {
-            r->tags[r->ntags].key = m->refs[k].key;
-            r->tags[r->ntags].obj = m->refs[k].obj;
-            r->ntags++;
-        }
-
-        memcpy(&row, pp_shard_at(m, m->refs[k].shard) + m->h.tags_off
-                     + (size_t) m->refs[k].row * sizeof(pp_tag_t),
-               sizeof(pp_tag_t));
-        pp_rows_add_tag(&r->tags[r->ntags - 1].t, &row);
-    }
-
-    memset(&ovf, 0, sizeof(ovf));
-
-    for (s = 0; s < m->nused; s++) {
-        memcpy(&row, pp_shard_at(m, s) + m->h.tags_off
-                     + (size_t) m->h.ntags * sizeof(pp_tag_t),
-               sizeof(pp_tag_t));
-        pp_rows_add_tag(&ovf.t, &row);
-    }
-
-    if ((ovf.t.hits | ovf.t.misses | ovf.t.recycled | ovf.t.busy
-         | ovf.t.foreign_freed | ovf.t.own_hits | ovf.t.own_misses) != 0)
-    {
-        ovf.overflow = 1;
-        ovf.obj = PP_NO_OBJECT;
-        r->tags[r->ntags++] = ovf;
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        pp_merge_table(m, &t[i]);
     }
 }
 
@@ -359,9 +357,7 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     }
 
     pp_merge_procs(r, &m, check_procs);
-    pp_merge_sites(r, &m);
-    pp_merge_pools(r, &m);
-    pp_merge_tags(r, &m);
+    pp_merge_rows(r, &m);
 
     if (pp_merge_growth(r, &m) != 0 || pp_merge_live(r, &m) != 0
         || pp_merge_stacks(r, &m) != 0)

@@ -14,16 +14,14 @@
 #include <time.h>
 
 #include "pp_report.h"
+#include "pp_time.h"
 #include "pp_merge.h"
 
 
 static int
 pp_growth_cmp(const void *a, const void *b)
 {
-    const pp_rgrowth_t  *x, *y;
-
-    x = a;
-    y = b;
+    const pp_rgrowth_t  *x = a, *y = b;
 
     if (x->overflow != y->overflow) {
         return x->overflow - y->overflow;
@@ -155,15 +153,13 @@ pp_merge_live(pp_report_t *r, pp_merge_t *m)
     pp_shard_t        sh;
     pp_lpool_t        row;
     pp_rlive_t       *l;
-    struct timespec   ts;
 
     r->live = calloc(m->nused * (size_t) m->h.nlive + 1, sizeof(pp_rlive_t));
     if (r->live == NULL) {
         return -1;
     }
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+    now = pp_mono_ns();
 
     n = 0;
 

@@ -19,10 +19,7 @@
 static int
 pp_stack_cmp(const void *a, const void *b)
 {
-    const pp_rstack_t  *x, *y;
-
-    x = a;
-    y = b;
+    const pp_rstack_t  *x = a, *y = b;
 
     if (x->overflow != y->overflow) {
         return x->overflow - y->overflow;

@@ -125,10 +125,7 @@ pp_series_by_labels(const void *a, const void *b)
 static int
 pp_series_by_value(const void *a, const void *b)
 {
-    const pp_series_t  *x, *y;
-
-    x = a;
-    y = b;
+    const pp_series_t  *x = a, *y = b;
 
     if (x->v != y->v) {
         return x->v > y->v ? -1 : 1;

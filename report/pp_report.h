@@ -59,6 +59,11 @@ typedef struct {
     char                   *symbol;     /* "" until pp_sym_resolve() */      \
     char                   *source;     /* file:line, or "" */
 
+/* the head alone: code common to the three row types */
+typedef struct {
+    PP_RROW_HEAD
+} pp_rrow_t;
+
 typedef struct {
     PP_RROW_HEAD
     pp_site_t               s;          /* counters summed, key as above */

@@ -153,7 +153,7 @@ pp_serve_accept(pp_server_t *sv, int lfd)
     c = pp_conn_slot(sv);
     c->fd = fd;
     c->state = PP_CONN_READ;
-    c->since = pp_ms();
+    c->since = pp_mono_ns() / 1000000;
     c->deadline = c->since + PP_SERVE_READ_MS;
 }
 
@@ -174,7 +174,7 @@ pp_serve_loop(pp_server_t *sv, int lfd, const sigset_t *mask)
         fds[0].events = POLLIN;
         polled[0] = NULL;
         nfds = 1;
-        now = pp_ms();
+        now = pp_mono_ns() / 1000000;
         next = now + 60000;
 
         for (i = 0; i < PP_SERVE_CONNS; i++) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "pp_fleet.h"
+#include "pp_time.h"
 
 
 #define PP_SERVE_CONNS     8
@@ -38,17 +39,6 @@ typedef struct {
     pp_fleet_t              fl;
     pp_conn_t               conns[PP_SERVE_CONNS];
 } pp_server_t;
-
-
-static inline uint64_t
-pp_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
 
 
 void pp_conn_close(pp_conn_t *c);

@@ -5,15 +5,13 @@
  * column of the table that --by chose first.
  */
 
+#define _GNU_SOURCE
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pp_report.h"
-
-
-static int           pp_key;      /* qsort() has no context */
-static pp_rfigure_t  pp_key_fig;  /* pp_key's figure, when pp_key > 0 */
 
 
 /* the figures of the table --by chose: its --sort keys */
@@ -99,33 +97,7 @@ pp_site_key(const pp_site_t *s, int key)
 }
 
 
-static double
-pp_pool_key(const pp_rpool_t *p)
-{
-    return pp_rfigure_value(&pp_rpools, &pp_key_fig, p);
-}
-
-
-static double
-pp_tag_key(const pp_rtag_t *t)
-{
-    return pp_rfigure_value(&pp_rtags, &pp_key_fig, &t->t);
-}
-
-
 #define pp_cmp_desc(a, b)  ((a) > (b) ? -1 : (a) < (b) ? 1 : 0)
-
-
-double
-pp_tag_reuse(const pp_tag_t *t)
-{
-    uint64_t  n;
-
-    n = t->hits + t->misses + t->own_hits + t->own_misses;
-
-    /* the sum may wrap on a corrupt file: never divide by 0 */
-    return n != 0 ? (double) (t->hits + t->own_hits) / (double) n : 0.0;
-}
 
 
 /* sites' counters, most first: key (a pp_site_keys index, 0 or -1: the
@@ -152,44 +124,30 @@ pp_site_order(const pp_site_t *p, const pp_site_t *q, int key)
 }
 
 
+/* one table's sort: its figures, and the figure --sort put first */
+typedef struct {
+    const pp_rtable_t      *t;
+    size_t                  rec;        /* a row as t's figures read it */
+    int                     key;        /* > 0: fig orders first */
+    pp_rfigure_t            fig;
+    int                   (*order)(const void *p, const void *q);
+} pp_sort_t;
+
+
 static int
-pp_site_cmp(const void *a, const void *b)
+pp_site_default(const void *p, const void *q)
 {
-    int                x;
-    const pp_rsite_t  *p, *q;
-
-    p = a;
-    q = b;
-
-    if (p->overflow != q->overflow) {
-        return p->overflow - q->overflow;
-    }
-
-    if ((x = pp_site_order(&p->s, &q->s, pp_key)) != 0) {
-        return x;
-    }
-
-    return p->key < q->key ? -1 : p->key > q->key ? 1 : p->obj - q->obj;
+    return pp_site_order(&((const pp_rsite_t *) p)->s,
+                         &((const pp_rsite_t *) q)->s, 0);
 }
 
 
+/* unused bytes, then pools created */
 static int
-pp_pool_cmp(const void *a, const void *b)
+pp_pool_default(const void *a, const void *b)
 {
     int                x;
-    const pp_rpool_t  *p, *q;
-
-    p = a;
-    q = b;
-
-    if (p->overflow != q->overflow) {
-        return p->overflow - q->overflow;
-    }
-
-    if (pp_key > 0 && (x = pp_cmp_desc(pp_pool_key(p), pp_pool_key(q))) != 0)
-    {
-        return x;
-    }
+    const pp_rpool_t  *p = a, *q = b;
 
     if ((x = pp_cmp_desc(p->p.unused_bytes, q->p.unused_bytes)) != 0
         || (x = pp_cmp_desc(p->p.created, q->p.created)) != 0)
@@ -197,31 +155,23 @@ pp_pool_cmp(const void *a, const void *b)
         return x;
     }
 
-    return p->key < q->key ? -1 : p->key > q->key ? 1 : p->obj - q->obj;
+    return 0;
 }
 
 
+/* worst reuse first, then misses, then hits */
 static int
-pp_tag_cmp(const void *a, const void *b)
+pp_tag_default(const void *a, const void *b)
 {
     int               x;
-    const pp_rtag_t  *p, *q;
+    double            u, v;
+    const pp_rtag_t  *p = a, *q = b;
 
-    p = a;
-    q = b;
+    u = pp_tag_reuse(&p->t);
+    v = pp_tag_reuse(&q->t);
 
-    if (p->overflow != q->overflow) {
-        return p->overflow - q->overflow;
-    }
-
-    if (pp_key > 0) {
-        if ((x = pp_cmp_desc(pp_tag_key(p), pp_tag_key(q))) != 0) {
-            return x;
-        }
-
-    } else if (pp_tag_reuse(&p->t) != pp_tag_reuse(&q->t)) {
-        /* worst reuse first */
-        return pp_tag_reuse(&p->t) < pp_tag_reuse(&q->t) ? -1 : 1;
+    if (u != v) {
+        return u < v ? -1 : 1;
     }
 
     if ((x = pp_cmp_desc(p->t.misses + p->t.own_misses,
@@ -231,17 +181,44 @@ pp_tag_cmp(const void *a, const void *b)
         return x;
     }
 
+    return 0;
+}
+
+
+/* the overflow row last, the key, the default order, then the address */
+static int
+pp_row_cmp(const void *a, const void *b, void *arg)
+{
+    int               x;
+    const pp_rrow_t  *p = a, *q = b;
+    const pp_sort_t  *s = arg;
+
+    if (p->overflow != q->overflow) {
+        return p->overflow - q->overflow;
+    }
+
+    if (s->key > 0
+        && (x = pp_cmp_desc(
+                    pp_rfigure_value(s->t, &s->fig,
+                                     (const char *) p + s->rec),
+                    pp_rfigure_value(s->t, &s->fig,
+                                     (const char *) q + s->rec))) != 0)
+    {
+        return x;
+    }
+
+    if ((x = s->order(p, q)) != 0) {
+        return x;
+    }
+
     return p->key < q->key ? -1 : p->key > q->key ? 1 : p->obj - q->obj;
 }
 
 
-static int  (*pp_row_cmp)(const void *, const void *);
-
-
 static int
-pp_ptr_cmp(const void *a, const void *b)
+pp_ptr_cmp(const void *a, const void *b, void *arg)
 {
-    return pp_row_cmp(*(void * const *) a, *(void * const *) b);
+    return pp_row_cmp(*(void * const *) a, *(void * const *) b, arg);
 }
 
 
@@ -251,8 +228,7 @@ pp_ptr_cmp(const void *a, const void *b)
  * segment has 10^5 sites, too much to move at every step of a merge sort
  */
 static void
-pp_sort_rows(void *rows, size_t n, size_t size,
-    int (*cmp)(const void *, const void *))
+pp_sort_rows(void *rows, size_t n, size_t size, pp_sort_t *s)
 {
     size_t          i, j, k, *from;
     unsigned char  *base, *tmp, **v;
@@ -270,7 +246,7 @@ pp_sort_rows(void *rows, size_t n, size_t size,
         free(v);
         free(from);
         free(tmp);
-        qsort(rows, n, size, cmp);
+        qsort_r(rows, n, size, pp_row_cmp, s);
         return;
     }
 
@@ -278,8 +254,7 @@ pp_sort_rows(void *rows, size_t n, size_t size,
         v[i] = base + i * size;
     }
 
-    pp_row_cmp = cmp;
-    qsort(v, n, sizeof(unsigned char *), pp_ptr_cmp);
+    qsort_r(v, n, sizeof(unsigned char *), pp_ptr_cmp, s);
 
     /* position i takes the row that is now at from[i] */
     for (i = 0; i < n; i++) {
@@ -312,23 +287,28 @@ pp_sort_rows(void *rows, size_t n, size_t size,
 }
 
 
+/* --sort's key orders the table --by chose; the others keep theirs */
+static void
+pp_sort_table(void *rows, size_t n, size_t size, pp_sort_t *s, int key)
+{
+    s->key = key > 0 && pp_rkey(s->t, key, &s->fig) == 0 ? key : 0;
+    pp_sort_rows(rows, n, size, s);
+}
+
+
 void
 pp_report_sort(pp_report_t *r, const pp_view_t *v)
 {
-    /* a key of one table orders that table; the others keep theirs */
-    pp_key = v->sort > 0 && v->by != PP_BY_POOL && v->by != PP_BY_TAG
-             ? v->sort : 0;
-    pp_sort_rows(r->sites, r->nsites, sizeof(pp_rsite_t), pp_site_cmp);
+    pp_sort_t  sites = { &pp_rsites, offsetof(pp_rsite_t, s), 0, { 0 },
+                         pp_site_default };
+    pp_sort_t  pools = { &pp_rpools, 0, 0, { 0 }, pp_pool_default };
+    pp_sort_t  tags = { &pp_rtags, offsetof(pp_rtag_t, t), 0, { 0 },
+                        pp_tag_default };
 
-    pp_key = v->sort > 0 && v->by == PP_BY_POOL ? v->sort : 0;
-    if (pp_key > 0 && pp_rkey(&pp_rpools, pp_key, &pp_key_fig) != 0) {
-        pp_key = 0;
-    }
-    pp_sort_rows(r->pools, r->npools, sizeof(pp_rpool_t), pp_pool_cmp);
-
-    pp_key = v->sort > 0 && v->by == PP_BY_TAG ? v->sort : 0;
-    if (pp_key > 0 && pp_rkey(&pp_rtags, pp_key, &pp_key_fig) != 0) {
-        pp_key = 0;
-    }
-    pp_sort_rows(r->tags, r->ntags, sizeof(pp_rtag_t), pp_tag_cmp);
+    pp_sort_table(r->sites, r->nsites, sizeof(pp_rsite_t), &sites,
+                  v->by != PP_BY_POOL && v->by != PP_BY_TAG ? v->sort : 0);
+    pp_sort_table(r->pools, r->npools, sizeof(pp_rpool_t), &pools,
+                  v->by == PP_BY_POOL ? v->sort : 0);
+    pp_sort_table(r->tags, r->ntags, sizeof(pp_rtag_t), &tags,
+                  v->by == PP_BY_TAG ? v->sort : 0);
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "pp_text.h"
+#include "pp_time.h"
 
 
 /* 1234 -> "1.2 KiB", 123456 -> "121 KiB": at most 8 characters */
@@ -98,14 +99,12 @@ pp_text_duration(const pp_report_t *r)
 {
     size_t           i;
     uint64_t         end;
-    struct timespec  ts;
 
     end = 0;
 
     for (i = 0; i < r->nprocs; i++) {
         if (r->procs[i].status == PP_STATUS_ALIVE) {
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            end = (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+            end = pp_mono_ns();
             break;
         }
 

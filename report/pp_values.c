@@ -10,6 +10,19 @@
 #include "pp_report.h"
 
 
+double
+pp_tag_reuse(const pp_tag_t *t)
+{
+    uint64_t  n;
+
+    n = t->hits + t->misses + t->own_hits + t->own_misses;
+
+    /* the sum may wrap on a corrupt file: never divide by 0 */
+    return n != 0 ? (double) (t->hits + t->own_hits) / (double) n : 0.0;
+}
+
+
+
 static uint64_t
 pp_site_wasted_value(const void *row)
 {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pp_report.h"
+#include "pp_time.h"
 
 
 static volatile sig_atomic_t  pp_stop;
@@ -32,17 +33,6 @@ pp_watch_signal(int sig)
 {
     (void) sig;
     pp_stop = 1;
-}
-
-
-static double
-pp_watch_now(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 
@@ -110,10 +100,10 @@ pp_watch_wait(int tty, int ms)
     double         end;
     struct pollfd  pfd;
 
-    end = pp_watch_now() + ms / 1000.0;
+    end = (double) pp_mono_ns() / 1e9 + ms / 1000.0;
 
     while (!pp_stop) {
-        ms = (int) ((end - pp_watch_now()) * 1000);
+        ms = (int) ((end - ((double) pp_mono_ns() / 1e9)) * 1000);
         if (ms <= 0) {
             return 0;
         }
@@ -242,7 +232,7 @@ pp_watch(const pp_input_t *in, const pp_view_t *v, unsigned seconds)
 
         wall = time(NULL);
         localtime_r(&wall, &tm);
-        now = pp_watch_now();
+        now = (double) pp_mono_ns() / 1e9;
 
         if (header) {
             fprintf(mem, "poolprof-report --watch %u  %02d:%02d:%02d  %s",

@@ -14,7 +14,7 @@ pp_clock_anchor(uint64_t tsc)
 {
     uint64_t  ns, dt, dn, mult;
 
-    ns = pp_now();
+    ns = pp_mono_ns();
     tsc = pp_ticks();
 
     dt = tsc - pp_clk.tsc;

@@ -122,7 +122,7 @@ pp_publish_take(pp_tpool_t *l, uint64_t bytes)
         return -1;
     }
 
-    now = pp_now();
+    now = pp_mono_ns();
     victim = UINT32_MAX;
     least = bytes;
 

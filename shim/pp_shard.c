@@ -207,7 +207,7 @@ pp_shard_take(uint32_t i, pp_shard_t *prev)
     sh->role = prev != NULL ? prev->role : PP_ROLE_UNKNOWN;
     clock_gettime(CLOCK_REALTIME, &ts);
     sh->start_real_ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-    sh->start_mono_ns = pp_now();
+    sh->start_mono_ns = pp_mono_ns();
     sh->end_mono_ns = 0;
     sh->exit_code = 0;
     sh->proc_starttime = pp_proc_starttime(pp_proc.pid);
@@ -260,7 +260,7 @@ pp_shard_exit(int code)
     }
 
     sh->exit_code = (uint32_t) code;
-    sh->end_mono_ns = pp_now();
+    sh->end_mono_ns = pp_mono_ns();
     __atomic_store_n(&sh->state, PP_SHARD_EXITED, __ATOMIC_RELEASE);
 }
 
@@ -328,7 +328,7 @@ execve(const char *path, char *const argv[], char *const envp[])
                 sh->role = (uint32_t) *pp_proc.ngx_process;
             }
 
-            sh->end_mono_ns = pp_now();
+            sh->end_mono_ns = pp_mono_ns();
             __atomic_store_n(&sh->state, PP_SHARD_EXITED, __ATOMIC_RELEASE);
         }
     }

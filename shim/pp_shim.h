@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "pp_segment.h"
+#include "pp_time.h"
 #include "pp_layout.h"
 
 
@@ -134,17 +135,6 @@ int pp_hooks_total(void);
 
 /* pp_shim.c */
 void pp_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-
-static inline uint64_t
-pp_now(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
-}
 
 
 static inline uint32_t

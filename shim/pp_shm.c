@@ -102,10 +102,10 @@ pp_shm_open(char *err, size_t len)
 
         if (d == NULL) {
             if (geteuid() == 0) {
-                d = "/run/poolprof";
+                d = PP_SEG_RUN_DIR;
 
             } else {
-                snprintf(dir, sizeof(dir), "/dev/shm/poolprof-%u",
+                snprintf(dir, sizeof(dir), PP_SEG_USER_DIR "%u",
                          (unsigned) geteuid());
                 d = dir;
             }
@@ -115,7 +115,7 @@ pp_shm_open(char *err, size_t len)
             snprintf(dir, sizeof(dir), "%s", d);
         }
 
-        snprintf(name, sizeof(name), "poolprof.%d", (int) getpid());
+        snprintf(name, sizeof(name), PP_SEG_PREFIX "%d", (int) getpid());
         dirfd = pp_shm_dir(dir, 1, err, len);
     }
 

@@ -253,7 +253,7 @@ pp_shm_init(int fd, char *err, size_t len)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     h->created_real_ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-    h->created_mono_ns = pp_now();
+    h->created_mono_ns = pp_mono_ns();
 
     if (readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1) < 0) {
         h->exe[0] = '\0';

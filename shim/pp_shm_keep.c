@@ -48,7 +48,7 @@ pp_shm_prune(int dirfd, const char *self)
     n = 0;
 
     while ((e = readdir(d)) != NULL && n < 64) {
-        if (strncmp(e->d_name, "poolprof.", 9) != 0
+        if (strncmp(e->d_name, PP_SEG_PREFIX, sizeof(PP_SEG_PREFIX) - 1) != 0
             || strcmp(e->d_name, self) == 0
             || strlen(e->d_name) >= sizeof(names[0])
             || fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1

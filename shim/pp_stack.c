@@ -78,7 +78,7 @@ pp_stack_reset(void)
         unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     }
 
-    pp_tls.rng = (pp_now() ^ ((uint64_t) getpid() << 32))
+    pp_tls.rng = (pp_mono_ns() ^ ((uint64_t) getpid() << 32))
                  | 1;
     pp_tls.countdown = pp_stack_next();
 }

@@ -1,6 +1,6 @@
 /*
  * fill_segment FILE [SIZE_MB]: writes a segment of SIZE_MB (default 64)
- * laid out as the shim lays out its default segment (32 shards), with
+ * laid out by pp_layout() as the shim lays out its default segment, with
  * every row of every table of every shard in use: the worst case for
  * poolprof-report.  Keys are addresses inside one object, /usr/sbin/nginx
  * when it exists, so that symbolization has real work to do.
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "pp_segment.h"
+#include "pp_layout.h"
 
 
 static uint64_t  rng = 0x9e3779b97f4a7c15ULL;
@@ -29,24 +29,11 @@ next(void)
 }
 
 
-static uint32_t
-pow2_floor(uint64_t n)
-{
-    uint32_t  p;
-
-    for (p = 1; (uint64_t) p * 2 <= n && p < 0x40000000; p *= 2) {
-        /* void */
-    }
-
-    return p;
-}
-
-
 int
 main(int argc, char **argv)
 {
     FILE             *f;
-    size_t            size, off, shard_size, i, k;
+    size_t            size, shard_size, i, k;
     uint32_t          s, d;
     unsigned char    *buf, *sh;
     struct stat       st;
@@ -58,6 +45,7 @@ main(int argc, char **argv)
     pp_lpool_t       *l;
     pp_object_t      *o;
     pp_shard_t       *shard;
+    pp_layout_t       lay;
     pp_seg_header_t  *h;
     const uint64_t    base = 0x555555554000ULL, span = 0x100000;
 
@@ -72,49 +60,21 @@ main(int argc, char **argv)
         return 1;
     }
 
+    if (pp_layout(size, PP_SHARDS_DEFAULT, &lay) != 0) {
+        fprintf(stderr, "fill_segment: %zu bytes cannot hold a segment\n",
+                size);
+        return 1;
+    }
+
     h = (pp_seg_header_t *) buf;
     memcpy(h->magic, PP_SEG_MAGIC, 8);
     h->version = PP_SEG_VERSION;
     h->header_size = PP_SEG_HEADER_SIZE;
-    h->size = size;
-    h->nshards = 32;
-    h->shard_size = (uint32_t) (((size - PP_SEG_HEADER_SIZE) / 32)
-                                & ~(size_t) 4095);
-    h->shard_off = PP_SEG_HEADER_SIZE;
+    pp_layout_to_header(&lay, h);
     h->creator_pid = 1;
     h->ready = 1;
     h->created_real_ns = (uint64_t) time(NULL) * 1000000000;
     shard_size = h->shard_size;
-
-    /* the shim's proportions */
-    h->nsites = pow2_floor(shard_size / 100 * 30 / sizeof(pp_site_t));
-    h->npools = pow2_floor(shard_size / 100 * 30 / sizeof(pp_pool_t));
-    h->ntags = pow2_floor(shard_size / 100 * 3 / sizeof(pp_tag_t));
-    h->nstacks = pow2_floor(shard_size / 100 * 16 / sizeof(pp_stack_t));
-    h->ngrowth = pow2_floor(shard_size / 100 * 6 / sizeof(pp_growth_t));
-    h->nlive = shard_size / 100 * 8 / sizeof(pp_lpool_t);
-    h->nobjects = 4;
-
-    off = (sizeof(pp_shard_t) + 63) & ~(size_t) 63;
-    h->sites_off = off;
-    off += (h->nsites + 1) * sizeof(pp_site_t);
-    h->pools_off = off;
-    off += (h->npools + 1) * sizeof(pp_pool_t);
-    h->tags_off = off;
-    off += (h->ntags + 1) * sizeof(pp_tag_t);
-    h->objects_off = off;
-    off += h->nobjects * sizeof(pp_object_t);
-    h->stacks_off = off;
-    off += (h->nstacks + 1) * sizeof(pp_stack_t);
-    h->growth_off = off;
-    off += (h->ngrowth + 1) * sizeof(pp_growth_t);
-    h->live_off = off;
-    off += h->nlive * sizeof(pp_lpool_t);
-
-    if (off > shard_size) {
-        fprintf(stderr, "fill_segment: layout does not fit\n");
-        return 1;
-    }
 
     h->stack_period = 512;
     h->stack_depth = 16;
