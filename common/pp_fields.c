@@ -58,7 +58,7 @@ _Static_assert(sizeof(uint64_t) /* key */ PP_F_TAG(pp_field_bytes)
 
 _Static_assert(3 * sizeof(uint64_t) /* key, site, pool_site */
                PP_F_GROWTH(pp_field_bytes)
-               + 2 * sizeof(uint64_t) /* last_pool, last_seq: the writer's */
+               + 2 * sizeof(uint64_t) /* reserved */
                == sizeof(pp_growth_t), "pp_growth_t: a field has no line");
 
 _Static_assert(sizeof(uint64_t) + 2 * sizeof(uint32_t) /* key, depth, pad */

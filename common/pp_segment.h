@@ -344,8 +344,7 @@ typedef struct {
     uint64_t        pools;          /* times it moved to another pool */
     uint64_t        returns;
     uint64_t        max_age_ns;     /* the oldest pool it allocated into */
-    uint64_t        last_pool;      /* the writer's own state */
-    uint64_t        last_seq;
+    uint64_t        reserved[2];    /* 0; older writers kept state here */
 } pp_growth_t;
 
 

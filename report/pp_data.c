@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pp_report.h"
 #include "pp_rows.h"
@@ -87,6 +88,25 @@ pp_pool_add(pp_rpool_t *d, const pp_pool_t *s)
         d->used.count[b] += s->used.count[b];
         d->lifetime.count[b] += s->lifetime.count[b];
     }
+}
+
+
+/* a CLOCK_REALTIME time in ns as local time, "?" when it is none */
+char *
+pp_when(char *buf, size_t len, uint64_t real_ns)
+{
+    time_t     t;
+    struct tm  tm;
+
+    t = (time_t) (real_ns / 1000000000);
+
+    if (localtime_r(&t, &tm) == NULL
+        || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+    {
+        snprintf(buf, len, "?");
+    }
+
+    return buf;
 }
 
 

@@ -123,6 +123,7 @@ pp_diff_pool(pp_rpool_t *d, const pp_rpool_t *s)
             if (!(ANY)) {                                                    \
                 free((R)->arr[i_].symbol);                                   \
                 free((R)->arr[i_].source);                                   \
+                free((R)->arr[i_].owner_symbol);                             \
                 continue;                                                    \
             }                                                                \
                                                                              \
@@ -144,6 +145,15 @@ pp_diff(pp_report_t *r, const pp_report_t *b)
     pp_rstack_t  *st;
 
     pp_went_back = 0;
+
+    /* each was scaled by its own period when it was merged */
+    r->estimated |= b->estimated;
+
+    if (r->sample_period != b->sample_period) {
+        pp_report_warn(r, "%s tracked 1 in %u pools, %s 1 in %u: each is "
+                       "scaled by its own before the difference",
+                       b->path, b->sample_period, r->path, r->sample_period);
+    }
 
     pp_sub_fields(&pp_totals_fields, &r->totals, &b->totals);
     pp_sub_fields(&pp_totals_fields, &r->retired, &b->retired);

@@ -2,7 +2,8 @@
  * The figures that fleet tools receive, one table: each names its row,
  * its counters, its Prometheus name and help, and its pprof sample type
  * if it has one.  pp_pprof.c and pp_prom.c only walk these tables.  A
- * pool's kind is told by the function that created it.
+ * pool's kind is told by the function that created it, for every output
+ * (pp_pool_kind_of()).
  */
 
 #include <stddef.h>
@@ -15,6 +16,10 @@
 #define pp_pool_field(f)   offsetof(pp_pool_t, f)
 #define pp_tag_field(f)    offsetof(pp_tag_t, f)
 #define pp_stack_field(f)  offsetof(pp_stack_t, f)
+
+/* a Prometheus counter of one field, with no pprof sample type */
+#define pp_counter(row, field)                                               \
+    row, field, PP_NO_FIELD, NULL, NULL, -1, PP_NO_FIELD
 
 /*
  * Every exported figure.  The pprof sample types come in this order;
@@ -63,62 +68,51 @@ const pp_figure_t  pp_figures[] = {
     { "poolprof_buffers_recycled_total",
       "Buffers ngx_chain_update_chains() moved to the free list, by "
       "buf->tag.",
-      PP_ROW_TAG, pp_tag_field(recycled), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_TAG, pp_tag_field(recycled)) },
 
     { "poolprof_frees_total",
       "ngx_pfree() calls that freed a large allocation, by call site.",
-      PP_ROW_SITE, pp_site_field(freed), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(freed)) },
 
     { "poolprof_foreign_frees_total",
       "ngx_pfree() of a pointer the pool never handed out, by call site.",
-      PP_ROW_SITE, pp_site_field(foreign_frees), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(foreign_frees)) },
 
     { "poolprof_frees_null_total",
       "ngx_pfree() calls with a null pointer, by call site.",
-      PP_ROW_SITE, pp_site_field(frees_null), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(frees_null)) },
 
     { "poolprof_frees_repeated_total",
       "ngx_pfree() of a pointer already freed or no-op freed, by call "
       "site.",
-      PP_ROW_SITE, pp_site_field(frees_repeated), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(frees_repeated)) },
 
     { "poolprof_frees_cross_pool_total",
       "ngx_pfree() of a pointer another live pool handed out, by call "
       "site.",
-      PP_ROW_SITE, pp_site_field(frees_cross_pool), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(frees_cross_pool)) },
 
     { "poolprof_frees_interior_total",
       "ngx_pfree() of a pointer inside an allocation, not at its start, "
       "by call site.",
-      PP_ROW_SITE, pp_site_field(frees_interior), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(frees_interior)) },
 
     { "poolprof_zeroed_bytes_total",
       "Bytes ngx_pcalloc() zeroed, by call site.",
-      PP_ROW_SITE, pp_site_field(zeroed_bytes), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_SITE, pp_site_field(zeroed_bytes)) },
 
     { "poolprof_pools_created_total",
       "Pools created (ngx_create_pool), by creating site.",
-      PP_ROW_POOL, pp_pool_field(created), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_POOL, pp_pool_field(created)) },
 
     { "poolprof_pools_destroyed_total",
       "Pools destroyed (ngx_destroy_pool), by creating site.",
-      PP_ROW_POOL, pp_pool_field(destroyed), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_POOL, pp_pool_field(destroyed)) },
 
     { "poolprof_pool_stranded_bytes_total",
       "Unused bytes in blocks retired from pool->current, by creating "
       "site.",
-      PP_ROW_POOL, pp_pool_field(stranded_bytes), PP_NO_FIELD,
-      NULL, NULL, -1, PP_NO_FIELD },
+      pp_counter(PP_ROW_POOL, pp_pool_field(stranded_bytes)) },
 };
 
 const size_t  pp_nfigures = sizeof(pp_figures) / sizeof(pp_figures[0]);
@@ -161,42 +155,158 @@ const size_t  pp_nrole_figures = sizeof(pp_role_figures)
                                  / sizeof(pp_role_figures[0]);
 
 
-/* the creating function of a pool tells its kind; prefixes */
-static const struct {
-    const char             *prefix;
-    const char             *kind;
-} pp_pool_kinds[] = {
-    { "ngx_http_alloc_request", "request" },
-    { "ngx_http_create_request", "request" },
-    { "ngx_http_v2_", "http2_stream" },
-    { "ngx_http_v3_", "http3_stream" },
-    { "ngx_quic_", "quic" },
-    { "ngx_event_accept", "connection" },
-    { "ngx_event_recvmsg", "connection" },
-    { "ngx_event_udp_", "connection" },
-    { "ngx_http_upstream_", "upstream" },
-    { "ngx_event_connect_peer", "upstream" },
-    { "ngx_resolve", "resolver" },
-    { "ngx_init_cycle", "cycle" },
-    { "ngx_stream_", "stream" },
-    { "ngx_mail_", "mail" },
+/*
+ * The kinds of nginx's own pools, told by the function that creates
+ * them (by prefix: "ngx_http_v2_" after the HTTP/2 connection's two),
+ * with the directive that sizes them.  These are the creators of nginx
+ * 1.22 to 1.27; a static creator (ngx_http_alloc_request) is named by
+ * its callers (pp_static.c), which are matched in turn.
+ */
+static const pp_pool_kind_t  pp_pool_kinds[] = {
+    { "ngx_http_alloc_request", "request", "request_pool_size" },
+    { "ngx_http_create_request", "request", "request_pool_size" },
+    { "ngx_http_v2_init", "http2_connection", "http2_pool_size" },
+    { "ngx_http_v2_idle_handler", "http2_connection", "http2_pool_size" },
+    { "ngx_http_v2_", "http2_stream", NULL },
+    { "ngx_event_accept", "connection", "connection_pool_size" },
+    { "ngx_event_recvmsg", "connection", "connection_pool_size" },
+    { "ngx_event_udp_", "connection", "connection_pool_size" },
+    { "ngx_quic_recvmsg", "connection", "connection_pool_size" },
+    { "ngx_quic_", "connection", NULL },
+    { "ngx_http_upstream_", "connection", NULL },
+    { "ngx_event_connect_peer", "connection", NULL },
+    { "ngx_stream_init_connection", "stream_session", NULL },
+    { "ngx_stream_geo_", "module", NULL },
+    { "ngx_stream_map_", "module", NULL },
+    { "ngx_stream_log_", "module", NULL },
+    { "ngx_stream_", "temporary", NULL },
+    { "ngx_init_cycle", "cycle", NULL },
+    { "main", "cycle", NULL },
+    { "ngx_http_server_names", "temporary", NULL },
+    { "ngx_http_block", "temporary", NULL },
+    { "ngx_ssl_ocsp_", "temporary", NULL },
+    { "ngx_http_geo_", "module", NULL },
+    { "ngx_http_map_", "module", NULL },
+    { "ngx_http_log_", "module", NULL },
+    { "ngx_mail_", "module", NULL },
 };
 
+static const pp_pool_kind_t  pp_pool_module = { "", "module", NULL };
+static const pp_pool_kind_t  pp_pool_temporary = { "", "temporary", NULL };
+static const pp_pool_kind_t  pp_pool_unknown = { "", "unknown", NULL };
 
-const char *
-pp_pool_kind(const char *symbol)
+
+static const pp_pool_kind_t *
+pp_pool_kind_name(const char *name, size_t len)
 {
-    size_t  i;
+    size_t  i, n;
 
     for (i = 0; i < sizeof(pp_pool_kinds) / sizeof(pp_pool_kinds[0]); i++) {
-        if (strncmp(symbol, pp_pool_kinds[i].prefix,
-                    strlen(pp_pool_kinds[i].prefix)) == 0)
+        n = strlen(pp_pool_kinds[i].prefix);
+
+        /* a prefix ends in '_'; any other entry is a whole name */
+        if (n <= len && strncmp(name, pp_pool_kinds[i].prefix, n) == 0
+            && (pp_pool_kinds[i].prefix[n - 1] == '_' || n == len))
         {
-            return pp_pool_kinds[i].kind;
+            return &pp_pool_kinds[i];
         }
     }
 
     return NULL;
+}
+
+
+/*
+ * The kind of the pools a function creates: its name, or the names of
+ * the callers of "static function X (called from A, B)"; NULL if none
+ */
+const pp_pool_kind_t *
+pp_pool_kind_find(const char *symbol)
+{
+    size_t                 n;
+    const char            *p;
+    const pp_pool_kind_t  *k;
+
+    if (symbol == NULL) {
+        return NULL;
+    }
+
+    p = strstr(symbol, " (called from ");
+
+    if (strncmp(symbol, "static function ", 16) != 0 || p == NULL) {
+        n = strcspn(symbol, " (");
+        return n != 0 ? pp_pool_kind_name(symbol, n) : NULL;
+    }
+
+    for (p += 14; *p != '\0' && *p != ')'; p += n + (p[n] == ',') * 2) {
+        n = strcspn(p, ",)");
+        k = pp_pool_kind_name(p, n);
+        if (k != NULL) {
+            return k;
+        }
+        if (p[n] == '\0') {
+            break;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a pool kind for the fleet's labels, NULL when unknown */
+const char *
+pp_pool_kind(const char *symbol)
+{
+    const pp_pool_kind_t  *k;
+
+    k = pp_pool_kind_find(symbol);
+
+    return k != NULL ? k->kind : NULL;
+}
+
+
+/*
+ * The kind of a report's pool row: a pool that a module's .so (or a
+ * library it called) creates is the module's; ngx_init_cycle() creates
+ * the cycle's pool first, then temporary ones
+ */
+const pp_pool_kind_t *
+pp_pool_kind_of(const pp_report_t *r, const pp_rpool_t *p)
+{
+    int                    obj;
+    size_t                 i;
+    const pp_pool_kind_t  *k;
+
+    if (p->overflow) {
+        return &pp_pool_unknown;
+    }
+
+    obj = pp_row_module(p, p->p.owner);
+
+    if (obj != PP_NO_OBJECT
+        && strcmp(r->objs[obj].o.path, r->hdr.exe) != 0)
+    {
+        return &pp_pool_module;
+    }
+
+    k = pp_pool_kind_find(p->symbol);
+
+    if (k == NULL) {
+        return &pp_pool_unknown;
+    }
+
+    if (strcmp(k->prefix, "ngx_init_cycle") == 0) {
+        for (i = 0; i < r->npools; i++) {
+            if (r->pools[i].key < p->key && r->pools[i].obj == p->obj
+                && !r->pools[i].overflow && r->pools[i].symbol != NULL
+                && strcmp(r->pools[i].symbol, "ngx_init_cycle") == 0)
+            {
+                return &pp_pool_temporary;
+            }
+        }
+    }
+
+    return k;
 }
 
 

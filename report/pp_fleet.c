@@ -32,22 +32,26 @@ pp_part_nrows(const pp_part_t *p, int row)
 void
 pp_part_row(const pp_part_t *p, int row, size_t i, pp_row_t *out)
 {
+    int               mod;
     const pp_rrow_t  *h;
 
     switch (row) {
 
     case PP_ROW_SITE:
         h = (const pp_rrow_t *) &p->r.sites[i];
+        mod = pp_row_module(&p->r.sites[i], p->r.sites[i].s.owner);
         out->counters = &p->r.sites[i].s;
         break;
 
     case PP_ROW_POOL:
         h = (const pp_rrow_t *) &p->r.pools[i];
+        mod = pp_row_module(&p->r.pools[i], p->r.pools[i].p.owner);
         out->counters = &p->r.pools[i].p;
         break;
 
     default:
         h = (const pp_rrow_t *) &p->r.tags[i];
+        mod = h->obj;
         out->counters = &p->r.tags[i].t;
         break;
     }
@@ -55,6 +59,7 @@ pp_part_row(const pp_part_t *p, int row, size_t i, pp_row_t *out)
     out->key = h->key;
     out->overflow = h->overflow;
     out->obj = h->obj != PP_NO_OBJECT ? p->objmap[h->obj] : PP_NO_OBJECT;
+    out->module = mod != PP_NO_OBJECT ? p->objmap[mod] : PP_NO_OBJECT;
 }
 
 

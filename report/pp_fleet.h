@@ -68,6 +68,7 @@ extern const size_t            pp_nrole_figures;
 typedef struct {
     uint64_t                key;
     int                     obj;        /* in pp_fleet_t.syms, or -1 */
+    int                     module;     /* pp_row_module()'s, the same way */
     int                     overflow;
     const void             *counters;   /* pp_site_t, pp_pool_t, pp_tag_t */
 } pp_row_t;

@@ -5,6 +5,7 @@
  */
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,41 @@ pp_json_where(FILE *f, const pp_report_t *r, const char *name, uint64_t key,
 }
 
 
+/* "module": the nginx module responsible (pp_row_module()), or null */
+static void
+pp_json_module(FILE *f, const pp_report_t *r, int obj)
+{
+    const char  *m;
+
+    m = pp_module_base(r, obj);
+
+    fputs(", \"module\": ", f);
+    if (m != NULL) {
+        pp_json_string(f, m);
+    } else {
+        fputs("null", f);
+    }
+}
+
+
+/*
+ * "owner": the frame in the module on the way to a library's call, null
+ * when the row lies in nginx or a module itself
+ */
+static void
+pp_json_owner(FILE *f, uint64_t owner, const char *owner_symbol)
+{
+    if (owner == 0 || owner_symbol == NULL) {
+        fputs(", \"owner\": null, \"owner_symbol\": null", f);
+        return;
+    }
+
+    fprintf(f, ", \"owner\": \"0x%llx\", \"owner_symbol\": ",
+            (unsigned long long) owner);
+    pp_json_string(f, owner_symbol);
+}
+
+
 static void
 pp_json_totals(FILE *f, const pp_totals_t *t)
 {
@@ -186,62 +222,97 @@ pp_json_segment(FILE *f, const pp_report_t *r)
 
 
 static void
-pp_json_sites(FILE *f, const pp_report_t *r)
+pp_json_site_more(FILE *f, const pp_report_t *r, const void *row)
 {
-    size_t             i;
-    const pp_rsite_t  *s;
+    const pp_rsite_t  *s = row;
 
-    fputs("  \"sites\": [", f);
-
-    for (i = 0; i < r->nsites; i++) {
-        s = &r->sites[i];
-        fputs(i ? ",\n    { " : "\n    { ", f);
-        pp_json_where(f, r, "address", s->key, s->obj, s->symbol, s->source);
-        pp_json_figures(f, &pp_rsites, &s->s, 0);
-        fputs(" }", f);
-    }
-
-    fputs(r->nsites ? "\n  ],\n" : "],\n", f);
+    pp_json_module(f, r, pp_row_module(s, s->s.owner));
+    pp_json_owner(f, s->s.owner, s->owner_symbol);
 }
 
 
 static void
-pp_json_pools(FILE *f, const pp_report_t *r)
+pp_json_pool_more(FILE *f, const pp_report_t *r, const void *row)
 {
-    size_t             i;
-    const pp_rpool_t  *p;
+    const pp_rpool_t      *p = row;
+    const pp_pool_kind_t  *k;
 
-    fputs("  \"pools\": [", f);
+    pp_json_module(f, r, pp_row_module(p, p->p.owner));
+    pp_json_owner(f, p->p.owner, p->owner_symbol);
 
-    for (i = 0; i < r->npools; i++) {
-        p = &r->pools[i];
-        fputs(i ? ",\n    { " : "\n    { ", f);
-        pp_json_where(f, r, "address", p->key, p->obj, p->symbol, p->source);
-        pp_json_figures(f, &pp_rpools, p, 0);
-        fputs(" }", f);
+    k = pp_pool_kind_of(r, p);
+    fprintf(f, ", \"kind\": \"%s\", \"directive\": ", k->kind);
+
+    if (k->directive != NULL) {
+        pp_json_string(f, k->directive);
+
+    } else {
+        fputs("null", f);
     }
-
-    fputs(r->npools ? "\n  ],\n" : "],\n", f);
 }
 
 
 static void
-pp_json_tags(FILE *f, const pp_report_t *r)
+pp_json_tag_more(FILE *f, const pp_report_t *r, const void *row)
+{
+    pp_json_module(f, r, ((const pp_rtag_t *) row)->obj);
+}
+
+
+/* one table's rows: where each is, what its kind adds, its figures */
+typedef struct {
+    const char             *name;
+    const char             *where;      /* the key of the row's key */
+    const void             *rows;
+    size_t                  n;
+    size_t                  stride;
+    const pp_rtable_t      *figures;
+    size_t                  rec;        /* the record figures reads */
+    void                  (*more)(FILE *f, const pp_report_t *r,
+                                  const void *row);
+} pp_json_table_t;
+
+
+static void
+pp_json_rows(FILE *f, const pp_report_t *r, const pp_json_table_t *t)
 {
     size_t            i;
-    const pp_rtag_t  *t;
+    const char       *row;
+    const pp_rrow_t  *h;
 
-    fputs("  \"tags\": [", f);
+    fprintf(f, "  \"%s\": [", t->name);
 
-    for (i = 0; i < r->ntags; i++) {
-        t = &r->tags[i];
+    for (i = 0; i < t->n; i++) {
+        row = (const char *) t->rows + i * t->stride;
+        h = (const pp_rrow_t *) row;
+
         fputs(i ? ",\n    { " : "\n    { ", f);
-        pp_json_where(f, r, "tag", t->key, t->obj, t->symbol, t->source);
-        pp_json_figures(f, &pp_rtags, &t->t, 0);
+        pp_json_where(f, r, t->where, h->key, h->obj, h->symbol, h->source);
+        t->more(f, r, row);
+        pp_json_figures(f, t->figures, row + t->rec, 0);
         fputs(" }", f);
     }
 
-    fputs(r->ntags ? "\n  ],\n" : "],\n", f);
+    fputs(t->n ? "\n  ],\n" : "],\n", f);
+}
+
+
+static void
+pp_json_tables(FILE *f, const pp_report_t *r)
+{
+    size_t                 i;
+    const pp_json_table_t  t[] = {
+        { "sites", "address", r->sites, r->nsites, sizeof(pp_rsite_t),
+          &pp_rsites, offsetof(pp_rsite_t, s), pp_json_site_more },
+        { "pools", "address", r->pools, r->npools, sizeof(pp_rpool_t),
+          &pp_rpools, 0, pp_json_pool_more },
+        { "tags", "tag", r->tags, r->ntags, sizeof(pp_rtag_t),
+          &pp_rtags, offsetof(pp_rtag_t, t), pp_json_tag_more },
+    };
+
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        pp_json_rows(f, r, &t[i]);
+    }
 }
 
 
@@ -251,6 +322,11 @@ pp_json_print(FILE *f, const pp_report_t *r, const pp_view_t *v)
     size_t  i;
 
     fprintf(f, "{\n  \"format\": %d,\n", PP_JSON_FORMAT);
+
+    /* POOLPROF_SAMPLE: the counts below are the tracked pools' times N */
+    fprintf(f, "  \"sample_period\": %u, \"estimated\": %s,\n",
+            r->sample_period > 1 ? r->sample_period : 1,
+            r->estimated ? "true" : "false");
 
     /* --diff: every count below is current - base */
     if (v->diff != NULL) {
@@ -265,9 +341,7 @@ pp_json_print(FILE *f, const pp_report_t *r, const pp_view_t *v)
     pp_json_totals(f, &r->totals);
     fputs(" },\n", f);
 
-    pp_json_sites(f, r);
-    pp_json_pools(f, r);
-    pp_json_tags(f, r);
+    pp_json_tables(f, r);
 
     fputs("  \"warnings\": [", f);
     for (i = 0; i < r->nwarnings; i++) {

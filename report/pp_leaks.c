@@ -63,7 +63,9 @@ pp_leak_order(const void *a, const void *b)
 /*
  * By creating site: "leaked" from the pool rows (exact, counted at each
  * clean exit), sizes and ages from the live rows left by exited
- * processes, "alive_old" from the live rows of running ones.  Every
+ * processes, "alive_old" from the live rows of running ones; with
+ * POOLPROF_SAMPLE, the live rows' counts and bytes times the period, as
+ * the pool rows' are.  Every
  * contribution is an entry, named as its row; sorted, the entries of a
  * site (one key and object, so one name) merge.  0, or -1 without memory.
  */
@@ -71,8 +73,12 @@ int
 pp_leaks_build(pp_report_t *r)
 {
     size_t       i, n, out;
+    uint64_t     w;
     pp_rlive_t  *l;
     pp_rleak_t  *all, *e;
+
+    /* under POOLPROF_SAMPLE a live pool is one of the period's */
+    w = r->sample_period > 1 ? r->sample_period : 1;
 
     for (i = 0; i < r->nlive; i++) {
         l = &r->live[i];
@@ -112,8 +118,9 @@ pp_leaks_build(pp_report_t *r)
         e = &all[n++];
         e->key = l->l.site;
         e->obj = l->obj;
-        e->alive_old = l->status == PP_STATUS_ALIVE;
-        e->bytes = l->l.alloc_bytes;
+        e->alive_old = l->status == PP_STATUS_ALIVE ? w : 0;
+        e->bytes = l->l.alloc_bytes > UINT64_MAX / w ? UINT64_MAX
+                                                     : l->l.alloc_bytes * w;
         e->oldest_ns = l->age_ns;
         e->symbol = l->symbol;
     }

@@ -192,8 +192,6 @@ pp_list_one(void *data, const char *path, int prefixed)
     char             err[PP_ERR_LEN], when[64], p[4 * 4096],
                      exe[4 * PP_PATH_MAX];
     size_t           i, alive, len;
-    time_t           t;
-    struct tm        tm;
     struct stat      sb;
     pp_report_t      r;
     unsigned char   *buf;
@@ -238,12 +236,7 @@ pp_list_one(void *data, const char *path, int prefixed)
         alive += r.procs[i].status == PP_STATUS_ALIVE;
     }
 
-    t = (time_t) (r.hdr.created_real_ns / 1000000000);
-    if (localtime_r(&t, &tm) == NULL
-        || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-    {
-        snprintf(when, sizeof(when), "?");
-    }
+    pp_when(when, sizeof(when), r.hdr.created_real_ns);
 
     fprintf(f, "%-36s %-4s %8u %5zu/%-5zu %s  %s\n", p,
             used ? "live" : "kept", r.hdr.creator_pid, alive, r.nprocs, when,

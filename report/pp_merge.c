@@ -129,6 +129,7 @@ typedef struct {
     void                   *rows;
     size_t                 *nrows;
     void                  (*add)(void *row, const void *rec);
+    size_t                  owner;      /* of the record's owner; 0: none */
 } pp_mtable_t;
 
 
@@ -141,6 +142,31 @@ typedef struct {
 pp_mhead_same(pp_rsite_t);
 pp_mhead_same(pp_rpool_t);
 pp_mhead_same(pp_rtag_t);
+
+
+/*
+ * The object of a row's owner, from the shard whose owner stays: the
+ * first that is not 0 (pp_rows.h)
+ */
+static void
+pp_merge_owner(const pp_merge_t *m, uint32_t shard, const pp_mtable_t *t,
+    unsigned char *row, const void *rec)
+{
+    uint64_t    have, owner;
+    pp_rrow_t  *head;
+
+    if (t->owner == 0) {
+        return;
+    }
+
+    memcpy(&have, row + t->rec + t->owner, sizeof(uint64_t));
+    memcpy(&owner, (const char *) rec + t->owner, sizeof(uint64_t));
+
+    if (have == 0 && owner != 0) {
+        head = (pp_rrow_t *) row;
+        head->owner_obj = pp_obj_find(m, shard, owner);
+    }
+}
 
 
 static void
@@ -191,10 +217,13 @@ pp_merge_table(pp_merge_t *m, const pp_mtable_t *t)
             head = (pp_rrow_t *) (rows + i++ * t->stride);
             head->key = m->refs[k].key;
             head->obj = m->refs[k].obj;
+            head->owner_obj = PP_NO_OBJECT;
         }
 
         pp_seg_record(&rec, t->size, pp_shard_at(m, m->refs[k].shard)
                       + t->off + (size_t) m->refs[k].row * t->file, t->file);
+        pp_merge_owner(m, m->refs[k].shard, t, rows + (i - 1) * t->stride,
+                       &rec);
         t->add(rows + (i - 1) * t->stride, &rec);
     }
 
@@ -209,7 +238,7 @@ pp_merge_table(pp_merge_t *m, const pp_mtable_t *t)
     if (pp_fields_any(t->fields, row + t->rec)) {
         head = (pp_rrow_t *) row;
         head->overflow = 1;
-        head->obj = PP_NO_OBJECT;
+        head->obj = head->owner_obj = PP_NO_OBJECT;
         i++;
 
     } else {
@@ -227,13 +256,13 @@ pp_merge_rows(pp_report_t *r, pp_merge_t *m)
     const pp_mtable_t   t[] = {
         { m->h.sites_off, m->h.nsites, m->z.site, sizeof(pp_site_t), 0,
           &pp_site_fields, offsetof(pp_rsite_t, s), sizeof(pp_rsite_t),
-          r->sites, &r->nsites, pp_madd_site },
+          r->sites, &r->nsites, pp_madd_site, offsetof(pp_site_t, owner) },
         { m->h.pools_off, m->h.npools, m->z.pool, sizeof(pp_pool_t), 0,
           &pp_pool_fields, offsetof(pp_rpool_t, p), sizeof(pp_rpool_t),
-          r->pools, &r->npools, pp_madd_pool },
+          r->pools, &r->npools, pp_madd_pool, offsetof(pp_pool_t, owner) },
         { m->h.tags_off, m->h.ntags, sizeof(pp_tag_t), sizeof(pp_tag_t), 1,
           &pp_tag_fields, offsetof(pp_rtag_t, t), sizeof(pp_rtag_t),
-          r->tags, &r->ntags, pp_madd_tag },
+          r->tags, &r->ntags, pp_madd_tag, 0 },
     };
 
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -276,6 +305,63 @@ pp_merge_procs(pp_report_t *r, pp_merge_t *m, int check_procs)
         }
 
         pp_rows_add_totals(&r->totals, &sh.totals);
+    }
+}
+
+
+/*
+ * POOLPROF_SAMPLE: every counter recorded for the tracked pools, times
+ * the period, estimates the whole; the counters the shim keeps for
+ * every pool (pp_fields.h's EXACT ones) stay.  Done to each segment as
+ * it is merged, so that two segments of different periods (--diff) are
+ * each scaled by their own.  The histograms are counts of pools too;
+ * their percentiles do not change.  Live pools are pools, listed as
+ * they are; the leak report weighs them (pp_leaks.c).
+ */
+static void
+pp_rhist_scale(pp_rhist_t *h, uint64_t by)
+{
+    uint32_t  b;
+
+    for (b = 0; b < PP_HIST_BUCKETS; b++) {
+        h->count[b] = h->count[b] > UINT64_MAX / by ? UINT64_MAX
+                                                    : h->count[b] * by;
+    }
+}
+
+
+/* the record rec of each of the n rows of arr, by table t */
+#define pp_scale_rows(t, arr, n, rec)                                        \
+    for (i = 0; i < (n); i++) {                                              \
+        pp_fields_scale(t, &(arr)[i].rec, period);                           \
+    }
+
+
+static void
+pp_merge_scale(pp_report_t *r, uint32_t period)
+{
+    size_t  i;
+
+    r->sample_period = period > 1 ? period : 1;
+    r->estimated = period > 1;
+
+    if (period < 2) {
+        return;
+    }
+
+    pp_fields_scale(&pp_totals_fields, &r->totals, period);
+    pp_fields_scale(&pp_totals_fields, &r->retired, period);
+
+    pp_scale_rows(&pp_totals_fields, r->procs, r->nprocs, totals);
+    pp_scale_rows(&pp_site_fields, r->sites, r->nsites, s);
+    pp_scale_rows(&pp_tag_fields, r->tags, r->ntags, t);
+    pp_scale_rows(&pp_growth_fields, r->growth, r->ngrowth, g);
+    pp_scale_rows(&pp_stack_fields, r->stacks, r->nstacks, s);
+
+    for (i = 0; i < r->npools; i++) {
+        pp_fields_scale(&pp_pool_fields, &r->pools[i].p, period);
+        pp_rhist_scale(&r->pools[i].used, period);
+        pp_rhist_scale(&r->pools[i].lifetime, period);
     }
 }
 
@@ -364,6 +450,8 @@ pp_seg_merge(pp_report_t *r, const unsigned char *buf, size_t len,
     {
         goto failed;
     }
+
+    pp_merge_scale(r, r->hdr.sample_period);
 
     rc = 0;
     goto cleanup;

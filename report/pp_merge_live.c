@@ -90,8 +90,8 @@ pp_merge_growth(pp_report_t *r, pp_merge_t *m)
             g = &all[n++];
             g->overflow = (i == m->h.ngrowth);
             g->g = row;
-            g->g.last_pool = 0;
-            g->g.last_seq = 0;
+            /* older writers kept their own state there */
+            memset(g->g.reserved, 0, sizeof(g->g.reserved));
 
             if (g->overflow) {
                 g->g.key = g->g.site = g->g.pool_site = 0;

@@ -5,6 +5,7 @@
  * finds the object that covered it in its own process (pp_obj_find()).
  */
 
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,27 +13,27 @@
 #include "pp_merge.h"
 
 
-static const pp_object_t  *pp_sort_objs;     /* qsort() has no context */
-
-
+/* indexes into the objects, the context of qsort_r() */
 static int
-pp_obj_cmp_id(const void *a, const void *b)
+pp_obj_cmp_id(const void *a, const void *b, void *objs)
 {
+    int                 c;
     const pp_object_t  *x, *y;
 
-    x = &pp_sort_objs[*(const uint32_t *) a];
-    y = &pp_sort_objs[*(const uint32_t *) b];
+    x = &((const pp_object_t *) objs)[*(const uint32_t *) a];
+    y = &((const pp_object_t *) objs)[*(const uint32_t *) b];
 
-#define pp_cmp_field(f)  if (x->f != y->f) { return x->f < y->f ? -1 : 1; }
-    pp_cmp_field(base);
-    pp_cmp_field(lo);
-    pp_cmp_field(hi);
-    pp_cmp_field(dev);
-    pp_cmp_field(ino);
-    pp_cmp_field(mtime);
-    pp_cmp_field(file_size);
-    pp_cmp_field(build_id_len);
-#undef pp_cmp_field
+    if ((c = pp_order(x->base, y->base)) != 0
+        || (c = pp_order(x->lo, y->lo)) != 0
+        || (c = pp_order(x->hi, y->hi)) != 0
+        || (c = pp_order(x->dev, y->dev)) != 0
+        || (c = pp_order(x->ino, y->ino)) != 0
+        || (c = pp_order(x->mtime, y->mtime)) != 0
+        || (c = pp_order(x->file_size, y->file_size)) != 0
+        || (c = pp_order(x->build_id_len, y->build_id_len)) != 0)
+    {
+        return c;
+    }
 
     if (memcmp(x->build_id, y->build_id, x->build_id_len) != 0) {
         return memcmp(x->build_id, y->build_id, x->build_id_len);
@@ -43,12 +44,12 @@ pp_obj_cmp_id(const void *a, const void *b)
 
 
 static int
-pp_obj_cmp_lo(const void *a, const void *b)
+pp_obj_cmp_lo(const void *a, const void *b, void *objs)
 {
     uint64_t  x, y;
 
-    x = pp_sort_objs[*(const uint32_t *) a].lo;
-    y = pp_sort_objs[*(const uint32_t *) b].lo;
+    x = ((const pp_object_t *) objs)[*(const uint32_t *) a].lo;
+    y = ((const pp_object_t *) objs)[*(const uint32_t *) b].lo;
 
     return x < y ? -1 : x > y;
 }
@@ -94,19 +95,18 @@ pp_merge_objects(pp_report_t *r, pp_merge_t *m)
         m->byaddr[k] = (uint32_t) k;
     }
 
-    pp_sort_objs = m->objs;
-    qsort(idx, all, sizeof(uint32_t), pp_obj_cmp_id);
+    qsort_r(idx, all, sizeof(uint32_t), pp_obj_cmp_id, m->objs);
 
     for (k = 0; k < all; k++) {
-        if (k == 0 || pp_obj_cmp_id(&idx[k - 1], &idx[k]) != 0) {
+        if (k == 0 || pp_obj_cmp_id(&idx[k - 1], &idx[k], m->objs) != 0) {
             r->objs[r->nobjs++].o = m->objs[idx[k]];
         }
         m->gobj[idx[k]] = (int) r->nobjs - 1;
     }
 
     for (i = 0; i < m->nused; i++) {
-        qsort(&m->byaddr[m->first[i]], m->first[i + 1] - m->first[i],
-              sizeof(uint32_t), pp_obj_cmp_lo);
+        qsort_r(&m->byaddr[m->first[i]], m->first[i + 1] - m->first[i],
+                sizeof(uint32_t), pp_obj_cmp_lo, m->objs);
     }
 
     free(idx);

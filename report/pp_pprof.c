@@ -223,7 +223,7 @@ pp_pprof_part(pp_pprof_t *pp, const pp_part_t *p)
             pk = row == PP_ROW_POOL && !rw.overflow
                  ? pp_kind_of(pp, rw.key, rw.obj) : NULL;
             loc = pp_pprof_loc(pp, rw.key, rw.obj, rw.overflow, kind);
-            pp_sample(pp, p, &loc, 1, v, rw.obj, rw.overflow, pk);
+            pp_sample(pp, p, &loc, 1, v, rw.module, rw.overflow, pk);
         }
     }
 

@@ -273,9 +273,18 @@ pp_header(pp_pprof_t *pp, int sample)
         snprintf(buf, sizeof(buf), "every event's stack was taken");
     } else {
         snprintf(buf, sizeof(buf), "stacks of 1 in %u events, weights "
-                 "scaled by %u; each site's total is exact", period, period);
+                 "scaled by %u; each site's total is %s", period, period,
+                 pp->fl->hdr.sample_period > 1 ? "its count" : "exact");
     }
     pp_pb_uint(&pp->prof, 13, (uint64_t) pp_pprof_str(pp, buf));
+
+    /* POOLPROF_SAMPLE: the reporter scaled every value when it merged */
+    period = pp->fl->hdr.sample_period;
+    if (period > 1) {
+        snprintf(buf, sizeof(buf), "estimates: 1 in %u pools tracked, every "
+                 "value scaled by %u", period, period);
+        pp_pb_uint(&pp->prof, 13, (uint64_t) pp_pprof_str(pp, buf));
+    }
 
     pp_pb_uint(&pp->prof, 14,
                (uint64_t) pp_pprof_str(pp, pp_figures[sample].sample));

@@ -71,7 +71,7 @@ pp_prom_labels(pp_fleet_t *fl, int row, const pp_row_t *rw)
         return NULL;
     }
 
-    pp_prom_value(m, sizeof(m), pp_fleet_module(fl, rw->obj, rw->overflow,
+    pp_prom_value(m, sizeof(m), pp_fleet_module(fl, rw->module, rw->overflow,
                                                 mod, sizeof(mod)));
     pp_prom_value(n, sizeof(n), name);
     kind = row == PP_ROW_POOL && !rw->overflow ? pp_pool_kind(name) : NULL;
@@ -366,11 +366,17 @@ pp_prom_print(FILE *f, pp_fleet_t *fl, unsigned top)
             "(1: every event, 0: no stacks).\n"
             "# TYPE poolprof_stack_sample_period gauge\n"
             "poolprof_stack_sample_period %u\n"
+            "# HELP poolprof_pool_sample_period Pools per tracked pool "
+            "(POOLPROF_SAMPLE; above 1, every counter is an estimate, "
+            "scaled by it).\n"
+            "# TYPE poolprof_pool_sample_period gauge\n"
+            "poolprof_pool_sample_period %u\n"
             "# HELP poolprof_segment_start_time_seconds When the segment "
             "was created, seconds since the Epoch.\n"
             "# TYPE poolprof_segment_start_time_seconds gauge\n"
             "poolprof_segment_start_time_seconds %llu.%09llu\n",
             fl->hdr.retired, fl->hdr.stack_period,
+            fl->hdr.sample_period > 1 ? fl->hdr.sample_period : 1,
             (unsigned long long) (fl->time_ns / 1000000000),
             (unsigned long long) (fl->time_ns % 1000000000));
 

@@ -57,7 +57,9 @@ typedef struct {
     int                     obj;        /* index in objs or PP_NO_OBJECT */  \
     int                     overflow;   /* the overflow rows of all shards */\
     char                   *symbol;     /* "" until pp_sym_resolve() */      \
-    char                   *source;     /* file:line, or "" */
+    char                   *source;     /* file:line, or "" */               \
+    int                     owner_obj;  /* of its owner, if it has one */    \
+    char                   *owner_symbol;   /* the owner's name, or NULL */
 
 /* the head alone: code common to the three row types */
 typedef struct {
@@ -169,6 +171,9 @@ typedef struct {
     size_t                  ntags;
 
     uint64_t                long_lived_ns;  /* ~0: off */
+    uint32_t                sample_period;  /* 1 in N pools tracked, >= 1:
+                                               counts are scaled by it */
+    int                     estimated;      /* counts are estimates */
     uint32_t                stack_period;   /* 0: no stacks */
     uint32_t                stack_depth;
     pp_rgrowth_t           *growth;
@@ -330,6 +335,7 @@ void pp_report_warn(pp_report_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pp_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t pp_rhist_percentile(const pp_rhist_t *h, unsigned p);
+char *pp_when(char *buf, size_t len, uint64_t real_ns);
 const char *pp_role_name(uint32_t role);
 const char *pp_status_name(uint32_t status);
 
@@ -350,6 +356,37 @@ void pp_sym_free(pp_report_t *r);
 void pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
     char **symbol, char **source);
 int pp_sym_in(const char *symbol, const char *const *names, int prefix);
+
+/*
+ * The nginx module responsible for a row (pp_sym.c): the object of its
+ * owner (the first frame in nginx or a module on the way to a library's
+ * call), else the row's own object; pp_module_base() is its file's name
+ * as recorded, NULL without an object (not escaped).
+ */
+#define pp_row_module(row, owner)                                            \
+    ((owner) != 0 && (row)->owner_obj != PP_NO_OBJECT ? (row)->owner_obj     \
+                                                      : (row)->obj)
+
+const char *pp_module_base(const pp_report_t *r, int obj);
+
+/*
+ * pp_figures.c: the kind of the pools a site creates (request,
+ * connection, http2_stream, http2_connection, stream_session, cycle,
+ * temporary, module, unknown) and the directive that sizes them, or NULL
+ */
+typedef struct {
+    const char             *prefix;     /* of the creating function */
+    const char             *kind;
+    const char             *directive;
+} pp_pool_kind_t;
+
+const pp_pool_kind_t *pp_pool_kind_find(const char *symbol);
+const pp_pool_kind_t *pp_pool_kind_of(const pp_report_t *r,
+    const pp_rpool_t *p);
+
+/* pp_static.c: a static function of a stripped object, by its callers */
+char *pp_static_name(const pp_symtab_t *st, const char *obj, uint64_t off);
+void pp_static_free(void);
 
 /*
  * pp_values.c: the figures of a row type, recorded (its field table)

@@ -134,16 +134,24 @@ pp_stacks_print(FILE *f, const pp_report_t *r, const pp_view_t *v)
         return -1;
     }
 
-    if (r->stack_period == 1) {
+    if (r->stack_period == 1 && !r->estimated) {
         snprintf(sub, sizeof(sub), "exact: every event's stack was taken");
+
+    } else if (r->estimated) {
+        /* the merge scaled the stacks by the pools' period already */
+        snprintf(sub, sizeof(sub), "estimate: 1 in %u events of 1 in %u "
+                 "pools sampled, values scaled by %llu", r->stack_period,
+                 r->sample_period,
+                 (unsigned long long) r->stack_period * r->sample_period);
+
     } else {
         snprintf(sub, sizeof(sub), "estimate: 1 in %u events sampled, "
                  "values scaled by %u", r->stack_period, r->stack_period);
     }
 
     snprintf(root, sizeof(root), "%s (%s)", pp_metrics[metric].name,
-             r->stack_period == 1 ? "every event"
-                                  : "estimate");
+             r->stack_period == 1 && !r->estimated ? "every event"
+                                                   : "estimate");
 
     fl = pp_flame_new();
     if (fl == NULL) {

@@ -132,7 +132,14 @@ pp_sym_row(pp_report_t *r, uint64_t key, int obj, int overflow, int kind,
             }
 
             name = pp_symtab_find(st, off, kind == 2);
-            *symbol = strdup(name != NULL ? name : "");
+
+            if (name == NULL && kind != 2) {
+                *symbol = pp_static_name(st, pp_module_base(r, obj), off);
+            }
+
+            if (*symbol == NULL) {
+                *symbol = strdup(name != NULL ? name : "");
+            }
 
             if (source != NULL) {
                 *source = pp_symtab_source(st, off);
@@ -172,6 +179,36 @@ pp_sym_stack(pp_report_t *r, pp_rstack_t *st)
 }
 
 
+/* a row's owner, a return address in nginx or a module: NULL if none */
+static void
+pp_sym_owner(pp_report_t *r, uint64_t owner, int obj, int overflow,
+    char **symbol)
+{
+    *symbol = NULL;
+
+    if (owner != 0 && !overflow && obj != PP_NO_OBJECT) {
+        pp_sym_row(r, owner, obj, 0, 0, symbol, NULL);
+    }
+}
+
+
+/* the file name of an object, as recorded; NULL for none */
+const char *
+pp_module_base(const pp_report_t *r, int obj)
+{
+    const char  *path, *base;
+
+    if (obj == PP_NO_OBJECT || (size_t) obj >= r->nobjs) {
+        return NULL;
+    }
+
+    path = r->objs[obj].o.path;
+    base = strrchr(path, '/');
+
+    return base != NULL ? base + 1 : path;
+}
+
+
 void
 pp_sym_resolve(pp_report_t *r)
 {
@@ -186,11 +223,15 @@ pp_sym_resolve(pp_report_t *r)
     for (i = 0; i < r->nsites; i++) {
         pp_sym_row(r, r->sites[i].key, r->sites[i].obj, r->sites[i].overflow,
                    0, &r->sites[i].symbol, &r->sites[i].source);
+        pp_sym_owner(r, r->sites[i].s.owner, r->sites[i].owner_obj,
+                     r->sites[i].overflow, &r->sites[i].owner_symbol);
     }
 
     for (i = 0; i < r->npools; i++) {
         pp_sym_row(r, r->pools[i].key, r->pools[i].obj, r->pools[i].overflow,
                    0, &r->pools[i].symbol, &r->pools[i].source);
+        pp_sym_owner(r, r->pools[i].p.owner, r->pools[i].owner_obj,
+                     r->pools[i].overflow, &r->pools[i].owner_symbol);
     }
 
     for (i = 0; i < r->ntags; i++) {
@@ -251,10 +292,12 @@ pp_sym_free(pp_report_t *r)
 
     for (i = 0; i < r->nsites; i++) {
         pp_sym_free_row(r->sites[i].symbol, r->sites[i].source);
+        free(r->sites[i].owner_symbol);
     }
 
     for (i = 0; i < r->npools; i++) {
         pp_sym_free_row(r->pools[i].symbol, r->pools[i].source);
+        free(r->pools[i].owner_symbol);
     }
 
     for (i = 0; i < r->ntags; i++) {
@@ -279,6 +322,8 @@ pp_sym_free(pp_report_t *r)
         free(r->stacks[i].symbols);
         r->stacks[i].symbols = NULL;
     }
+
+    pp_static_free();
 
     for (i = 0; i < r->nobjs; i++) {
         pp_symtab_close(r->objs[i].syms);

@@ -202,15 +202,8 @@ pp_text_header(FILE *f, const pp_report_t *r, const pp_view_t *v)
                  esc[4 * sizeof(line)];
     double       dur;
     size_t       i, n[3];
-    time_t       t;
-    struct tm    tm;
 
-    t = (time_t) (r->hdr.created_real_ns / 1000000000);
-    if (localtime_r(&t, &tm) == NULL
-        || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-    {
-        snprintf(when, sizeof(when), "?");
-    }
+    pp_when(when, sizeof(when), r->hdr.created_real_ns);
 
     snprintf(line, sizeof(line), "%s, created %s by pid %u (%s)",
              r->path != NULL ? r->path : "", when, r->hdr.creator_pid,
@@ -224,6 +217,13 @@ pp_text_header(FILE *f, const pp_report_t *r, const pp_view_t *v)
                  v->diff);
         fprintf(f, "%scounts are differences%s", pp_bold(v), pp_off(v));
         pp_text_wrap(f, 22, 2, pp_escape(esc, sizeof(esc), line));
+    }
+
+    if (r->estimated) {
+        snprintf(line, sizeof(line), "1 in %u pools tracked, counts scaled "
+                 "by %u", r->sample_period, r->sample_period);
+        fprintf(f, "%sestimates:%s", pp_bold(v), pp_off(v));
+        pp_text_wrap(f, 10, 2, line);
     }
 
     n[0] = n[1] = n[2] = 0;

@@ -5,6 +5,7 @@
  * after itself, pp_text_print() places them.
  */
 
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,13 @@
 #define PP_POOL_NAME    (PP_TEXT_WIDTH - 71)
 #define PP_TAG_NAME     (PP_TEXT_WIDTH - 48)
 #define PP_VIA_NAME     (PP_TEXT_WIDTH - 66)
+
+/* the lines under a pool row start under its SIZE column */
+#define PP_POOL_DETAIL  9
+
+/* 1 when a symbol is pp_static_name()'s, not a symbol table's */
+#define pp_text_is_static(symbol)                                            \
+    ((symbol) != NULL && strncmp(symbol, "static function ", 16) == 0)
 
 
 static const pp_column_t  pp_site_cols[] = {
@@ -47,6 +55,91 @@ pp_text_site_row(FILE *f, const pp_site_t *s, const char *name)
 }
 
 
+/*
+ * The detail line under a row whose call lies in a library: the row is
+ * named by its owner, the frame in the module, and this line names the
+ * library's frame
+ */
+static void
+pp_text_library(FILE *f, const pp_report_t *r, uint64_t key, int obj,
+    const char *symbol, int indent)
+{
+    char    lib[PP_NAME_BUF];
+    size_t  n;
+
+    if (obj == PP_NO_OBJECT || symbol == NULL || symbol[0] == '\0'
+        || pp_text_is_static(symbol))
+    {
+        pp_name(lib, sizeof(lib), r, key, obj, NULL);
+
+    } else {
+        n = strlen(pp_object_name(lib, sizeof(lib), r, obj, PP_OBJECT_BASE));
+        if (n + 2 < sizeof(lib)) {
+            lib[n++] = ':';
+            lib[n++] = ' ';
+            pp_escape(lib + n, sizeof(lib) - n, symbol);
+        }
+    }
+
+    if (strlen(lib) > PP_VIA_NAME) {
+        strcpy(lib + PP_VIA_NAME - 3, "...");
+    }
+
+    fprintf(f, "  %*s  in library %s\n", indent, "", lib);
+}
+
+
+/*
+ * A name in width columns.  A static function's, too long for a column,
+ * gives way to the address itself and the function's first caller:
+ * "nginx+0x6c8cb, static, from ngx_http_create_request", or the address
+ * alone, cut from the front, without one.
+ */
+static const char *
+pp_text_addr_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
+    int obj, const char *symbol, const char *source, size_t width)
+{
+    char         addr[PP_NAME_BUF], sym[2 * PP_NAME_BUF];
+    size_t       n;
+    const char  *from;
+
+    if (!pp_text_is_static(symbol)) {
+        return pp_text_name(buf, len, r, key, obj, symbol, source, width);
+    }
+
+    from = strstr(symbol, " (called from ");
+    if (from == NULL) {
+        return pp_text_name(buf, len, r, key, obj, NULL, "", width);
+    }
+
+    from += 14;
+    n = strcspn(from, ",)");
+    pp_name(addr, sizeof(addr), r, key, obj, NULL);
+    if (n > PP_NAME_BUF / 2) {
+        n = PP_NAME_BUF / 2;
+    }
+
+    snprintf(sym, sizeof(sym), "%s, static, from %.*s", addr, (int) n, from);
+
+    return pp_text_name(buf, len, r, key, obj, sym, "", width);
+}
+
+
+/* a row's name: its owner's in the module when it lies in a library */
+static const char *
+pp_text_row_name(char *buf, size_t len, const pp_report_t *r, uint64_t key,
+    int obj, const char *symbol, const char *source, uint64_t owner,
+    int owner_obj, const char *owner_symbol, size_t width)
+{
+    if (owner != 0 && owner_symbol != NULL) {
+        return pp_text_addr_name(buf, len, r, owner, owner_obj, owner_symbol,
+                                 "", width);
+    }
+
+    return pp_text_addr_name(buf, len, r, key, obj, symbol, source, width);
+}
+
+
 /* one site, and who called nginx's helper when the site is inside one */
 static void
 pp_text_site(FILE *f, const pp_report_t *r, const pp_rsite_t *s)
@@ -54,9 +147,16 @@ pp_text_site(FILE *f, const pp_report_t *r, const pp_rsite_t *s)
     char         name[PP_NAME_BUF], via[PP_NAME_BUF];
     const char  *owner;
 
-    pp_text_site_row(f, &s->s, pp_text_name(name, sizeof(name), r, s->key,
-                                            s->obj, s->symbol, s->source,
-                                            PP_SITE_NAME));
+    pp_text_site_row(f, &s->s,
+                     pp_text_row_name(name, sizeof(name), r, s->key, s->obj,
+                                      s->symbol, s->source, s->s.owner,
+                                      s->owner_obj, s->owner_symbol,
+                                      PP_SITE_NAME));
+
+    if (s->s.owner != 0 && s->owner_symbol != NULL) {
+        pp_text_library(f, r, s->key, s->obj, s->symbol, 58);
+        return;
+    }
 
     owner = s->overflow ? NULL : pp_stacks_owner(via, sizeof(via), r, s->key);
 
@@ -226,29 +326,28 @@ typedef struct {
 } pp_module_t;
 
 
-static int  pp_module_key;
-
-
+/* key: the --sort key, the context of qsort_r() */
 static int
-pp_module_cmp(const void *a, const void *b)
+pp_module_cmp(const void *a, const void *b, void *key)
 {
     int                 x;
-    const pp_module_t  *p, *q;
-
-    p = a;
-    q = b;
+    const pp_module_t  *p = a, *q = b;
 
     if (p->overflow != q->overflow) {
         return p->overflow - q->overflow;
     }
 
-    x = pp_site_order(&p->sum, &q->sum, pp_module_key);
+    x = pp_site_order(&p->sum, &q->sum, *(const int *) key);
 
     return x != 0 ? x : p->obj - q->obj;
 }
 
 
-/* --by module: the sites summed by the object file that holds them */
+/*
+ * --by module: the sites summed by the nginx module responsible, the
+ * object file that holds them or, for a library's sites, the one that
+ * holds their owner
+ */
 void
 pp_text_modules(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
@@ -270,7 +369,8 @@ pp_text_modules(FILE *f, const pp_report_t *r, const pp_view_t *v)
     }
 
     for (i = 0; i < r->nsites; i++) {
-        k = r->sites[i].overflow ? (int) nm - 1 : r->sites[i].obj + 1;
+        k = r->sites[i].overflow ? (int) nm - 1
+            : pp_row_module(&r->sites[i], r->sites[i].s.owner) + 1;
         if (k < 0 || (size_t) k >= nm) {
             continue;
         }
@@ -285,8 +385,7 @@ pp_text_modules(FILE *f, const pp_report_t *r, const pp_view_t *v)
         }
     }
 
-    pp_module_key = v->sort;
-    qsort(m, n, sizeof(pp_module_t), pp_module_cmp);
+    qsort_r(m, n, sizeof(pp_module_t), pp_module_cmp, (void *) &v->sort);
 
     snprintf(title, sizeof(title), "sites by module (object file), by %s",
              v->sort > 0 ? pp_sort_name(PP_BY_SITE, v->sort)
@@ -369,6 +468,49 @@ pp_text_size_for(char *buf, size_t len, const void *row)
 }
 
 
+/*
+ * The line under a pool row of a known kind: "request pool: set
+ * request_pool_size 8k" when the pools spilled, the module's name for a
+ * module's pool
+ */
+static void
+pp_text_pool_kind(FILE *f, const pp_report_t *r, const pp_rpool_t *p)
+{
+    char                   mod[PP_NAME_BUF];
+    uint64_t               want;
+    const pp_pool_kind_t  *k;
+
+    k = pp_pool_kind_of(r, p);
+
+    if (strcmp(k->kind, "unknown") == 0) {
+        return;
+    }
+
+    fprintf(f, "  %*s  %s pool", PP_POOL_DETAIL, "", k->kind);
+
+    if (strcmp(k->kind, "module") == 0) {
+        pp_object_name(mod, sizeof(mod), r, pp_row_module(p, p->p.owner),
+                       PP_OBJECT_BASE);
+        fprintf(f, " of %s\n", mod);
+        return;
+    }
+
+    if (k->directive == NULL) {
+        fputc('\n', f);
+        return;
+    }
+
+    want = p->p.destroyed + p->p.resets != 0 ? pp_text_suggest(&p->used) : 0;
+
+    if (want > p->p.size && want != UINT64_MAX) {
+        fprintf(f, ": set %s %lluk\n", k->directive,
+                (unsigned long long) (want / 1024));
+    } else {
+        fprintf(f, ": %s\n", k->directive);
+    }
+}
+
+
 static const pp_column_t  pp_pool_cols[] = {
     { "CREATED", 7, PP_COL_COUNT, "created", NULL },
     { "SIZE", 8, PP_COL_HUMAN, "size", NULL },
@@ -400,8 +542,17 @@ pp_text_pools(FILE *f, const pp_report_t *r, const pp_view_t *v)
     for (i = 0; i < r->npools && i < v->top; i++) {
         p = &r->pools[i];
         pp_columns_row(f, pp_pool_cols, pp_ncols(pp_pool_cols), &pp_rpools, p,
-                       pp_text_name(name, sizeof(name), r, p->key, p->obj,
-                                    p->symbol, p->source, PP_POOL_NAME));
+                       pp_text_row_name(name, sizeof(name), r, p->key, p->obj,
+                                        p->symbol, p->source, p->p.owner,
+                                        p->owner_obj, p->owner_symbol,
+                                        PP_POOL_NAME));
+
+        if (p->p.owner != 0 && p->owner_symbol != NULL) {
+            pp_text_library(f, r, p->key, p->obj, p->symbol,
+                            PP_POOL_DETAIL);
+        }
+
+        pp_text_pool_kind(f, r, p);
     }
 
     if (r->npools > v->top) {

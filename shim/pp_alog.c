@@ -147,14 +147,8 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
     pp_totals_t  *t;
 
     t = pp_proc.totals;
-    t->allocs++;
-    t->alloc_bytes += size;
-
     s = pp_site(site);
-    s->allocs++;
-    s->alloc_bytes += size;
-    t->zeroed_bytes += zeroed;
-    s->zeroed_bytes += zeroed;
+    pp_count_alloc(t, s, size, zeroed);
 
     st = pp_stack_sample(site);
     if (pp_unlikely(st != NULL)) {
@@ -183,20 +177,20 @@ pp_track_alloc_slow(pp_ngx_pool_t *pool, void *p, size_t size, int small,
         if (l != NULL) {
             l->large_allocs++;
             l->large_bytes += size;
-            pp_range_add(l, (uintptr_t) p, (uintptr_t) p + size, 1);
+            if (pp_range_on) {
+                pp_range_add(l, (uintptr_t) p, (uintptr_t) p + size, 1);
+            }
         }
         return p;
     }
 
-    t->small_allocs++;
-
     if (l == NULL) {
+        t->small_allocs++;
         t->untracked++;
         return p;
     }
 
-    l->small_allocs++;
-    l->small_bytes += size;
+    pp_count_small(t, l, size);
 
     if (l->log.n == l->log.cap && pp_alog_grow(&l->log) != 0) {
         return p;

@@ -210,16 +210,22 @@ pp_track_free(pp_ngx_pool_t *pool, void *p, int rc, uintptr_t site)
                 return;
             }
 
+            if (c->freed == PP_CHUNK_PINNED) {
+                pp_count(t, s, frees_repeated);
+                return;
+            }
+
             /* a large one freed may be pool memory again, then is that */
-            if (c->freed == PP_CHUNK_PINNED
-                || pp_range_find((uintptr_t) p) == NULL)
-            {
+            pp_pool_index();
+
+            if (pp_range_find((uintptr_t) p) == NULL) {
                 pp_count(t, s, frees_repeated);
                 return;
             }
         }
     }
 
+    pp_pool_index();
     g = pp_range_find((uintptr_t) p);
 
     if (g != NULL && g->pool != (uintptr_t) pool) {

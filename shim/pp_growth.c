@@ -8,17 +8,57 @@
  * pools were created in between: a pool that grows on every request.
  */
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "pp_growth.h"
 
 
-static pp_rindex_t  pp_igrowth;
+/* what telling a return needs of a row: the writer's, not the segment's */
+typedef struct {
+    uint64_t            last_pool;      /* serial of the pool it grew */
+    uint64_t            last_seq;       /* the newest pool's serial then */
+} pp_gstate_t;
 
 
-/* a new, empty shard: from pp_table_init() */
+static pp_rindex_t   pp_igrowth;
+static pp_gstate_t  *pp_gstate;         /* a row's, by its index */
+static uint32_t      pp_ngstate;
+static pp_gstate_t   pp_gstate_none;    /* every row's without memory */
+
+
+/*
+ * A new, empty shard: from pp_table_init().  Without memory for the
+ * state, the index hands out no row: every pair counts in the overflow
+ * row, whose state is pp_gstate_none.
+ */
 int
 pp_growth_init(uint32_t cap)
 {
-    return pp_rindex_init(&pp_igrowth, cap);
+    memset(&pp_gstate_none, 0, sizeof(pp_gstate_t));
+
+    if (pp_rindex_init(&pp_igrowth, cap) != 0) {
+        return -1;
+    }
+
+    if (pp_gstate != NULL && pp_ngstate == cap + 1) {
+        memset(pp_gstate, 0, (size_t) pp_ngstate * sizeof(pp_gstate_t));
+        return 0;
+    }
+
+    free(pp_gstate);
+    pp_ngstate = 0;
+
+    /* the overflow row too */
+    pp_gstate = calloc((size_t) cap + 1, sizeof(pp_gstate_t));
+    if (pp_gstate == NULL) {
+        pp_igrowth.used = pp_igrowth.cap;
+        return -1;
+    }
+
+    pp_ngstate = cap + 1;
+
+    return 0;
 }
 
 
@@ -67,9 +107,11 @@ void
 pp_growth_add(pp_tpool_t *l, size_t size, pp_site_t *s, uintptr_t site,
     uint64_t seq)
 {
+    size_t        i;
     uint64_t      age;
     pp_pool_t    *row;
     pp_growth_t  *g;
+    pp_gstate_t  *st;
 
     pp_proc.totals->ll_allocs++;
     pp_proc.totals->ll_bytes += size;
@@ -92,16 +134,19 @@ pp_growth_add(pp_tpool_t *l, size_t size, pp_site_t *s, uintptr_t site,
         g->max_age_ns = age;
     }
 
+    i = (size_t) (g - pp_proc.growth);
+    st = i < pp_ngstate ? &pp_gstate[i] : &pp_gstate_none;
+
     /* addresses are reused: a pool is its serial number */
-    if (g->last_pool == l->serial) {
-        if (g->last_seq != seq) {
+    if (st->last_pool == l->serial) {
+        if (st->last_seq != seq) {
             g->returns++;
         }
 
     } else {
         g->pools++;
-        g->last_pool = l->serial;
+        st->last_pool = l->serial;
     }
 
-    g->last_seq = seq;
+    st->last_seq = seq;
 }

@@ -12,6 +12,7 @@
  * so that a pool costs no malloc.
  */
 
+#include <malloc.h>
 #include <stdlib.h>
 
 #include "pp_shim.h"
@@ -148,11 +149,19 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     pp_pool_t   *row;
     pp_tpool_t  *l;
 
-    pp_proc.totals->pools_created++;
-
     if (pp_proc.ngx_process != NULL) {
         pp_proc.shard->role = (uint32_t) *pp_proc.ngx_process;
     }
+
+    /* left out by POOLPROF_SAMPLE: no record, no range, no row */
+    if (pp_unlikely(pp_sample.period >= 2)
+        && pp_sample_skip((uintptr_t) pool))
+    {
+        pp_proc.totals->pools_unsampled++;
+        return;
+    }
+
+    pp_proc.totals->pools_created++;
 
     row = pp_pool_row(site);
     row->created++;
@@ -211,7 +220,9 @@ pp_track_create(pp_ngx_pool_t *pool, size_t size, uintptr_t site)
     pp_prev = pp_last;
     pp_last = l;
 
-    pp_range_add(l, (uintptr_t) pool, (uintptr_t) pool->d.end, 0);
+    if (pp_range_on) {
+        pp_range_add(l, (uintptr_t) pool, (uintptr_t) pool->d.end, 0);
+    }
 
     pp_publish_new(l);
 }
@@ -299,11 +310,60 @@ pp_pool_forked(void)
 {
     pp_tpool_t  *l, *tmp;
 
+    pp_sample_forked();
+
     HASH_ITER(hh, pp_tracked, l, tmp) {
         l->inherited = 1;
         l->row = pp_pool_row(l->site);     /* in the child's shard */
         l->stack = NULL;
         pp_publish_inherited(l);
+    }
+}
+
+
+/*
+ * The first free that needs to know which pool's memory holds a pointer:
+ * every live pool's blocks and large allocations join the index, once,
+ * and every new one from then on.  A record's blocks are those from the
+ * pool to its tail.  nginx keeps no size of a large allocation: one made
+ * before is indexed as long as malloc says its memory is, so that a free
+ * of a pointer into its slack counts as interior, not unknown.
+ */
+void
+pp_pool_index(void)
+{
+    uintptr_t             p;
+    uint32_t              n;
+    pp_tpool_t           *l, *tmp;
+    pp_ngx_pool_t        *b;
+    pp_ngx_pool_large_t  *g;
+
+    if (pp_range_on) {
+        return;
+    }
+
+    pp_range_on = 1;
+
+    HASH_ITER(hh, pp_tracked, l, tmp) {
+        for (b = (pp_ngx_pool_t *) l->key; b != NULL; b = b->d.next) {
+            pp_range_add(l, (uintptr_t) b, (uintptr_t) b->d.end, 0);
+
+            if (b == l->tail) {
+                break;
+            }
+        }
+
+        b = (pp_ngx_pool_t *) l->key;
+
+        for (g = b->large, n = 0; g != NULL && n < PP_BLOCKS_MAX;
+             g = g->next, n++)
+        {
+            p = (uintptr_t) g->alloc;
+
+            if (p != 0) {
+                pp_range_add(l, p, p + malloc_usable_size(g->alloc), 1);
+            }
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pp_tpool_t *pp_pool_newest(void);
 pp_tpool_t *pp_pool_older(pp_tpool_t *l);
 void pp_pool_forked(void);
 void pp_pool_exit(void);
+void pp_pool_index(void);
 void pp_track_remove(pp_tpool_t *l);
 
 
@@ -57,8 +58,11 @@ pp_pool_blocks(pp_tpool_t *l)
     for (b = l->tail; b->d.next != NULL && n < PP_BLOCKS_MAX; b = b->d.next)
     {
         n++;
-        pp_range_add(l, (uintptr_t) b->d.next, (uintptr_t) b->d.next->d.end,
-                     0);
+
+        if (pp_range_on) {
+            pp_range_add(l, (uintptr_t) b->d.next,
+                         (uintptr_t) b->d.next->d.end, 0);
+        }
     }
 
     l->tail = b;

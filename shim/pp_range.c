@@ -40,6 +40,8 @@ typedef struct {
 } pp_rslot_t;
 
 
+int                  pp_range_on;
+
 static pp_range_t   *pp_rec;            /* [0] unused: 0 is no range */
 static uint32_t      pp_nrec;           /* records handed out, [0] too */
 static uint32_t      pp_rec_cap;

@@ -3,11 +3,14 @@
  * tracked pools' blocks and large allocations, for the frees that miss
  * their pool's log (cross-pool and interior pointers).
  *
- * A range is added when the shim first sees its block (the pool's
- * creation, a new block) or its large allocation, and removed when the
- * allocation is freed, at the pool's reset (its large allocations) and
- * at its destroy (all of them).  Nothing on the common path of a small
- * allocation touches it.
+ * The index is kept only once a free needed to know whose memory a
+ * pointer is (pp_range_on, set by pp_pool_index()): most processes
+ * never make such a free, and then no pool event touches the index.
+ * From then on a range joins when the shim first sees it (its pool's
+ * creation, a new block, a large allocation) and leaves when the
+ * allocation is freed, at its pool's reset (large allocations) and at
+ * its destroy.  Nothing on the common path of a small allocation
+ * touches it.
  */
 
 #ifndef _PP_RANGE_H_INCLUDED_
@@ -26,6 +29,9 @@ typedef struct {
     uint32_t                large;      /* a large allocation, not a block */
     uint32_t                class;      /* of its buckets' size */
 } pp_range_t;
+
+
+extern int  pp_range_on;       /* the index is kept */
 
 
 void pp_range_init(uint64_t max_ranges);

@@ -55,6 +55,8 @@ typedef struct {
     uint32_t                keep_max;
     uint32_t                stack_period;
     uint32_t                stack_depth;
+    uint32_t                sample_period;  /* POOLPROF_SAMPLE */
+    uint64_t                sample_seed;    /* POOLPROF_SAMPLE_SEED */
     int                     gid;            /* POOLPROF_GROUP, or -1 */
     int                     keep;
     int                     small;
@@ -86,6 +88,7 @@ typedef struct {
     uint64_t                stack_period;
     uint32_t                stack_depth;
     uint64_t                long_lived_ns;
+    uint32_t                sample_period;  /* 1 in N pools; < 2: all */
     pp_shard_t             *shard;
     pp_totals_t            *totals;         /* in the shard */
     pp_site_t              *sites;
@@ -127,6 +130,7 @@ void pp_retire_fold(pp_shard_t *dead);
 /* pp_objects.c */
 void pp_objects_scan(void);
 void pp_objects_check(uintptr_t addr);
+int pp_objects_nginx_side(uintptr_t addr);
 
 /* pp_hooks.c */
 struct pp_elf_s;

@@ -264,6 +264,7 @@ pp_shm_check(int fd, const struct stat *st, pp_layout_t *lay, char *err,
     pp_proc.stack_period = h.stack_period;
     pp_proc.stack_depth = h.stack_depth;
     pp_proc.long_lived_ns = h.long_lived_ns;
+    pp_proc.sample_period = h.sample_period;     /* one for the instance */
 
     /* the instance's creator said whether to keep it */
     if (h.flags & PP_SEG_KEEP) {

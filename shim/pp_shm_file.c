@@ -262,6 +262,8 @@ pp_shm_init(int fd, char *err, size_t len)
     pp_proc.stack_period = pp_conf.stack_period;
     pp_proc.stack_depth = pp_conf.stack_depth;
     pp_proc.long_lived_ns = pp_conf.long_lived_ns;
+    pp_proc.sample_period = pp_conf.sample_period;
+    h->sample_period = pp_conf.sample_period;
     h->stack_period = pp_conf.stack_period;
     h->stack_depth = pp_conf.stack_depth;
     h->long_lived_ns = pp_conf.long_lived_ns;

@@ -28,6 +28,9 @@
 /* a stack's row is at its hash or one of the next rows: a short probe */
 #define PP_STACK_PROBES  32
 
+/* the deepest a site's owner is looked for (pp_stack_owner()) */
+#define PP_OWNER_FRAMES  64
+
 
 static uint64_t pp_stack_next(void);
 static uint64_t pp_stack_hash(const uintptr_t *f, uint32_t n);
@@ -180,4 +183,43 @@ pp_stack_take(uintptr_t site)
     pp_proc.totals->overflow++;
 
     return &pp_proc.stacks[pp_proc.lay.nstacks];
+}
+
+
+/*
+ * The owner of a new site or pool site (pp_segment.h): when the site
+ * lies in a library, the first frame beyond it on the current stack
+ * that lies in nginx or a module.  Once per row, never per event; 0
+ * when the site is nginx's side, is not on this stack (a row made for
+ * an inherited pool) or no such frame is found within PP_OWNER_FRAMES.
+ */
+uintptr_t
+pp_stack_owner(uintptr_t site)
+{
+    int    n, i;
+    void  *buf[PP_OWNER_FRAMES];
+
+    if (site == 0 || pp_objects_nginx_side(site)) {
+        return 0;
+    }
+
+    n = unw_backtrace(buf, PP_OWNER_FRAMES);
+
+    for (i = 0; i < n && i <= 2 * PP_STACK_SKIP; i++) {
+        if ((uintptr_t) buf[i] == site) {
+            break;
+        }
+    }
+
+    if (i >= n || (uintptr_t) buf[i] != site) {
+        return 0;
+    }
+
+    for (i++; i < n; i++) {
+        if (pp_objects_nginx_side((uintptr_t) buf[i])) {
+            return (uintptr_t) buf[i];
+        }
+    }
+
+    return 0;
 }

@@ -11,6 +11,7 @@
 
 void pp_stack_reset(void);
 pp_stack_t *pp_stack_take(uintptr_t site);
+uintptr_t pp_stack_owner(uintptr_t site);
 
 
 /* this event's stack row when it is sampled, else NULL */

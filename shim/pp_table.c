@@ -20,6 +20,7 @@
 
 #include "pp_table.h"
 #include "pp_growth.h"
+#include "pp_stack.h"
 
 
 static pp_rindex_t  pp_isites, pp_ipools, pp_itags;
@@ -111,6 +112,7 @@ pp_site_miss(uintptr_t key)
     if (fresh) {
         /* a new site may lie in an object loaded since the last scan */
         pp_objects_check(key);
+        row->owner = pp_stack_owner(key);
         pp_row_claim(row, k);
     }
 
@@ -127,17 +129,17 @@ pp_site_miss(uintptr_t key)
 
 /* the row of key in a table indexed by key alone, claimed if new */
 static void *
-pp_row_of(pp_rindex_t *ix, void *rows, size_t size, uintptr_t key)
+pp_row_of(pp_rindex_t *ix, void *rows, size_t size, uintptr_t key,
+    int *fresh)
 {
-    int        fresh;
     void      *row;
     uint64_t   k;
 
     k = key;
-    row = pp_rindex_get(ix, rows, size, k, pp_key_same, &k, &fresh);
+    row = pp_rindex_get(ix, rows, size, k, pp_key_same, &k, fresh);
 
     /* pools' and tags' rows begin with their key */
-    if (fresh) {
+    if (*fresh) {
         __atomic_store_n((uint64_t *) row, k, __ATOMIC_RELEASE);
     }
 
@@ -145,15 +147,28 @@ pp_row_of(pp_rindex_t *ix, void *rows, size_t size, uintptr_t key)
 }
 
 
+/* a pool site's row; a new one learns its owner from this stack */
 pp_pool_t *
 pp_pool_row(uintptr_t key)
 {
-    return pp_row_of(&pp_ipools, pp_proc.pools, sizeof(pp_pool_t), key);
+    int         fresh;
+    pp_pool_t  *row;
+
+    row = pp_row_of(&pp_ipools, pp_proc.pools, sizeof(pp_pool_t), key,
+                    &fresh);
+
+    if (fresh) {
+        row->owner = pp_stack_owner(key);
+    }
+
+    return row;
 }
 
 
 pp_tag_t *
 pp_tag(uintptr_t key)
 {
-    return pp_row_of(&pp_itags, pp_proc.tags, sizeof(pp_tag_t), key);
+    int  fresh;
+
+    return pp_row_of(&pp_itags, pp_proc.tags, sizeof(pp_tag_t), key, &fresh);
 }

@@ -36,6 +36,7 @@ pp_track_init(void)
         lazy = 0;
     }
 
+    pp_sample_init(pp_proc.sample_period, pp_conf.sample_seed);
     pp_alog_init(pp_conf.max_tracked);
 
     /*

@@ -15,6 +15,7 @@
 #include "pp_table.h"
 #include "pp_stack.h"
 #include "pp_pindex.h"
+#include "pp_sample.h"
 
 #include <uthash.h>
 
@@ -110,8 +111,9 @@ pp_alog_add(pp_alog_t *a, void *p, size_t size)
 
 /*
  * ngx_pcalloc() zeroes what it allocated, recorded for the same site:
- * counted as allocations are, whether the pool is tracked or not; for
- * a ngx_pcalloc() whose allocation another wrapper recorded
+ * counted as allocations are, whether the pool has a record or not
+ * (but not in a pool that sampling left out: the caller asks); for a
+ * ngx_pcalloc() whose allocation another wrapper recorded
  */
 static inline void
 pp_track_zeroed(size_t size, uintptr_t site)
@@ -122,10 +124,41 @@ pp_track_zeroed(size_t size, uintptr_t site)
 
 
 /*
+ * An allocation's counts for its process and its site, and those of a
+ * small one for its pool: the fast path and the slow path both count
+ * with these, so that the two cannot disagree.
+ */
+static inline void
+pp_count_alloc(pp_totals_t *t, pp_site_t *s, size_t size, size_t zeroed)
+{
+    t->allocs++;
+    t->alloc_bytes += size;
+    s->allocs++;
+    s->alloc_bytes += size;
+
+    /* a constant 0 but in ngx_pcalloc()'s wrappers */
+    if (zeroed != 0) {
+        t->zeroed_bytes += zeroed;
+        s->zeroed_bytes += zeroed;
+    }
+}
+
+
+static inline void
+pp_count_small(pp_totals_t *t, pp_tpool_t *l, size_t size)
+{
+    t->small_allocs++;
+    l->small_allocs++;
+    l->small_bytes += size;
+}
+
+
+/*
  * The common case in few instructions: a small allocation from the pool
  * of the previous call, which has grown no block, with room in its log,
  * by a site in the site cache, no stack to take and the pool not
- * long-lived.  Anything else goes the whole way, in
+ * long-lived.  An allocation from a pool that sampling left out ends
+ * at its lookup; anything else goes the whole way, in
  * pp_track_alloc_slow().  Returns p, so that a wrapper can end in it
  * without keeping p: the common case needs no registers saved.
  */
@@ -145,28 +178,19 @@ pp_track_alloc(pp_ngx_pool_t *pool, void *p, size_t size, int small,
                     || pp_tls.countdown <= 1 || l->log.n == l->log.cap
                     || l->tail->d.next != NULL || pp_tpool_old(l)))
     {
+        if (pp_unsampled(pool)) {
+            return p;
+        }
+
         return pp_track_alloc_slow(pool, p, size, small, zeroed, site);
     }
 
     pp_tls.countdown--;
 
     t = pp_proc.totals;
-    t->allocs++;
-    t->alloc_bytes += size;
-    t->small_allocs++;
-
     s = e->row;
-    s->allocs++;
-    s->alloc_bytes += size;
-
-    /* a constant 0 but in ngx_pcalloc()'s wrappers */
-    if (zeroed != 0) {
-        t->zeroed_bytes += zeroed;
-        s->zeroed_bytes += zeroed;
-    }
-
-    l->small_allocs++;
-    l->small_bytes += size;
+    pp_count_alloc(t, s, size, zeroed);
+    pp_count_small(t, l, size);
     l->dirty = 1;
 
     pp_alog_add(&l->log, p, size);

@@ -98,15 +98,27 @@ pp_other_thread(void)
 /*
  * The end of a pool's generation, destroyed (1) or reset (0): recorded
  * before the original runs, whose cleanup handlers may call hooked
- * functions
+ * functions.  A pool that sampling left out stays in its set until the
+ * original has run, so that those handlers' calls on it count nowhere
+ * either.
  */
 #define pp_pool_end(name, pool, destroyed)                                   \
     pp_pass_void(name, (pool))                                               \
                                                                              \
     pp_enter();                                                              \
-    pp_bufs_pool_end(pool);                                                  \
-    pp_track_end(pool, destroyed);                                           \
-    pp_orig.name(pool);                                                      \
+                                                                             \
+    if (pp_unsampled(pool)) {                                                \
+        pp_orig.name(pool);                                                  \
+        if (destroyed) {                                                     \
+            pp_sample_forget((uintptr_t) (pool));                            \
+        }                                                                    \
+                                                                             \
+    } else {                                                                 \
+        pp_bufs_pool_end(pool);                                              \
+        pp_track_end(pool, destroyed);                                       \
+        pp_orig.name(pool);                                                  \
+    }                                                                        \
+                                                                             \
     pp_tls.depth--
 
 
@@ -190,7 +202,10 @@ pp_pfree(pp_ngx_pool_t *pool, void *p)
     pp_pass(pfree, (pool, p))
 
     rc = pp_orig.pfree(pool, p);
-    pp_track_free(pool, p, (int) rc, pp_leaf_site());
+
+    if (!pp_unsampled(pool)) {
+        pp_track_free(pool, p, (int) rc, pp_leaf_site());
+    }
 
     return rc;
 }
@@ -229,7 +244,7 @@ pp_pcalloc(pp_ngx_pool_t *pool, size_t size)
     p = pp_orig.pcalloc(pool, size);
     pp_tls.depth--;
 
-    if (p != NULL) {
+    if (p != NULL && !pp_unsampled(pool)) {
         pp_track_zeroed(size, pp_leaf_site());
     }
 
@@ -339,6 +354,10 @@ pp_alloc_chain_link(pp_ngx_pool_t *pool)
 
     pp_pass(alloc_chain_link, (pool))
 
+    if (pp_unsampled(pool)) {
+        return pp_orig.alloc_chain_link(pool);
+    }
+
     if (pool->chain != NULL) {
         /* a hit: the link comes off pool->chain, nothing is allocated */
         s = pp_site(pp_leaf_site());
@@ -369,6 +388,10 @@ pp_get_free_buf(pp_ngx_pool_t *pool, pp_ngx_chain_t **free)
 
     pp_pass(get_free_buf, (pool, free))
 
+    if (pp_unsampled(pool)) {
+        return pp_orig.get_free_buf(pool, free);
+    }
+
     pp_enter();
     head = *free;
     cl = pp_orig.get_free_buf(pool, free);
@@ -390,6 +413,12 @@ pp_update_chains(pp_ngx_pool_t *p, pp_ngx_chain_t **free,
     pp_bufs_state_t  st;
 
     pp_pass_void(update_chains, (p, free, busy, out, tag))
+
+    /* its pool, where the links it frees go, is the request's: followed */
+    if (pp_unsampled(p)) {
+        pp_orig.update_chains(p, free, busy, out, tag);
+        return;
+    }
 
     pp_enter();
     pp_bufs_update_before(&st, p, free, busy, out, tag);

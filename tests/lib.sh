@@ -400,22 +400,32 @@ pp_nginx_stop()
     return 0
 }
 
-# pp_get PATH [CURL ARGS...]: the body of http://127.0.0.1:$PP_PORT/PATH
-# pp_requests N PATH: N GETs of PATH on one curl (keepalive), bodies
-# dropped; fails when curl does
-pp_requests()
+# pp_urls N PATH [PORT]: N copies of http://127.0.0.1:PORT/PATH, PORT
+# being $PP_PORT unless given, for one curl (keepalive)
+pp_urls()
 {
     pp__urls=
     pp__i=0
     while [ "$pp__i" -lt "$1" ]; do
-        pp__urls="$pp__urls http://127.0.0.1:$PP_PORT$2"
+        pp__urls="$pp__urls http://127.0.0.1:${3:-$PP_PORT}$2"
         pp__i=$((pp__i + 1))
     done
-    # shellcheck disable=SC2086
-    curl -sS --max-time 30 -o /dev/null $pp__urls >/dev/null
+    echo "$pp__urls"
 }
 
 
+# pp_requests N PATH [CURL ARGS...]: N GETs of PATH on one curl
+# (keepalive), bodies dropped; fails when curl does
+pp_requests()
+{
+    pp__list=$(pp_urls "$1" "$2")
+    shift 2
+    # shellcheck disable=SC2086
+    curl -sS --max-time 30 "$@" -o /dev/null $pp__list >/dev/null
+}
+
+
+# pp_get PATH [CURL ARGS...]: the body of http://127.0.0.1:$PP_PORT/PATH
 pp_get()
 {
     pp__path=$1

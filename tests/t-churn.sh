@@ -29,14 +29,8 @@ site()
 # load: N requests on one keepalive connection; prints the bodies
 load()
 {
-    urls=
-    i=0
-    while [ $i -lt $N ]; do
-        urls="$urls http://127.0.0.1:$PP_PORT/churn"
-        i=$((i + 1))
-    done
-    # shellcheck disable=SC2086
-    curl -sS --max-time 120 $urls
+    # shellcheck disable=SC2046
+    curl -sS --max-time 120 $(pp_urls "$N" /churn)
 }
 
 pp_plan 16

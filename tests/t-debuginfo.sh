@@ -101,13 +101,15 @@ named()
     grep -q ngx_http_alloc_request "$PP_TMP/$1.svg"
 }
 
-# offsets NAME: neither is named, the request pool is at nginx+0x...
+# offsets NAME: neither is named: a static function at nginx+0x..., its
+# start from .eh_frame_hdr
 offsets()
 {
     ! grep -q ngx_http_alloc_request "$PP_TMP/$1.text" &&
     ! grep -q "${h}_noop_free_handler" "$PP_TMP/$1.text" &&
     grep -q "nginx+0x" "$PP_TMP/$1.text" &&
-    jq -e "[.sites[] | select(.noop_frees == $N).symbol] == [\"\"]" \
+    jq -e "[.sites[] | select(.noop_frees == $N).symbol
+            | test(\"^static function [^ ]+[+]0x[0-9a-f]+\")] == [true]" \
         "$PP_TMP/$1.json" >/dev/null
 }
 

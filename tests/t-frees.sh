@@ -11,7 +11,9 @@
 # bytes, not 2N*S.  The no-op, large and foreign locations keep their
 # figures; a foreign free of a live temporary pool's pointer is a
 # cross-pool one that names the module's pool site.  The counts are read
-# from the JSON report.
+# from the JSON report.  "pp_test large_inside" in a fresh nginx frees
+# an interior pointer of a large allocation made before the index of
+# pool memory was kept: N interior frees.
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -32,7 +34,8 @@ PP_SERVER="
         location /noop    { pp_test noop_free;    pp_test_size $S;
                             pp_test_repeat $R; }
         location /large   { pp_test large_free;   pp_test_size $L; }
-        location /foreign { pp_test foreign_free; pp_test_size 100; }"
+        location /foreign { pp_test foreign_free; pp_test_size 100; }
+        location /inside  { pp_test large_inside; }"
 
 h=ngx_http_pp_test
 
@@ -68,7 +71,7 @@ load()
     done
 }
 
-pp_plan 31
+pp_plan 36
 
 pp_nginx_start || pp_done
 pp_is "$(pp_get /bad)" "bad_frees ok" "bad_frees answers"
@@ -127,5 +130,21 @@ pp_is "$(total frees_repeated)" $((B + N)) \
 pp_is "$(total frees_interior)" "$B" "totals: N interior frees"
 pp_is "$(total frees_cross_pool)" $((B + N)) \
     "totals: the cross-pool frees of bad_frees and foreign"
+
+# A fresh worker whose first free that misses its pool's log is of a
+# large allocation made before: the index of pool memory is filled then,
+# from nginx's own lists of the live pools, and kept from there on.
+rm -f "$PP_TMP/seg"
+pp_nginx_start || pp_done
+pp_ok "$N requests to the large interior location first" \
+    pp_requests $N /inside
+pp_ok "nginx stops gracefully again" pp_nginx_stop
+"$PP_REPORT" --format json "$PP_TMP/seg" > "$PP_TMP/report.json" \
+    2> "$PP_TMP/report.err"
+i=${h}_large_inside_handler
+pp_is "$(site $i frees_interior)" $N \
+    "large_inside: N interior frees, the first found by the late index"
+pp_is "$(site $i freed)" $N "large_inside: N freed"
+pp_is "$(site $i foreign_frees)" $N "large_inside: interior is foreign"
 
 pp_done

@@ -32,14 +32,7 @@ PP_SERVER="
 load()
 {
     for loc in noop reuse child foreign reusebuf freshbuf; do
-        urls=
-        i=0
-        while [ $i -lt 10 ]; do
-            urls="$urls http://127.0.0.1:$PP_PORT/$loc"
-            i=$((i + 1))
-        done
-        # shellcheck disable=SC2086
-        curl -sS --max-time 30 -o /dev/null $urls >/dev/null || return 1
+        pp_requests 10 "/$loc" || return 1
     done
 }
 

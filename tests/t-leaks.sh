@@ -92,15 +92,7 @@ pp_ok "live: the text report shows the growing pool" \
 
 exec 3>&-
 
-urls=
-i=0
-while [ $i -lt $N ]; do
-    urls="$urls http://127.0.0.1:$PP_PORT/leak"
-    i=$((i + 1))
-done
-# shellcheck disable=SC2086
-pp_ok "$N requests to the never-destroyed location" \
-    pp_quiet curl -sS --max-time 30 -o /dev/null $urls
+pp_ok "$N requests to the never-destroyed location" pp_requests "$N" /leak
 pp_ok "nginx stops gracefully" pp_nginx_stop
 
 "$PP_REPORT" --format json "$PP_TMP/seg" > "$PP_TMP/report.json" \

@@ -53,14 +53,7 @@ total()
 load()
 {
     for loc in noop reuse large foreign child; do
-        urls=
-        i=0
-        while [ $i -lt $N ]; do
-            urls="$urls http://127.0.0.1:$PP_PORT/$loc"
-            i=$((i + 1))
-        done
-        # shellcheck disable=SC2086
-        curl -sS --max-time 30 -o /dev/null $urls >/dev/null || return 1
+        pp_requests $N "/$loc" || return 1
     done
 }
 

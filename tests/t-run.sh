@@ -98,12 +98,7 @@ pp_plan 22
 for _ in 1 2 3; do
     port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
     conf prof "$port"
-    urls=
-    i=0
-    while [ $i -lt $N ]; do
-        urls="$urls http://127.0.0.1:$port/noop"
-        i=$((i + 1))
-    done
+    urls=$(pp_urls "$N" /noop "$port")
     run prof -o "$PP_TMP/out" -l "curl -sS --max-time 30 -o /dev/null $urls >/dev/null" \
         -s "$PP_SHIM" -r "$PP_REPORT" \
         -- "$NGINX" -p "$PP_TMP/prof/" -c "$PP_TMP/prof/nginx.conf"

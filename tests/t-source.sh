@@ -62,15 +62,7 @@ for f in $flavors; do
     pp_ok "$f: nginx answers under the shim" fetch_all "$PP_TMP/shim"
 
     # a short load with keepalive so that pools come and go
-    i=0
-    urls=
-    while [ $i -lt 200 ]; do
-        urls="$urls http://127.0.0.1:$PP_PORT/data"
-        i=$((i + 1))
-    done
-    # shellcheck disable=SC2086
-    pp_ok "$f: 200 requests under the shim" \
-        pp_quiet curl -sS --max-time 60 -o /dev/null $urls
+    pp_ok "$f: 200 requests under the shim" pp_requests 200 /data
 
     same=1
     for x in data ret 404; do

@@ -24,6 +24,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <dlfcn.h>
 #if (NGX_THREADS)
 #include <ngx_thread_pool.h>
 #endif
@@ -95,6 +96,10 @@ static ngx_int_t ngx_http_pp_test_conn_pool_handler(ngx_http_request_t *r)
 static ngx_int_t ngx_http_pp_test_bad_frees_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_noop_twice_handler(ngx_http_request_t *r)
+    NGX_HTTP_PP_TEST_NOIPA;
+static ngx_int_t ngx_http_pp_test_large_inside_handler(ngx_http_request_t *r)
+    NGX_HTTP_PP_TEST_NOIPA;
+static ngx_int_t ngx_http_pp_test_lib_cb_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
 static ngx_int_t ngx_http_pp_test_leak_pool_handler(ngx_http_request_t *r)
     NGX_HTTP_PP_TEST_NOIPA;
@@ -183,6 +188,10 @@ static ngx_http_pp_test_mode_t  ngx_http_pp_test_modes[] = {
       ngx_string("bad_frees ok\n") },
     { ngx_string("noop_twice"), ngx_http_pp_test_noop_twice_handler,
       ngx_string("noop_twice ok\n") },
+    { ngx_string("large_inside"), ngx_http_pp_test_large_inside_handler,
+      ngx_string("large_inside ok\n") },
+    { ngx_string("lib_cb"), ngx_http_pp_test_lib_cb_handler,
+      ngx_string("lib_cb ok\n") },
 
     { ngx_null_string, NULL, ngx_null_string }
 };
@@ -1447,6 +1456,45 @@ PP_NGX_SIZES(NGX_HTTP_PP_TEST_SIZE)
 
 
 /*
+ * An interior pointer of a large allocation: per request, at this
+ * function, ngx_palloc(r->pool, max + 1) (1 call, large), then
+ * ngx_pfree(r->pool, big + 8) (NGX_DECLINED: an interior free) and
+ * ngx_pfree(r->pool, big) (NGX_OK: freed).
+ */
+
+static ngx_int_t
+ngx_http_pp_test_large_inside_handler(ngx_http_request_t *r)
+{
+    u_char     *big;
+    ngx_int_t   rc, r1, r2;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    big = ngx_palloc(r->pool, r->pool->max + 1);
+    if (big == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memset(big, 'b', r->pool->max + 1);
+
+    r1 = ngx_pfree(r->pool, big + 8);
+    r2 = ngx_pfree(r->pool, big);
+
+    if (r1 != NGX_DECLINED || r2 != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pp_test large_inside: ngx_pfree() returned %i %i",
+                      r1, r2);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_pp_test_send_ok(r);
+}
+
+
+/*
  * One ngx_pfree() of each kind that is a bug.  Per request, at this
  * function:
  *   ngx_pfree(r->pool, NULL)                 1 call: a NULL free
@@ -1556,6 +1604,138 @@ ngx_http_pp_test_noop_twice_handler(ngx_http_request_t *r)
 
     rc = ngx_pfree(r->pool, p);
     ngx_http_pp_test_sink = rc;
+
+    return ngx_http_pp_test_send_ok(r);
+}
+
+
+/*
+ * A library between the module and its pool: libpp_cb.so, next to this
+ * module, imports nothing of nginx; its pp_cb_run() calls the callbacks
+ * below, which tail-call ngx_palloc() and ngx_pfree(), so that the call
+ * sites are in the library, as with libbrotlienc and the brotli filter.
+ * Per request, at pp_cb_run() in libpp_cb.so:
+ *   ngx_palloc(r->pool, S)   R calls, small
+ *   ngx_pfree(r->pool, p)    R calls, each a no-op
+ * and at pp_cb_pool() in libpp_cb.so:
+ *   ngx_create_pool(P, log)  1 call, destroyed at once
+ */
+
+typedef void *(*ngx_http_pp_test_cb_alloc_pt)(void *ctx, size_t size);
+typedef void (*ngx_http_pp_test_cb_free_pt)(void *ctx, void *p);
+typedef int (*ngx_http_pp_test_cb_run_pt)(ngx_http_pp_test_cb_alloc_pt alloc,
+    ngx_http_pp_test_cb_free_pt free, void *ctx, size_t size, unsigned n);
+typedef int (*ngx_http_pp_test_cb_pool_pt)(ngx_http_pp_test_cb_alloc_pt create,
+    ngx_http_pp_test_cb_free_pt destroy, void *ctx, size_t size);
+
+
+static void *
+ngx_http_pp_test_cb_alloc(void *ctx, size_t size)
+{
+    return ngx_palloc(ctx, size);
+}
+
+
+static void
+ngx_http_pp_test_cb_free(void *ctx, void *p)
+{
+    (void) ngx_pfree(ctx, p);
+}
+
+
+static void *
+ngx_http_pp_test_cb_create(void *log, size_t size)
+{
+    return ngx_create_pool(size, log);
+}
+
+
+static void
+ngx_http_pp_test_cb_destroy(void *log, void *pool)
+{
+    ngx_destroy_pool(pool);
+}
+
+
+static ngx_http_pp_test_cb_pool_pt  ngx_http_pp_test_cb_pool;
+
+
+static ngx_http_pp_test_cb_run_pt
+ngx_http_pp_test_cb_open(ngx_log_t *log)
+{
+    u_char                             *slash;
+    void                               *lib;
+    Dl_info                             info;
+    static u_char                       path[NGX_MAX_PATH];
+    static ngx_http_pp_test_cb_run_pt   run;
+
+    if (run != NULL) {
+        return run;
+    }
+
+    if (dladdr((void *) &ngx_http_poolprof_test_module, &info) == 0
+        || info.dli_fname == NULL
+        || ngx_strlen(info.dli_fname) + sizeof("libpp_cb.so") >= NGX_MAX_PATH)
+    {
+        ngx_log_error(NGX_LOG_ALERT, log, 0, "pp_test lib_cb: no path");
+        return NULL;
+    }
+
+    /* libpp_cb.so in the module's own directory */
+    ngx_cpystrn(path, (u_char *) info.dli_fname, NGX_MAX_PATH);
+    slash = (u_char *) strrchr((char *) path, '/');
+    ngx_cpystrn(slash != NULL ? slash + 1 : path, (u_char *) "libpp_cb.so",
+                sizeof("libpp_cb.so"));
+
+    lib = dlopen((char *) path, RTLD_NOW);
+    if (lib == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0, "pp_test lib_cb: %s",
+                      dlerror());
+        return NULL;
+    }
+
+    ngx_http_pp_test_cb_pool = (ngx_http_pp_test_cb_pool_pt) dlsym(lib,
+                                                              "pp_cb_pool");
+    run = (ngx_http_pp_test_cb_run_pt) dlsym(lib, "pp_cb_run");
+    if (run == NULL || ngx_http_pp_test_cb_pool == NULL) {
+        run = NULL;
+        ngx_log_error(NGX_LOG_ALERT, log, 0, "pp_test lib_cb: %s",
+                      dlerror());
+    }
+
+    return run;
+}
+
+
+static ngx_int_t
+ngx_http_pp_test_lib_cb_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                     rc;
+    ngx_http_pp_test_cb_run_pt    run;
+    ngx_http_pp_test_loc_conf_t  *lcf;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_poolprof_test_module);
+
+    run = ngx_http_pp_test_cb_open(r->connection->log);
+    if (run == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (run(ngx_http_pp_test_cb_alloc, ngx_http_pp_test_cb_free, r->pool,
+            lcf->size, (unsigned) lcf->repeat)
+        != 0
+        || ngx_http_pp_test_cb_pool(ngx_http_pp_test_cb_create,
+                                    ngx_http_pp_test_cb_destroy,
+                                    r->connection->log, lcf->pool_size)
+           != 0)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     return ngx_http_pp_test_send_ok(r);
 }

@@ -15,34 +15,6 @@
 
 
 char  t_dir[64];
-int   t_failed;
-
-static int  t_n;
-
-
-void
-t_ok(int ok, const char *fmt, ...)
-{
-    va_list  ap;
-
-    printf("%sok %d - ", ok ? "" : "not ", ++t_n);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-
-    t_failed += !ok;
-}
-
-
-/* the plan, after the tests; the exit status */
-int
-t_done(void)
-{
-    printf("1..%d\n", t_n);
-
-    return t_failed ? 1 : 0;
-}
 
 
 unsigned char *

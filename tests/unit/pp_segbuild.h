@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "pp_report.h"
+#include "pp_tap.h"
 
 
 #define T_NSITES    8
@@ -72,10 +73,7 @@ typedef struct {
 
 
 extern char  t_dir[64];         /* where t_write() writes */
-extern int   t_failed;          /* tests failed so far */
 
-void t_ok(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int t_done(void);
 
 unsigned char *t_shard(t_seg_t *s, uint32_t i);
 void t_build(t_seg_t *s);

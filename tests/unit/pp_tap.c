@@ -26,6 +26,20 @@ ok(int cond, const char *fmt, ...)
 }
 
 
+void
+pp_tap_skip(const char *fmt, ...)
+{
+    va_list  ap;
+
+    pp_tap_testno++;
+    printf("ok %d # SKIP ", pp_tap_testno);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+
 int
 pp_tap_done(void)
 {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pp_tap.h"
 #include "pp_bufs.h"
 #include "pp_table.h"
 
@@ -20,7 +21,6 @@
 
 pp_proc_t  pp_proc;
 
-static int              testno, failed;
 static pp_seg_header_t  hdr;
 static pp_totals_t      totals;
 static pp_site_t        sites[CAP + 1];
@@ -37,24 +37,12 @@ pp_objects_check(uintptr_t addr)
 }
 
 
-static void
-ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
+/* pp_stack.c: a new row's owner, when its site lies in a library */
+uintptr_t
+pp_stack_owner(uintptr_t site)
 {
-    va_list  ap;
-
-    testno++;
-    printf("%s %d - ", cond ? "ok" : "not ok", testno);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-
-    if (!cond) {
-        failed++;
-    }
+    (void) site;
+    return 0;
 }
 
 
@@ -149,7 +137,5 @@ main(void)
     ok(misses(&tag_b) == 1 && totals.fb_misses == 1,
        "the child's own miss is counted, once");
 
-    printf("1..%d\n", testno);
-
-    return failed ? 1 : 0;
+    return pp_tap_done();
 }

@@ -33,10 +33,10 @@ t_merge(void)
     b.owner = 0x300;
 
     pp_rows_add_site(&a, &b);
-    t_ok(a.allocs == 7 && a.zeroed_bytes == 64, "add: counters add");
-    t_ok(a.pinned_byte_seconds == 3.5, "add: a double adds as a double");
-    t_ok(a.cross_site == 0x200, "add: an address: the first non-zero");
-    t_ok(a.owner == 0x100, "add: the owner: the first non-zero stays");
+    ok(a.allocs == 7 && a.zeroed_bytes == 64, "add: counters add");
+    ok(a.pinned_byte_seconds == 3.5, "add: a double adds as a double");
+    ok(a.cross_site == 0x200, "add: an address: the first non-zero");
+    ok(a.owner == 0x100, "add: the owner: the first non-zero stays");
 
     memset(&p, 0, sizeof(p));
     memset(&q, 0, sizeof(q));
@@ -45,39 +45,39 @@ t_merge(void)
     p.created = 1;
     q.created = 2;
     pp_rows_add_pool_counts(&p, &q);
-    t_ok(p.size == 4096 && p.created == 3, "add: a size is the largest");
+    ok(p.size == 4096 && p.created == 3, "add: a size is the largest");
 
     /* a - b: counters subtract, addresses and sizes stay */
-    t_ok(pp_fields_sub(&pp_site_fields, &a, &b) == 0
+    ok(pp_fields_sub(&pp_site_fields, &a, &b) == 0
          && a.allocs == 3 && a.zeroed_bytes == 0 && a.cross_site == 0x200,
          "sub: counters subtract, an address stays");
-    t_ok(a.pinned_byte_seconds == 1.5, "sub: a double subtracts");
+    ok(a.pinned_byte_seconds == 1.5, "sub: a double subtracts");
 
     b.allocs = 10;
-    t_ok(pp_fields_sub(&pp_site_fields, &a, &b) == 1 && a.allocs == 0,
+    ok(pp_fields_sub(&pp_site_fields, &a, &b) == 1 && a.allocs == 0,
          "sub: a counter below its base is 0, and said");
 
-    t_ok(pp_fields_sub(&pp_pool_fields, &p, &q) == 0 && p.size == 4096
+    ok(pp_fields_sub(&pp_pool_fields, &p, &q) == 0 && p.size == 4096
          && p.created == 1, "sub: a pool's size stays");
 
     memset(&a, 0, sizeof(a));
     a.cross_site = 0x200;
     a.owner = 0x100;
-    t_ok(!pp_fields_any(&pp_site_fields, &a),
+    ok(!pp_fields_any(&pp_site_fields, &a),
          "any: addresses alone are not a change");
     a.frees_interior = 1;
-    t_ok(pp_fields_any(&pp_site_fields, &a), "any: a new counter is one");
+    ok(pp_fields_any(&pp_site_fields, &a), "any: a new counter is one");
     a.frees_interior = 0;
     a.pinned_byte_seconds = 0.25;
-    t_ok(pp_fields_any(&pp_site_fields, &a), "any: a double is one");
+    ok(pp_fields_any(&pp_site_fields, &a), "any: a double is one");
 
     p.size = 4096;
     p.created = 3;
     pp_fields_scale(&pp_pool_fields, &p, 8);
-    t_ok(p.created == 24 && p.size == 4096, "scale: counters, not sizes");
+    ok(p.created == 24 && p.size == 4096, "scale: counters, not sizes");
     p.created = UINT64_MAX / 2;
     pp_fields_scale(&pp_pool_fields, &p, 8);
-    t_ok(p.created == UINT64_MAX, "scale: saturates");
+    ok(p.created == UINT64_MAX, "scale: saturates");
 }
 
 
@@ -124,22 +124,22 @@ t_sort_keys(void)
         bad += k < 5 || strcmp(pp_sort_name(by, k), pp_sort_name(by, 0)) != 0;
     }
 
-    t_ok(bad == 0, "sort: every key is parsed back to its index");
+    ok(bad == 0, "sort: every key is parsed back to its index");
 
     for (i = 0, bad = 0; i < sizeof(old) / sizeof(old[0]); i++) {
         bad += pp_sort_parse(old[i].name, old[i].by) < 0;
     }
 
-    t_ok(bad == 0, "sort: the %zu documented keys are keys",
+    ok(bad == 0, "sort: the %zu documented keys are keys",
          sizeof(old) / sizeof(old[0]));
-    t_ok(pp_sort_parse("wasted", PP_BY_SITE) == 0
+    ok(pp_sort_parse("wasted", PP_BY_SITE) == 0
          && pp_sort_parse("unused", PP_BY_POOL) == 0
          && pp_sort_parse("reuse", PP_BY_TAG) == 0,
          "sort: the default orders are key 0");
-    t_ok(pp_sort_parse("zeroed", PP_BY_SITE) > 0
+    ok(pp_sort_parse("zeroed", PP_BY_SITE) > 0
          && pp_sort_parse("frees_cross_pool", PP_BY_SITE) > 0,
          "sort: a counter added to the table is a key");
-    t_ok(pp_sort_parse("cross_site", PP_BY_SITE) < 0,
+    ok(pp_sort_parse("cross_site", PP_BY_SITE) < 0,
          "sort: an address is not a key");
 }
 
@@ -193,16 +193,16 @@ t_figures(void)
         }
     }
 
-    t_ok(bad == 0, "figures: each of the %zu reads counters of its table",
+    ok(bad == 0, "figures: each of the %zu reads counters of its table",
          pp_nfigures);
-    t_ok(units == 0, "figures: units agree with the tables");
+    ok(units == 0, "figures: units agree with the tables");
 
     for (i = 0, bad = 0; i < pp_nrole_figures; i++) {
         f = pp_fields_at(&pp_totals_fields, pp_role_figures[i].off);
         bad += f == NULL || f->merge != PP_MERGE_SUM;
     }
 
-    t_ok(bad == 0, "figures: each role figure is a counter of the totals");
+    ok(bad == 0, "figures: each role figure is a counter of the totals");
 }
 
 
@@ -216,15 +216,15 @@ t_huge(void)
     memset(&t, 0, sizeof(t));
     t.hits = UINT64_MAX - 1;
 
-    t_ok(pp_rfind(&pp_rtags, "hits", &fig) == 0
+    ok(pp_rfind(&pp_rtags, "hits", &fig) == 0
          && pp_rfigure_u64(&pp_rtags, &fig, &t) == UINT64_MAX - 1,
          "huge: a derived count is exact near 2^64");
-    t_ok(pp_rfind(&pp_rtags, "recycled", &fig) == 0
+    ok(pp_rfind(&pp_rtags, "recycled", &fig) == 0
          && pp_rfigure_u64(&pp_rtags, &fig, &t) == 0,
          "huge: a recorded count is read as it is");
 
     t.misses = UINT64_MAX;
-    t_ok(pp_rfind(&pp_rtags, "reuse", &fig) == 0
+    ok(pp_rfind(&pp_rtags, "reuse", &fig) == 0
          && pp_rfigure_u64(&pp_rtags, &fig, &t) <= 1,
          "huge: a ratio of wrapped sums stays a ratio");
 }
@@ -238,5 +238,5 @@ main(void)
     t_sort_keys();
     t_figures();
 
-    return t_done();
+    return pp_tap_done();
 }

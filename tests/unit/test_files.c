@@ -27,7 +27,7 @@ t_file(const char *desc, const char *path, const char *want)
     err[0] = '\0';
     rc = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
 
-    t_ok(rc == -1 && strstr(err, want) != NULL, "%s: \"%s\"", desc, err);
+    ok(rc == -1 && strstr(err, want) != NULL, "%s: \"%s\"", desc, err);
 
     if (rc == 0) {
         pp_report_free(&r);
@@ -53,7 +53,7 @@ t_not_segments(void)
     if (mkfifo(path, 0600) == 0) {
         t_file("a FIFO does not hang", path, "not a regular file");
     } else {
-        t_ok(1, "# SKIP mkfifo: %s", strerror(errno));
+        ok(1, "# SKIP mkfifo: %s", strerror(errno));
     }
 }
 
@@ -94,22 +94,22 @@ t_files(void)
     unlink(link);
     unlink(fifo);
 
-    t_ok(t_open_file(path, 0, NULL), "open: a regular file");
-    t_ok(symlink(path, link) == 0 && t_open_file(link, PP_OPEN_FOLLOW, NULL)
+    ok(t_open_file(path, 0, NULL), "open: a regular file");
+    ok(symlink(path, link) == 0 && t_open_file(link, PP_OPEN_FOLLOW, NULL)
          && t_open_file(link, 0, "symbolic link (not followed)"),
          "open: a symbolic link only with PP_OPEN_FOLLOW");
-    t_ok(mkfifo(fifo, 0600) == 0 && t_open_file(fifo, 0, "not a regular")
+    ok(mkfifo(fifo, 0600) == 0 && t_open_file(fifo, 0, "not a regular")
          && t_open_file(fifo, PP_OPEN_FOLLOW, "not a regular"),
          "open: a FIFO is refused, without blocking");
     unlink(link);
-    t_ok(symlink(fifo, link) == 0
+    ok(symlink(fifo, link) == 0
          && t_open_file(link, PP_OPEN_FOLLOW, "not a regular"),
          "open: a link to a FIFO is refused when followed");
-    t_ok(t_open_file("/dev/null", PP_OPEN_FOLLOW, "not a regular")
+    ok(t_open_file("/dev/null", PP_OPEN_FOLLOW, "not a regular")
          && t_open_file(t_dir, PP_OPEN_FOLLOW, "is a directory"),
          "open: a device and a directory are refused");
 
-    t_ok(pp_seg_mode(0100600) == PP_MODE_OK && pp_seg_mode(0640) == PP_MODE_OK
+    ok(pp_seg_mode(0100600) == PP_MODE_OK && pp_seg_mode(0640) == PP_MODE_OK
          && pp_seg_mode(0400) == PP_MODE_OK && pp_seg_mode(0440) == PP_MODE_OK
          && pp_seg_mode(0644) == PP_MODE_WARN
          && pp_seg_mode(0755) == PP_MODE_WARN
@@ -124,7 +124,7 @@ t_files(void)
     t_file("mode 0666 is refused", path, "mode 0666 lets other users");
     chmod(path, 0640);
     fd = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
-    t_ok(fd == 0, "mode 0640 reads%s%s", fd ? ": " : "", fd ? err : "");
+    ok(fd == 0, "mode 0640 reads%s%s", fd ? ": " : "", fd ? err : "");
     if (fd == 0) {
         pp_report_free(&r);
     }
@@ -135,7 +135,7 @@ t_files(void)
     t_file("--max-size below the segment's size", path, want);
     pp_seg_max_size(s.len);
     fd = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
-    t_ok(fd == 0, "--max-size of the segment's size reads");
+    ok(fd == 0, "--max-size of the segment's size reads");
     if (fd == 0) {
         pp_report_free(&r);
     }
@@ -149,7 +149,7 @@ t_files(void)
                big, "segment of 8.0 GiB (8589934592 bytes), over the "
                "--max-size limit of 4.0 GiB (4294967296 bytes)");
     } else {
-        t_ok(1, "# SKIP truncate: %s", strerror(errno));
+        ok(1, "# SKIP truncate: %s", strerror(errno));
     }
 
     unlink(big);
@@ -174,5 +174,5 @@ main(void)
 
     t_unscratch(names);
 
-    return t_done();
+    return pp_tap_done();
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pp_tap.h"
 #include "pp_flame.h"
 
 
@@ -22,25 +23,8 @@ typedef struct {
 } pp_out_t;
 
 
-static int  pp_run, pp_failed;
 
 
-static void
-pp_ok(int cond, const char *fmt, ...)
-{
-    va_list  ap;
-
-    pp_run++;
-    if (!cond) {
-        pp_failed++;
-    }
-
-    printf("%sok %d - ", cond ? "" : "not ", pp_run);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-}
 
 
 static void
@@ -178,13 +162,12 @@ pp_ok_xml(const char *doc, const char *what)
     rc = pp_xmllint(doc);
 
     if (rc == -1) {
-        pp_run++;
         /* "missing package": scripts/check counts this skip as failed */
-        printf("ok %d # SKIP missing package libxml2-utils: xmllint is not "
-               "installed: %s\n", pp_run, what);
+        pp_tap_skip("missing package libxml2-utils: xmllint is not "
+                    "installed: %s", what);
 
     } else {
-        pp_ok(rc, "xmllint accepts %s", what);
+        ok(rc, "xmllint accepts %s", what);
     }
 }
 
@@ -266,22 +249,22 @@ main(int argc, char **argv)
     pp_add(f, "main;b", 7);
     pp_add(f, "main;a", 1);
     rc = pp_render(&a, f, 0, NULL);
-    pp_ok(rc == 0 && strcmp(a.buf, "main;a 1\nmain;b 7\nmain;b;c 15\n") == 0,
+    ok(rc == 0 && strcmp(a.buf, "main;a 1\nmain;b 7\nmain;b;c 15\n") == 0,
           "folded merges identical stacks and sums their values");
     free(a.buf);
 
     rc = pp_render(&a, f, 1, &o);
-    pp_ok(rc == 0 && pp_count(a.buf, "<title>") == 5,
+    ok(rc == 0 && pp_count(a.buf, "<title>") == 5,
           "one <title> per merged node");
-    pp_ok(strstr(a.buf, "<title>all (23 bytes, 100.00%)</title>") != NULL
+    ok(strstr(a.buf, "<title>all (23 bytes, 100.00%)</title>") != NULL
           && strstr(a.buf, "<title>main (23 bytes, 100.00%)</title>") != NULL
           && strstr(a.buf, "<title>b (22 bytes, 95.65%)</title>") != NULL
           && strstr(a.buf, "<title>c (15 bytes, 65.22%)</title>") != NULL
           && strstr(a.buf, "<title>a (1 bytes, 4.35%)</title>") != NULL,
           "titles carry exact values and shares");
-    pp_ok(strstr(a.buf, "estimate: 1 in 512 events sampled; total 23 bytes")
+    ok(strstr(a.buf, "estimate: 1 in 512 events sampled; total 23 bytes")
           != NULL, "the subtitle keeps the estimate label and the total");
-    pp_ok(strstr(a.buf, "<script type=\"text/ecmascript\"><![CDATA[") != NULL
+    ok(strstr(a.buf, "<script type=\"text/ecmascript\"><![CDATA[") != NULL
           && strstr(a.buf, "rgb(230,0,230)") != NULL
           && strstr(a.buf, "s=") != NULL
           && strstr(a.buf, "href") == NULL
@@ -296,7 +279,7 @@ main(int argc, char **argv)
     pp_add(g, "main;b", 7);
     pp_add(g, "main;b;c", 15);
     rc = pp_render(&b, g, 1, &o);
-    pp_ok(rc == 0 && strcmp(a.buf, b.buf) == 0,
+    ok(rc == 0 && strcmp(a.buf, b.buf) == 0,
           "the SVG does not depend on the order of the stacks");
     free(a.buf);
     free(b.buf);
@@ -312,7 +295,7 @@ main(int argc, char **argv)
     pp_add(f, "a", 4);
     pp_add(f, "B", 5);
     rc = pp_render(&a, f, 0, NULL);
-    pp_ok(rc == 0 && strcmp(a.buf, "B 5\na 4\na-x 3\na;b 2\nz 1\n") == 0,
+    ok(rc == 0 && strcmp(a.buf, "B 5\na 4\na-x 3\na;b 2\nz 1\n") == 0,
           "folded lines sorted by the stack string");
     free(a.buf);
     pp_flame_free(f);
@@ -326,7 +309,7 @@ main(int argc, char **argv)
     frames[0] = "x:y";
     pp_flame_add(f, frames, 2, 4);
     rc = pp_render(&a, f, 0, NULL);
-    pp_ok(rc == 0 && strcmp(a.buf, "x:y;line?break?tab 7\n") == 0,
+    ok(rc == 0 && strcmp(a.buf, "x:y;line?break?tab 7\n") == 0,
           "';' becomes ':', control characters '?', equal lines merged");
     free(a.buf);
     pp_flame_free(f);
@@ -338,11 +321,11 @@ main(int argc, char **argv)
     frames[1] = "bad\xff\xc3utf8\x01\xe2\x82";
     pp_flame_add(f, frames, 2, 1);
     rc = pp_render(&a, f, 1, &o);
-    pp_ok(rc == 0 && strstr(a.buf, "<title>operator&lt;&lt;(a&amp;b, "
+    ok(rc == 0 && strstr(a.buf, "<title>operator&lt;&lt;(a&amp;b, "
                             "&quot;c&quot;, &apos;d&apos;)&gt; (1 bytes")
                      != NULL,
           "names are XML-escaped");
-    pp_ok(strstr(a.buf, "bad??utf8??") != NULL,
+    ok(strstr(a.buf, "bad??utf8??") != NULL,
           "bytes XML cannot carry become '?'");
     pp_ok_xml(a.buf, "escaped names");
     free(a.buf);
@@ -352,13 +335,13 @@ main(int argc, char **argv)
 
     f = pp_flame_new();
     rc = pp_render(&a, f, 1, NULL);
-    pp_ok(rc == 0 && strstr(a.buf, ">no samples</text>") != NULL
+    ok(rc == 0 && strstr(a.buf, ">no samples</text>") != NULL
           && pp_count(a.buf, "<title>") == 0,
           "an empty graph says \"no samples\"");
     pp_ok_xml(a.buf, "an empty graph");
     free(a.buf);
     rc = pp_render(&a, f, 0, NULL);
-    pp_ok(rc == 0 && a.len == 0, "an empty graph folds to nothing");
+    ok(rc == 0 && a.len == 0, "an empty graph folds to nothing");
     free(a.buf);
 
     /* odd input */
@@ -369,7 +352,7 @@ main(int argc, char **argv)
     pp_flame_add(f, frames, 2, 3);
     pp_flame_add(f, frames, 1, 0);
     rc = pp_render(&a, f, 0, NULL);
-    pp_ok(rc == 0 && strcmp(a.buf, "[unknown] 2\nm;[unknown] 3\n") == 0,
+    ok(rc == 0 && strcmp(a.buf, "[unknown] 2\nm;[unknown] 3\n") == 0,
           "no frames or a NULL name: [unknown]; a zero value: nothing");
     free(a.buf);
     pp_flame_free(f);
@@ -380,7 +363,7 @@ main(int argc, char **argv)
     pp_add(f, "main;a", UINT64_MAX - 5);
     pp_add(f, "main;b", 10);
     rc = pp_render(&a, f, 1, NULL);
-    pp_ok(rc == 0 && strstr(a.buf, "<title>all (18446744073709551615, "
+    ok(rc == 0 && strstr(a.buf, "<title>all (18446744073709551615, "
                                    "100.00%)</title>") != NULL
           && pp_max_width(a.buf) <= 1200.0,
           "sums that would wrap saturate; widest box %.2f of 1200",
@@ -399,13 +382,13 @@ main(int argc, char **argv)
     }
     pp_flame_add(f, fr, i, 9);
     rc = pp_render(&a, f, 0, NULL);
-    pp_ok(rc == 0 && pp_count(a.buf, ";") == PP_FLAME_DEPTH_MAX - 1
+    ok(rc == 0 && pp_count(a.buf, ";") == PP_FLAME_DEPTH_MAX - 1
           && pp_count(a.buf, " 9\n") == 1,
           "a deep stack is cut at %d frames, its value kept",
           PP_FLAME_DEPTH_MAX);
     free(a.buf);
     rc = pp_render(&a, f, 1, &o);
-    pp_ok(rc == 0, "a deep stack draws");
+    ok(rc == 0, "a deep stack draws");
     pp_ok_xml(a.buf, "a deep stack");
     free(a.buf);
 
@@ -413,18 +396,15 @@ main(int argc, char **argv)
 
     full = fopen("/dev/full", "w");
     if (full == NULL) {
-        pp_run++;
-        printf("ok %d # SKIP no /dev/full\n", pp_run);
+        pp_tap_skip("no /dev/full");
 
     } else {
-        pp_ok(pp_flame_svg(full, f, &o) == -1, "a write error gives -1");
+        ok(pp_flame_svg(full, f, &o) == -1, "a write error gives -1");
         fclose(full);
     }
 
     pp_flame_free(f);
     pp_flame_free(NULL);
 
-    printf("1..%d\n", pp_run);
-
-    return pp_failed ? 1 : 0;
+    return pp_tap_done();
 }

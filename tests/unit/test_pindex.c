@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pp_tap.h"
 #include "pp_pindex.h"
 
 
 #define BIG  20000
 
-static int          testno, failed;
 static int          calloc_calls, calloc_fail;
 static pp_chunk_t   log_[BIG];
 static char         arena[BIG * 64];
@@ -42,25 +42,6 @@ __wrap_calloc(size_t n, size_t size)
 }
 
 
-static void
-ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-    va_list  ap;
-
-    testno++;
-    printf("%s %d - ", cond ? "ok" : "not ok", testno);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-
-    if (!cond) {
-        failed++;
-    }
-}
 
 
 /* n entries of size bytes each, laid out as a pool's bump allocator does */
@@ -278,7 +259,5 @@ main(void)
     test_reset();
     test_oom();
 
-    printf("1..%d\n", testno);
-
-    return failed ? 1 : 0;
+    return pp_tap_done();
 }

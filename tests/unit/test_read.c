@@ -32,7 +32,7 @@ t_refuse(const char *desc, const unsigned char *buf, size_t len,
     err[0] = '\0';
     rc = pp_seg_merge(&r, buf, len, 0, err, sizeof(err));
 
-    t_ok(rc == -1 && strstr(err, want) != NULL, "%s: \"%s\"", desc, err);
+    ok(rc == -1 && strstr(err, want) != NULL, "%s: \"%s\"", desc, err);
 
     if (rc == 0) {
         pp_report_free(&r);
@@ -67,43 +67,43 @@ t_valid(void)
     t_build(&s);
 
     rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
-    t_ok(rc == 0, "a valid segment is accepted%s%s", rc ? ": " : "",
+    ok(rc == 0, "a valid segment is accepted%s%s", rc ? ": " : "",
          rc ? err : "");
     if (rc != 0) {
         t_free(&s);
         return;
     }
 
-    t_ok(r.nprocs == 2 && r.procs[0].pid == 100 && r.procs[1].pid == 101
+    ok(r.nprocs == 2 && r.procs[0].pid == 100 && r.procs[1].pid == 101
          && r.procs[1].role == PP_ROLE_WORKER
          && r.procs[0].status == PP_STATUS_EXITED,
          "two processes, roles and states");
-    t_ok(r.totals.allocs == 30 && r.totals.pinned_bytes == 200
+    ok(r.totals.allocs == 30 && r.totals.pinned_bytes == 200
          && r.totals.unused_bytes == 2000 && r.totals.overflow == 1,
          "totals summed over shards");
-    t_ok(r.nobjs == 1, "the shared object is deduplicated");
+    ok(r.nobjs == 1, "the shared object is deduplicated");
 
     a = t_find_site(&r, T_SITE_A);
     b = t_find_site(&r, T_SITE_B);
-    t_ok(a != NULL && a->s.allocs == 10 && a->s.noop_frees == 4
+    ok(a != NULL && a->s.allocs == 10 && a->s.noop_frees == 4
          && a->s.pinned_bytes == 128 && a->s.pinned_byte_seconds == 1.0
          && a->obj == 0,
          "merge: one site in two shards has summed counts");
-    t_ok(b != NULL && b->s.allocs == 1, "merge: a site of one shard");
+    ok(b != NULL && b->s.allocs == 1, "merge: a site of one shard");
 
     novf = 0;
     for (i = 0; i < r.nsites; i++) {
         if (r.sites[i].overflow) {
             novf++;
-            t_ok(r.sites[i].s.allocs == 9, "overflow rows are summed");
+            ok(r.sites[i].s.allocs == 9, "overflow rows are summed");
         }
     }
-    t_ok(r.nsites == 3 && novf == 1, "3 site rows, one of them overflow");
+    ok(r.nsites == 3 && novf == 1, "3 site rows, one of them overflow");
 
-    t_ok(r.npools == 1 && r.pools[0].p.created == 6
+    ok(r.npools == 1 && r.pools[0].p.created == 6
          && r.pools[0].p.unused_bytes == 600 && r.pools[0].p.size == 1024,
          "merge: pools by creating site");
-    t_ok(pp_rhist_percentile(&r.pools[0].used, 50)
+    ok(pp_rhist_percentile(&r.pools[0].used, 50)
          == pp_hist_lower(pp_hist_bucket(100))
          && pp_rhist_percentile(&r.pools[0].used, 95)
             == pp_hist_lower(pp_hist_bucket(5000))
@@ -113,29 +113,29 @@ t_valid(void)
          (unsigned long long) pp_rhist_percentile(&r.pools[0].used, 75),
          (unsigned long long) pp_rhist_percentile(&r.pools[0].used, 95));
 
-    t_ok(r.ntags == 3, "tags: the module's, none (key 1), overflow");
+    ok(r.ntags == 3, "tags: the module's, none (key 1), overflow");
 
     pp_report_sort(&r, &v);
-    t_ok(r.sites[0].key == T_SITE_B && r.sites[2].overflow,
+    ok(r.sites[0].key == T_SITE_B && r.sites[2].overflow,
          "sites sorted by pinned bytes, overflow last");
-    t_ok(r.tags[0].key == 1 && r.tags[0].t.misses == 14,
+    ok(r.tags[0].key == 1 && r.tags[0].t.misses == 14,
          "tags sorted by misses");
-    t_ok(pp_tag_reuse(&r.tags[1].t) == 0.75, "reuse rate hits/(h+m)");
+    ok(pp_tag_reuse(&r.tags[1].t) == 0.75, "reuse rate hits/(h+m)");
 
     /* printing without symbols, then with (the object is missing) */
     f = open_memstream(&json, &jlen);
     pp_json_print(f, &r, &v);
     fclose(f);
-    t_ok(strstr(json, "\"format\": 1") != NULL
+    ok(strstr(json, "\"format\": 1") != NULL
          && strstr(json, "\"address\": \"0x555555561234\"") != NULL
          && strstr(json, "\"offset\": \"0xd234\"") != NULL,
          "JSON: format, hex address and offset");
     free(json);
 
     pp_sym_resolve(&r);
-    t_ok(r.nwarnings == 1 && strstr(r.warnings[0], "cannot read") != NULL,
+    ok(r.nwarnings == 1 && strstr(r.warnings[0], "cannot read") != NULL,
          "a missing object warns once");
-    t_ok(strcmp(r.tags[0].symbol, "(none)") == 0, "tag key 1 is (none)");
+    ok(strcmp(r.tags[0].symbol, "(none)") == 0, "tag key 1 is (none)");
     f = fopen("/dev/null", "w");
     pp_text_print(f, &r, &v);
     fclose(f);
@@ -144,7 +144,7 @@ t_valid(void)
     /* end to end through a file */
     t_write("valid", s.buf, s.len, path, sizeof(path));
     rc = pp_report_load(&r, path, PP_OPEN_FOLLOW, err, sizeof(err));
-    t_ok(rc == 0 && r.nsites == 3, "a valid segment file loads");
+    ok(rc == 0 && r.nsites == 3, "a valid segment file loads");
     if (rc == 0) {
         pp_report_free(&r);
     }
@@ -152,7 +152,7 @@ t_valid(void)
     /* a different object at the same address in the worker */
     strcpy(t_obj(&s, 1, 0)->path, "/nonexistent/other");
     rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
-    t_ok(rc == 0 && r.nobjs == 2 && r.nsites == 4,
+    ok(rc == 0 && r.nobjs == 2 && r.nsites == 4,
          "same address, different objects: kept apart");
     if (rc == 0) {
         pp_report_free(&r);
@@ -161,7 +161,7 @@ t_valid(void)
     /* a free shard is skipped */
     memset(t_shard(&s, 1), 0, s.h->shard_size);
     rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
-    t_ok(rc == 0 && r.nprocs == 1 && r.nsites == 1,
+    ok(rc == 0 && r.nprocs == 1 && r.nsites == 1,
          "a free shard is skipped");
     if (rc == 0) {
         pp_report_free(&r);
@@ -258,14 +258,14 @@ t_v3(void)
     t_sh(&s, 0)->pid = 0;
 
     rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
-    t_ok(rc == 0, "v3: the segment merges: %s", rc ? err : "ok");
+    ok(rc == 0, "v3: the segment merges: %s", rc ? err : "ok");
 
     if (rc == 0) {
-        t_ok(r.nprocs == T_NSHARDS - 1 && r.procs[0].pid == 101,
+        ok(r.nprocs == T_NSHARDS - 1 && r.procs[0].pid == 101,
              "v3: the retired shard is no process");
-        t_ok(r.retired.allocs == 10 && r.totals.allocs == 10 + 20,
+        ok(r.retired.allocs == 10 && r.totals.allocs == 10 + 20,
              "v3: its totals count in the segment's");
-        t_ok(r.nsites > 0 && r.hdr.retired == 7 && r.hdr.retired_crashed == 2
+        ok(r.nsites > 0 && r.hdr.retired == 7 && r.hdr.retired_crashed == 2
              && r.hdr.claims_failed == 3,
              "v3: retired processes and failed claims are read");
         pp_report_free(&r);
@@ -273,7 +273,7 @@ t_v3(void)
 
     t_sh(&s, 1)->state = PP_SHARD_FOLDING;
     rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
-    t_ok(rc == 0 && r.nprocs == T_NSHARDS - 2 && r.totals.allocs == 10,
+    ok(rc == 0 && r.nprocs == T_NSHARDS - 2 && r.totals.allocs == 10,
          "v3: a shard being folded is read as retired only");
     if (rc == 0) {
         pp_report_free(&r);
@@ -328,15 +328,15 @@ t_v2(void)
     l[2].alloc_bytes = 64;
 
     rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
-    t_ok(rc == 0, "v2: the segment merges: %s", rc ? err : "ok");
+    ok(rc == 0, "v2: the segment merges: %s", rc ? err : "ok");
 
     if (rc == 0) {
-        t_ok(r.ngrowth == 2 && !r.growth[0].overflow
+        ok(r.ngrowth == 2 && !r.growth[0].overflow
              && r.growth[0].g.allocs == 4 && r.growth[0].g.bytes == 400
              && r.growth[0].g.returns == 2 && r.growth[0].recurring
              && r.growth[0].g.max_age_ns == 2000,
              "v2: growth rows merge over shards, the oldest age kept");
-        t_ok(r.ngrowth == 2 && r.growth[1].overflow
+        ok(r.ngrowth == 2 && r.growth[1].overflow
              && r.growth[1].g.allocs == 10,
              "v2: growth overflow rows sum into one");
 
@@ -345,15 +345,15 @@ t_v2(void)
             nbad += strstr(r.warnings[i], "bad depth") != NULL;
         }
 
-        t_ok(r.nstacks == 1 && r.stacks[0].s.noop_frees == 6
+        ok(r.nstacks == 1 && r.stacks[0].s.noop_frees == 6
              && r.stacks[0].s.pinned_bytes == 600 && r.stacks[0].s.depth == 2
              && nbad == 1,
              "v2: stacks merge; a row deeper than the segment's is left "
              "out with a warning");
-        t_ok(r.nlive == 1 && r.live[0].pid == 101
+        ok(r.nlive == 1 && r.live[0].pid == 101
              && r.live[0].age_ns == 4000 && r.live[0].l.alloc_bytes == 64,
              "v2: a live pool of an exited process, aged to its exit");
-        t_ok(r.stack_period == 1 && r.long_lived_ns == 1000000000,
+        ok(r.stack_period == 1 && r.long_lived_ns == 1000000000,
              "v2: the sampling period and long-lived threshold are read");
 
         pp_report_free(&r);
@@ -472,5 +472,5 @@ main(int argc, char **argv)
 
     t_unscratch(names);
 
-    return t_done();
+    return pp_tap_done();
 }

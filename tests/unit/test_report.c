@@ -86,7 +86,7 @@ t_pipeline(void)
     t_build(&s);
 
     rc = t_build_from(&r, &s, 0, NULL, 1, err, sizeof(err));
-    t_ok(rc == 0 && r.nsites == 3 && r.sites[0].key == T_SITE_B
+    ok(rc == 0 && r.nsites == 3 && r.sites[0].key == T_SITE_B
          && r.sites[0].symbol != NULL && r.sites[0].symbol[0] == '\0'
          && r.nwarnings == 0,
          "pipeline: merged, sorted, named offline without a warning");
@@ -95,18 +95,18 @@ t_pipeline(void)
     }
 
     rc = t_build_from(&r, &s, 101, NULL, 1, err, sizeof(err));
-    t_ok(rc == 0 && r.nprocs == 1 && r.procs[0].pid == 101
+    ok(rc == 0 && r.nprocs == 1 && r.procs[0].pid == 101
          && r.totals.allocs == 20, "pipeline: --pid 101, the worker alone");
     if (rc == 0) {
         pp_report_free(&r);
     }
 
     rc = t_build_from(&r, &s, 999, NULL, 1, err, sizeof(err));
-    t_ok(rc == -1 && strcmp(err, "mem: no process 999 in the segment") == 0,
+    ok(rc == -1 && strcmp(err, "mem: no process 999 in the segment") == 0,
          "pipeline: --pid of no process: \"%s\"", err);
 
     rc = t_build_from(&r, &s, 0, "base", 1, err, sizeof(err));
-    t_ok(rc == 0 && r.nsites == 0 && r.npools == 0 && r.ntags == 0
+    ok(rc == 0 && r.nsites == 0 && r.npools == 0 && r.ntags == 0
          && r.totals.allocs == 0,
          "pipeline: --diff against the same bytes leaves nothing");
     if (rc == 0) {
@@ -115,7 +115,7 @@ t_pipeline(void)
 
     s.h->version = 9;
     rc = t_build_from(&r, &s, 0, NULL, 1, err, sizeof(err));
-    t_ok(rc == -1 && strncmp(err, "mem: unsupported segment version 9", 34)
+    ok(rc == -1 && strncmp(err, "mem: unsupported segment version 9", 34)
          == 0, "pipeline: a refusal names the segment: \"%s\"", err);
 
     t_free(&s);
@@ -192,7 +192,7 @@ t_symbols(void)
     if (readlink("/proc/self/exe", self.path, PP_PATH_MAX - 1) <= 0
         || stat(self.path, &sb) != 0)
     {
-        t_ok(0, "failed to find the test binary");
+        ok(0, "failed to find the test binary");
         return;
     }
 
@@ -207,12 +207,12 @@ t_symbols(void)
 
     /* a return address in t_build_version(), and a tag: a data object */
     t_site(&s, 0, 3)->key = (uintptr_t) t_build_version + 16;
-    t_tag(&s, 0, 0)->key = (uintptr_t) &t_failed;
+    t_tag(&s, 0, 0)->key = (uintptr_t) t_dir;
     t_pool(&s, 0, 1)->key = (uintptr_t) t_free + 4;
 
     rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
     if (rc != 0) {
-        t_ok(0, "symbols: the segment merges: %s", err);
+        ok(0, "symbols: the segment merges: %s", err);
         t_free(&s);
         return;
     }
@@ -227,21 +227,21 @@ t_symbols(void)
         /* void */
     }
 
-    t_ok(i < r.nsites && strcmp(r.sites[i].symbol, "t_build_version") == 0
+    ok(i < r.nsites && strcmp(r.sites[i].symbol, "t_build_version") == 0
          && strstr(r.sites[i].source, "pp_segbuild.c:") != NULL,
          "symbols: a site in a function: %s at %s",
          i < r.nsites ? r.sites[i].symbol : "?",
          i < r.nsites ? r.sites[i].source : "?");
-    t_ok(strcmp(r.pools[0].symbol, "t_free") == 0,
+    ok(strcmp(r.pools[0].symbol, "t_free") == 0,
          "symbols: a pool site: %s", r.pools[0].symbol);
-    for (i = 0; i < r.ntags && r.tags[i].key != (uintptr_t) &t_failed; i++) {
+    for (i = 0; i < r.ntags && r.tags[i].key != (uintptr_t) t_dir; i++) {
         /* void */
     }
 
-    t_ok(i < r.ntags && strcmp(r.tags[i].symbol, "t_failed") == 0,
+    ok(i < r.ntags && strcmp(r.tags[i].symbol, "t_dir") == 0,
          "symbols: a tag is a data object: %s",
          i < r.ntags ? r.tags[i].symbol : "?");
-    t_ok(r.nwarnings == 0, "symbols: no warnings");
+    ok(r.nwarnings == 0, "symbols: no warnings");
     pp_report_free(&r);
 
     /* the same file under another build-id */
@@ -255,7 +255,7 @@ t_symbols(void)
     if (rc == 0) {
         pp_sym_resolve(&r);
     }
-    t_ok(rc == 0 && r.nwarnings == 1
+    ok(rc == 0 && r.nwarnings == 1
          && strstr(r.warnings[0], "changed since it was recorded") != NULL
          && r.sites[0].symbol[0] == '\0',
          "symbols: a changed binary warns once and shows offsets");
@@ -270,7 +270,7 @@ t_symbols(void)
     if (rc == 0) {
         pp_sym_resolve(&r);
     }
-    t_ok(rc == 0 && r.nwarnings == 1
+    ok(rc == 0 && r.nwarnings == 1
          && strstr(r.warnings[0], "changed since") != NULL,
          "symbols: without a build-id, a new mtime means changed");
     if (rc == 0) {
@@ -293,32 +293,32 @@ t_misc(void)
     f = open_memstream(&out, &len);
     pp_json_string(f, "a\"b\\c\n\x01\x7f\xc3\xa9\xff\xc0\xaf\xed\xa0\x80");
     fclose(f);
-    t_ok(strcmp(out, "\"a\\\"b\\\\c\\n\\u0001\x7f\xc3\xa9\\u00ff\\u00c0"
+    ok(strcmp(out, "\"a\\\"b\\\\c\\n\\u0001\x7f\xc3\xa9\\u00ff\\u00c0"
                      "\\u00af\\u00ed\\u00a0\\u0080\"") == 0,
          "JSON escaping: %s", out);
     free(out);
 
     memset(&h, 0, sizeof(h));
-    t_ok(pp_rhist_percentile(&h, 50) == 0, "percentile of nothing is 0");
+    ok(pp_rhist_percentile(&h, 50) == 0, "percentile of nothing is 0");
     h.count[3] = 1;
     h.count[255] = 1;
-    t_ok(pp_rhist_percentile(&h, 50) == 3
+    ok(pp_rhist_percentile(&h, 50) == 3
          && pp_rhist_percentile(&h, 100) == pp_hist_lower(251),
          "percentile: corrupt top buckets are clamped");
     memset(&h, 0, sizeof(h));
     h.count[pp_hist_bucket(10)] = 50;
     h.count[pp_hist_bucket(1000)] = 45;
     h.count[pp_hist_bucket(100000)] = 5;
-    t_ok(pp_rhist_percentile(&h, 50) == 10
+    ok(pp_rhist_percentile(&h, 50) == 10
          && pp_rhist_percentile(&h, 95) == 896
          && pp_rhist_percentile(&h, 96) == 98304,
          "percentile: p50 p95 p96 at bucket lower bounds");
 
-    t_ok(pp_proc_status(getpid(), PP_SHARD_EXITED, 0) == PP_STATUS_EXITED,
+    ok(pp_proc_status(getpid(), PP_SHARD_EXITED, 0) == PP_STATUS_EXITED,
          "state exited");
-    t_ok(pp_proc_status(getpid(), PP_SHARD_ALIVE, 1) == PP_STATUS_CRASHED,
+    ok(pp_proc_status(getpid(), PP_SHARD_ALIVE, 1) == PP_STATUS_CRASHED,
          "alive with another start time: crashed");
-    t_ok(pp_proc_status(0x7ffffffe, PP_SHARD_ALIVE, 1) == PP_STATUS_CRASHED,
+    ok(pp_proc_status(0x7ffffffe, PP_SHARD_ALIVE, 1) == PP_STATUS_CRASHED,
          "alive but gone: crashed");
 
     /* our own start time, read the way the shim does */
@@ -338,7 +338,7 @@ t_misc(void)
         }
         fclose(f);
     }
-    t_ok(pp_proc_status(getpid(), PP_SHARD_ALIVE, start) == PP_STATUS_ALIVE,
+    ok(pp_proc_status(getpid(), PP_SHARD_ALIVE, start) == PP_STATUS_ALIVE,
          "alive, same start time: alive");
 
     /* a child that has exited and is not reaped yet: a zombie */
@@ -353,7 +353,7 @@ t_misc(void)
 
         cstart = pp_proc_starttime((uint32_t) child);
         usleep(100000);
-        t_ok(child > 0 && cstart != 0
+        ok(child > 0 && cstart != 0
              && pp_proc_status((uint32_t) child, PP_SHARD_ALIVE, cstart)
                 == PP_STATUS_CRASHED,
              "a zombie, not yet reaped, is not alive");
@@ -361,7 +361,7 @@ t_misc(void)
     }
 
     snprintf(want, sizeof(want), "%s", pp_role_name(PP_ROLE_HELPER));
-    t_ok(strcmp(want, "helper") == 0
+    ok(strcmp(want, "helper") == 0
          && strcmp(pp_role_name(99), "unknown") == 0, "role names");
 }
 
@@ -371,16 +371,16 @@ t_escape(void)
 {
     char  buf[256];
 
-    t_ok(strcmp(pp_escape(buf, sizeof(buf), "a" T_EVIL "z"),
+    ok(strcmp(pp_escape(buf, sizeof(buf), "a" T_EVIL "z"),
                 "a" T_EVIL_ESC "z") == 0,
          "escape: C0, DEL, C1 and stray bytes as \\xHH: %s", buf);
-    t_ok(strcmp(pp_escape(buf, sizeof(buf), "\xc3\xa9\xe2\x89\x88 \t\n"),
+    ok(strcmp(pp_escape(buf, sizeof(buf), "\xc3\xa9\xe2\x89\x88 \t\n"),
                 "\xc3\xa9\xe2\x89\x88 \\x09\\x0a") == 0,
          "escape: UTF-8 is kept, tab and newline of a name are not");
-    t_ok(strcmp(pp_escape(buf, sizeof(buf), "\xed\xa0\x80\xc0\xaf"),
+    ok(strcmp(pp_escape(buf, sizeof(buf), "\xed\xa0\x80\xc0\xaf"),
                 "\\xed\\xa0\\x80\\xc0\\xaf") == 0,
          "escape: surrogates and overlong forms are bytes: %s", buf);
-    t_ok(strcmp(pp_escape(buf, 6, "ab\033c"), "ab") == 0
+    ok(strcmp(pp_escape(buf, 6, "ab\033c"), "ab") == 0
          && strcmp(pp_escape(buf, 7, "ab\033c"), "ab\\x1b") == 0
          && strcmp(pp_escape(buf, 4, "a\xc3\xa9"), "a\xc3\xa9") == 0
          && strcmp(pp_escape(buf, 3, "a\xc3\xa9"), "a") == 0,
@@ -400,7 +400,7 @@ t_rename(char **symbol, const char *name)
 static void
 t_escape_views(t_seg_t *s)
 {
-    int          rc, ok;
+    int          rc, good;
     char         err[PP_ERR_LEN], *out;
     size_t       i, len;
     pp_view_t    v;
@@ -409,7 +409,7 @@ t_escape_views(t_seg_t *s)
     /* not offline: the missing object warns, with its name escaped */
     pp_view_init(&v);
     rc = t_build_from(&r, s, 0, NULL, 0, err, sizeof(err));
-    t_ok(rc == 0, "hostile names: the segment merges%s%s", rc ? ": " : "",
+    ok(rc == 0, "hostile names: the segment merges%s%s", rc ? ": " : "",
          rc ? err : "");
     if (rc != 0) {
         return;
@@ -434,18 +434,18 @@ t_escape_views(t_seg_t *s)
     pp_report_warn(&r, "a warning" T_EVIL);
 
     /* site A is inside a helper, called from a hostile frame: "via" */
-    ok = r.nleaks != 0 && r.ngrowth != 0 && r.nstacks == 1;
-    for (i = 0; ok && i < r.nstacks; i++) {
+    good = r.nleaks != 0 && r.ngrowth != 0 && r.nstacks == 1;
+    for (i = 0; good && i < r.nstacks; i++) {
         t_rename(&r.stacks[i].symbols[0], "ngx_palloc");
         t_rename(&r.stacks[i].symbols[1], "via" T_EVIL);
     }
     free(r.owners);
-    ok = ok && pp_owners_build(&r) == 0 && r.nowners == 1;
+    good = good && pp_owners_build(&r) == 0 && r.nowners == 1;
 
     for (v.by = PP_BY_SITE; v.by <= PP_BY_TAG; v.by++) {
         t_text(&r, &v, &out, &len);
 
-        ok = ok && t_clean(out, len) && strstr(out, T_EVIL_ESC) != NULL
+        good = good && t_clean(out, len) && strstr(out, T_EVIL_ESC) != NULL
              && (v.by != PP_BY_SITE
                  || (strstr(out, "leak\\x1b]0;") != NULL
                      && strstr(out, "grow\\x1b]0;") != NULL
@@ -453,7 +453,7 @@ t_escape_views(t_seg_t *s)
         free(out);
     }
 
-    t_ok(ok, "hostile names: every text view escapes them; leaks, growth "
+    ok(good, "hostile names: every text view escapes them; leaks, growth "
          "and via too");
 
     pp_report_free(&r);
@@ -464,7 +464,7 @@ t_escape_views(t_seg_t *s)
 static int
 t_hostile_view(const pp_report_t *r, const pp_view_t *v)
 {
-    int          ok;
+    int          good;
     char        *out;
     size_t       len;
     const char  *leaks;
@@ -473,7 +473,7 @@ t_hostile_view(const pp_report_t *r, const pp_view_t *v)
     leaks = strstr(out, "\nLeaks and growth");
 
     /* the pool table cuts the name from the front */
-    ok = memchr(out, '\033', len) == NULL
+    good = memchr(out, '\033', len) == NULL
          && strstr(out, "]0;pwned\\x07\\x1b[2J") != NULL
          && (v->by != PP_BY_SITE
              || (leaks != NULL
@@ -483,7 +483,7 @@ t_hostile_view(const pp_report_t *r, const pp_view_t *v)
 
     free(out);
 
-    return ok;
+    return good;
 }
 
 
@@ -496,7 +496,7 @@ t_hostile_view(const pp_report_t *r, const pp_view_t *v)
 static void
 t_hostile_text(void)
 {
-    int           rc, ok;
+    int           rc, good;
     char          err[PP_ERR_LEN];
     size_t        i;
     t_seg_t       s;
@@ -521,19 +521,19 @@ t_hostile_text(void)
     l->ll_bytes = 1024;
 
     rc = t_build_from(&r, &s, 0, NULL, 1, err, sizeof(err));
-    t_ok(rc == 0 && r.nleaks != 0 && r.ngrowth != 0 && r.nlive == 2,
+    ok(rc == 0 && r.nleaks != 0 && r.ngrowth != 0 && r.nlive == 2,
          "hostile object: the segment reads%s%s", rc ? ": " : "",
          rc ? err : "");
 
     if (rc == 0) {
         pp_view_init(&v);
-        ok = 1;
+        good = 1;
 
         for (v.by = PP_BY_SITE; v.by <= PP_BY_TAG; v.by++) {
-            ok = ok && t_hostile_view(&r, &v);
+            good = good && t_hostile_view(&r, &v);
         }
 
-        t_ok(ok, "hostile object: no ESC byte in any view of the text, "
+        ok(good, "hostile object: no ESC byte in any view of the text, "
              "the leaks, growth and live pools named escaped");
         pp_report_free(&r);
     }
@@ -556,6 +556,175 @@ t_hostile_names(void)
 }
 
 
+/* pool kinds by creating function, or by a static function's callers */
+static void
+t_pool_kinds(void)
+{
+    size_t                 i;
+    const pp_pool_kind_t  *k;
+
+    static const struct {
+        const char  *symbol;
+        const char  *kind;
+        const char  *directive;
+    } want[] = {
+        { "ngx_http_alloc_request", "request", "request_pool_size" },
+        { "static function nginx+0x6c880 (called from "
+          "ngx_http_create_request, ngx_http_ssl_certificate)",
+          "request", "request_pool_size" },
+        { "static function nginx+0x10 (called from ngx_foo, "
+          "ngx_event_accept)", "connection", "connection_pool_size" },
+        { "ngx_http_v2_init", "http2_connection", "http2_pool_size" },
+        { "ngx_http_v2_state_headers", "http2_stream", NULL },
+        { "ngx_init_cycle", "cycle", NULL },
+        { "main", "cycle", NULL },
+        { "ngx_http_map_block", "module", NULL },
+        { "ngx_http_upstream_connect", "connection", NULL },
+    };
+
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        k = pp_pool_kind_find(want[i].symbol);
+        ok(k != NULL && strcmp(k->kind, want[i].kind) == 0
+             && (k->directive == NULL) == (want[i].directive == NULL)
+             && (k->directive == NULL
+                 || strcmp(k->directive, want[i].directive) == 0),
+             "pool kind of %s: %s", want[i].symbol, want[i].kind);
+    }
+
+    ok(pp_pool_kind_find("ngx_init_cycles") == NULL
+         && pp_pool_kind_find("mainly") == NULL
+         && pp_pool_kind_find("static function nginx+0x10") == NULL
+         && pp_pool_kind_find("static function x+0x1 (called from ") == NULL
+         && pp_pool_kind_find("") == NULL,
+         "no kind for other names, whole names matched whole");
+}
+
+
+/* s sampled 1 in period, as a segment of version */
+static void
+t_build_sampled(t_seg_t *s, uint32_t version, uint32_t period)
+{
+    t_build_version(s, version);
+    s->h->sample_period = period;
+    t_add_growth(s, 1, 0);
+    t_add_stack(s, 1);
+
+    if (version >= 4) {
+        t_sh(s, 1)->totals.pools_unsampled = 9;
+    }
+}
+
+
+/*
+ * POOLPROF_SAMPLE: the merge scales every counter but the EXACT ones by
+ * the segment's period, sizes and older versions stay; the text and the
+ * JSON say estimates; --diff scales each segment by its own
+ */
+static void
+t_sample(void)
+{
+    int          rc;
+    char         err[PP_ERR_LEN], *out;
+    size_t       len, i;
+    FILE        *f;
+    t_seg_t      s, b;
+    pp_view_t    v;
+    pp_input_t   in;
+    pp_rsite_t  *a;
+    pp_report_t  r;
+
+    t_build_sampled(&s, PP_SEG_VERSION, 4);
+
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    a = rc == 0 ? t_find_site(&r, T_SITE_A) : NULL;
+    ok(rc == 0 && r.sample_period == 4 && r.estimated
+         && r.totals.allocs == 4 * 30 && r.retired.allocs == 4 * 10
+         && r.nprocs == 1 && r.procs[0].totals.allocs == 4 * 20
+         && r.totals.pinned_bytes == 4 * 200,
+         "sample: totals, retired and processes times 4");
+    ok(rc == 0 && r.totals.overflow == 1 && r.totals.pools_unsampled == 9,
+         "sample: EXACT totals are not scaled");
+    ok(a != NULL && a->s.allocs == 4 * 10 && a->s.noop_frees == 4 * 4
+         && a->s.pinned_byte_seconds == 4.0,
+         "sample: site counters and byte-seconds times 4");
+
+    for (i = 0; rc == 0 && i < r.npools && r.pools[i].key != T_SITE_A; i++) {
+        /* void */
+    }
+    ok(rc == 0 && i < r.npools && r.pools[i].p.created == 4 * 6
+         && r.pools[i].p.size == 1024
+         && r.pools[i].used.count[pp_hist_bucket(100)] == 4 * 3
+         && pp_rhist_percentile(&r.pools[i].used, 50) < 5000,
+         "sample: pool counters and histograms times 4, not sizes, "
+         "percentiles as they were");
+    for (i = 0; rc == 0 && i < r.ntags && r.tags[i].key != T_TAG; i++) {
+        /* void */
+    }
+    ok(rc == 0 && i < r.ntags && r.tags[i].t.hits == 4 * 6
+         && r.tags[i].t.misses == 4 * 2 && r.ngrowth == 1
+         && r.growth[0].g.allocs == 4 * 2 && r.nstacks == 1
+         && r.stacks[0].s.pinned_bytes == 4 * 300,
+         "sample: tags, growth and stacks times 4");
+
+    if (rc == 0) {
+        pp_view_init(&v);
+        t_text(&r, &v, &out, &len);
+        ok(strstr(out, "\nestimates: 1 in 4 pools tracked, counts scaled "
+                     "by 4\n") != NULL, "sample: the text's header says so");
+        free(out);
+
+        f = open_memstream(&out, &len);
+        if (f == NULL) {
+            abort();
+        }
+        pp_json_print(f, &r, &v);
+        fclose(f);
+        ok(strstr(out, "\"sample_period\": 4, \"estimated\": true")
+             != NULL, "sample: the JSON says so");
+        free(out);
+
+        pp_report_free(&r);
+    }
+
+    /* the base tracked every pool: each is scaled by its own */
+    t_build_sampled(&b, PP_SEG_VERSION, 1);
+
+    memset(&in, 0, sizeof(in));
+    in.seg.path = "cur";
+    in.seg.buf = s.buf;
+    in.seg.len = s.len;
+    in.base.path = "base";
+    in.base.buf = b.buf;
+    in.base.len = b.len;
+    in.offline = 1;
+    pp_view_init(&v);
+    v.diff = "base";
+
+    rc = pp_report_build(&r, &in, &v, err, sizeof(err));
+    ok(rc == 0 && r.estimated && r.sample_period == 4
+         && r.totals.allocs == 4 * 30 - 30 && r.nwarnings == 1
+         && strstr(r.warnings[0], "1 in 1 pools") != NULL,
+         "sample: --diff scales each by its own period, with a warning");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    t_free(&b);
+    t_free(&s);
+
+    /* a version 3 header has no sample_period: what lies there is not */
+    t_build_sampled(&s, 3, 4);
+    rc = pp_seg_merge(&r, s.buf, s.len, 0, err, sizeof(err));
+    ok(rc == 0 && r.sample_period == 1 && !r.estimated
+         && r.totals.allocs == 30, "sample: version 3 is never scaled");
+    if (rc == 0) {
+        pp_report_free(&r);
+    }
+
+    t_free(&s);
+}
+
+
 int
 main(void)
 {
@@ -563,6 +732,8 @@ main(void)
     t_symbols();
     t_misc();
     t_hostile_names();
+    t_pool_kinds();
+    t_sample();
 
-    return t_done();
+    return pp_tap_done();
 }
