@@ -119,8 +119,29 @@ pp_proc_running(uint32_t pid, uint64_t starttime)
 
 
 /*
+ * 1 under a user-mode emulator (qemu-user): it answers for the program's
+ * /proc/self/exe, but not for /proc/self/task/TID/exe, which stays its own
+ */
+static inline int
+pp_proc_emulated(void)
+{
+    char     a[256], b[256], path[64];
+    ssize_t  n, m;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/exe",
+             (long) syscall(SYS_gettid));
+
+    n = readlink("/proc/self/exe", a, sizeof(a));
+    m = readlink(path, b, sizeof(b));
+
+    return n > 0 && m > 0 && (n != m || memcmp(a, b, n) != 0);
+}
+
+
+/*
  * 1 if this process has exactly one thread: counts /proc/self/task
- * entries with getdents64, so no opendir() and no malloc
+ * entries with getdents64, so no opendir() and no malloc.  qemu-user
+ * has a thread of its own (RCU), which never runs the program's code.
  */
 static inline int
 pp_proc_single_thread(void)
@@ -163,7 +184,7 @@ pp_proc_single_thread(void)
 
     close(fd);
 
-    return r == 0 && n == 1;
+    return r == 0 && (n == 1 || (n == 2 && pp_proc_emulated()));
 }
 
 

@@ -15,7 +15,7 @@ pp_clock_anchor(uint64_t tsc)
     uint64_t  ns, dt, dn, mult;
 
     ns = pp_mono_ns();
-    tsc = __rdtsc();
+    tsc = pp_ticks();
 
     dt = tsc - pp_clk.tsc;
     dn = ns - pp_clk.ns;

@@ -1,7 +1,8 @@
 /*
- * CLOCK_MONOTONIC nanoseconds for the hot path: the time stamp counter,
- * scaled by the rate it had against clock_gettime() over the last
- * stretch between two readings of it (anchors).  A reading more than
+ * CLOCK_MONOTONIC nanoseconds for the hot path: the time stamp counter
+ * (on aarch64 the generic timer's virtual count: pp_ticks()), scaled by
+ * the rate it had against clock_gettime() over the last stretch between
+ * two readings of it (anchors).  A reading more than
  * PP_CLOCK_SPAN_NS from its anchor, or one that went backwards (another
  * CPU, a migration), takes a new anchor and returns clock_gettime()'s
  * time; so does every reading until the first stretch of at least
@@ -19,9 +20,35 @@
 #define _PP_CLOCK_H_INCLUDED_
 
 #include <stdint.h>
-#include <x86intrin.h>
 
 #include "pp_shim.h"
+
+
+/*
+ * The counter: the TSC on x86-64; on aarch64 the virtual count
+ * (CNTVCT_EL0), which Linux lets user space read, at the fixed rate of
+ * CNTFRQ_EL0 (1 GHz since Armv8.6, tens of MHz before: the rate is
+ * measured the same way either way)
+ */
+#if defined(__aarch64__)
+
+static inline uint64_t
+pp_ticks(void)
+{
+    uint64_t  t;
+
+    __asm__ __volatile__ ("mrs %0, cntvct_el0" : "=r" (t));
+
+    return t;
+}
+
+#else
+
+#include <x86intrin.h>
+
+#define pp_ticks()  __rdtsc()
+
+#endif
 
 
 #define PP_CLOCK_SPAN_NS  1000000       /* 1 ms between anchors */
@@ -44,7 +71,7 @@ pp_clock(void)
 {
     uint64_t  t, d;
 
-    t = __rdtsc();
+    t = pp_ticks();
     d = t - pp_clk.tsc;
 
     if (pp_unlikely(d >= pp_clk.span)) {

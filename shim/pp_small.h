@@ -17,8 +17,15 @@
 #include "pp_ngx.h"
 
 
-/* NGX_ALIGNMENT: sizeof(unsigned long) unless nginx was built otherwise */
+/*
+ * NGX_ALIGNMENT unless nginx was built otherwise: its auto/os/conf
+ * leaves sizeof(unsigned long) on x86 and sets 16 on aarch64
+ */
+#if defined(__aarch64__)
+#define PP_NGX_ALIGNMENT  16
+#else
 #define PP_NGX_ALIGNMENT  sizeof(unsigned long)
+#endif
 
 #define PP_SMALL_RAW      0     /* ngx_pnalloc() */
 #define PP_SMALL_ALIGN    1     /* ngx_palloc() */

@@ -125,6 +125,18 @@ pp_stack_take(uintptr_t site)
     depth = pp_proc.stack_depth;
     n = unw_backtrace(buf, (int) depth + PP_STACK_SKIP);
 
+#if defined(__aarch64__)
+    /*
+     * libunwind's aarch64 backtrace gives each return address less 1;
+     * the words of code are 4-aligned, so such a value is one
+     */
+    for (i = 0; i < n; i++) {
+        if (((uintptr_t) buf[i] & 3) == 3) {
+            buf[i] = (void *) ((uintptr_t) buf[i] + 1);
+        }
+    }
+#endif
+
     first = -1;
     for (i = 0; i < n && i <= PP_STACK_SKIP; i++) {
         if ((uintptr_t) buf[i] == site) {

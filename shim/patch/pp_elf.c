@@ -16,6 +16,14 @@
 #include "pp_elf.h"
 
 
+/* the machine this shim runs on, and so the main program's */
+#if defined(__aarch64__)
+#define PP_ELF_MACHINE  EM_AARCH64
+#else
+#define PP_ELF_MACHINE  EM_X86_64
+#endif
+
+
 typedef struct {
     uintptr_t               base;
     const ElfW(Phdr)       *phdr;
@@ -112,7 +120,7 @@ pp_elf_open(pp_elf_t *e)
 
     if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0
         || eh->e_ident[EI_CLASS] != ELFCLASS64
-        || eh->e_machine != EM_X86_64
+        || eh->e_machine != PP_ELF_MACHINE
         || eh->e_shentsize != sizeof(Elf64_Shdr)
         || eh->e_shoff % 8 != 0
         || eh->e_shoff > e->size

@@ -1,6 +1,6 @@
 /*
- * The pages that hold the relays and trampolines, each within +-2 GiB
- * of the code it serves so that a jmp rel32 reaches it.  A page is
+ * The pages that hold the relays and trampolines, each within reach of
+ * a direct branch from the code it serves (pp_near.h).  A page is
  * executable except while a slot is written to it, and is never
  * unmapped: a trampoline is the original function from then on.
  */
@@ -11,17 +11,18 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "pp_plan.h"
+#include "pp_near.h"
 
 
 #define PP_NEAR_SIZE    65536
 #define PP_NEAR_PAGES   8
-#define PP_RANGE        0x7fff0000LL
+#define PP_RANGE        PP_NEAR_RANGE
 
 
 struct pp_near_s {
     uint8_t                *base;
     size_t                  used;
+    int                     any;        /* by pp_near_alloc_any() */
 };
 
 static pp_near_t  pp_near[PP_NEAR_PAGES];
@@ -30,7 +31,7 @@ static pp_near_t  pp_near[PP_NEAR_PAGES];
 static uint8_t *pp_near_map(uintptr_t addr);
 
 
-/* a slot within +-2 GiB of addr, carved from the pages mapped near it */
+/* a slot within PP_NEAR_RANGE of addr, carved from the pages mapped near it */
 uint8_t *
 pp_near_alloc(uintptr_t addr, pp_near_t **page)
 {
@@ -54,9 +55,52 @@ pp_near_alloc(uintptr_t addr, pp_near_t **page)
 
         d = (int64_t) ((uintptr_t) np->base - addr);
 
-        if (d > -PP_RANGE + PP_NEAR_SIZE && d < PP_RANGE - PP_NEAR_SIZE
+        if (!np->any && d > -PP_RANGE + PP_NEAR_SIZE && d < PP_RANGE - PP_NEAR_SIZE
             && np->used + PP_SLOT_SIZE <= PP_NEAR_SIZE)
         {
+            m = np->base + np->used;
+            np->used += PP_SLOT_SIZE;
+            *page = np;
+            return m;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * a slot in a page mapped where the kernel likes (at hint if it can),
+ * never in one of the near pages, which are kept for the code they are
+ * near
+ */
+uint8_t *
+pp_near_alloc_any(uintptr_t hint, pp_near_t **page)
+{
+    size_t      i;
+    uint8_t    *m;
+    pp_near_t  *np;
+
+    for (i = 0; i < PP_NEAR_PAGES; i++) {
+        np = &pp_near[i];
+
+        if (np->base == NULL) {
+            m = mmap((void *) (hint & ~(uintptr_t) (PP_NEAR_SIZE - 1)),
+                     PP_NEAR_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (m == MAP_FAILED) {
+                return NULL;
+            }
+
+            memset(m, PP_NEAR_FILL, PP_NEAR_SIZE);
+            mprotect(m, PP_NEAR_SIZE, PROT_READ | PROT_EXEC);
+
+            np->base = m;
+            np->used = 0;
+            np->any = 1;
+        }
+
+        if (np->any && np->used + PP_SLOT_SIZE <= PP_NEAR_SIZE) {
             m = np->base + np->used;
             np->used += PP_SLOT_SIZE;
             *page = np;
@@ -108,8 +152,7 @@ pp_near_map(uintptr_t addr)
             }
 
             if ((uintptr_t) m == hint) {
-                /* int3 wherever no slot was written */
-                memset(m, 0xcc, PP_NEAR_SIZE);
+                memset(m, PP_NEAR_FILL, PP_NEAR_SIZE);
                 mprotect(m, PP_NEAR_SIZE, PROT_READ | PROT_EXEC);
                 return m;
             }

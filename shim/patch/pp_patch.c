@@ -23,8 +23,6 @@
 #include "pp_plan.h"
 
 
-static int pp_patch_choose(pp_hook_t *h, pp_near_t *np, uint8_t *slot,
-    void **wrapper, char *err, size_t len);
 static void pp_patch_relay(uint8_t *relay, int endbr, void *wrapper);
 static int pp_patch_write(uintptr_t at, size_t n, uint8_t *relay, char *err,
     size_t len);
@@ -86,7 +84,8 @@ pp_patch_hook(pp_hook_t *h, char *err, size_t len)
         || pp_relocate(&p, (const uint8_t *) h->addr, h->addr, tramp,
                        (uintptr_t) tramp, &n, err, len) != 0
         || (h->choose != NULL
-            && pp_patch_choose(h, np, slot, &wrapper, err, len) != 0))
+            && pp_patch_choose(h, np, slot, tramp, &wrapper, err, len)
+               != 0))
     {
         goto failed;
     }
@@ -110,26 +109,6 @@ failed:
     pp_near_free(np, slot);
 
     return -1;
-}
-
-
-/* h->choose(), with the trampoline runnable for the time of the call */
-static int
-pp_patch_choose(pp_hook_t *h, pp_near_t *np, uint8_t *slot, void **wrapper,
-    char *err, size_t len)
-{
-    void  *w;
-
-    if (pp_near_protect(np, slot, PROT_READ | PROT_EXEC, err, len) != 0) {
-        return -1;
-    }
-
-    w = h->choose(h, slot + PP_RELAY_SIZE);
-    if (w != NULL) {
-        *wrapper = w;
-    }
-
-    return pp_near_protect(np, slot, PROT_READ | PROT_WRITE, err, len);
 }
 
 
@@ -188,23 +167,3 @@ pp_patch_write(uintptr_t at, size_t n, uint8_t *relay, char *err, size_t len)
     return 0;
 }
 
-
-void
-pp_patch_hexdump(uintptr_t addr, size_t n, char *buf, size_t len)
-{
-    size_t          i, w;
-    const uint8_t  *p;
-
-    if (len == 0) {
-        return;
-    }
-
-    p = (const uint8_t *) addr;
-    w = 0;
-    buf[0] = '\0';
-
-    /* whole bytes only: 3 characters each and the NUL */
-    for (i = 0; i < n && w + 4 <= len; i++) {
-        w += snprintf(buf + w, len - w, i ? " %02x" : "%02x", p[i]);
-    }
-}

@@ -1,8 +1,10 @@
 /*
- * x86-64 function entry patching: a 5-byte jmp to a relay near the
- * target, and a trampoline that runs the displaced instructions,
- * relocated, before jumping back.  Decoding with Zydis; the bytes are
- * emitted here (Debian's Zydis 4.0 encoder has bugs fixed in 4.1).
+ * Function entry patching: a branch to a relay near the target, and a
+ * trampoline that runs the displaced instructions, relocated, before
+ * jumping back.  One backend per architecture behind this interface:
+ * x86-64 (pp_patch.c: a 5-byte jmp, decoding with Zydis, the bytes
+ * emitted here as Debian's Zydis 4.0 encoder has bugs fixed in 4.1)
+ * and aarch64 (pp_patch_arm64.c: b imm26, or a 16-byte absolute jump).
  */
 
 #ifndef _PP_PATCH_H_INCLUDED_

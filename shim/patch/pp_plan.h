@@ -13,13 +13,13 @@
 
 #include <Zydis/Zydis.h>
 
+#include "pp_near.h"
+
 
 #define PP_JMP_LEN      5
 #define PP_MAX_INSNS    PP_JMP_LEN  /* each instruction is 1 byte or more */
 #define PP_RELAY_SIZE   32          /* [endbr64] jmp *0(%rip); .quad */
 #define PP_TRAMP_SIZE   96          /* 4 + 5 * 6 + 15 + 5 at most: pp_reloc.c */
-#define PP_SLOT_SIZE    (PP_RELAY_SIZE + PP_TRAMP_SIZE)
-#define PP_NEAR_STEP    (1 << 20)   /* pages are mapped 1 MiB apart */
 
 #define PP_ENDBR64      "\xf3\x0f\x1e\xfa"
 
@@ -33,8 +33,6 @@ typedef struct {
     ZydisDecodedOperand     ops[PP_MAX_INSNS][ZYDIS_MAX_OPERAND_COUNT];
     uint32_t                at[PP_MAX_INSNS];   /* offset of each */
 } pp_plan_t;
-
-typedef struct pp_near_s  pp_near_t;
 
 
 /* pp_decode.c: 0 with the plan made, or -1 and a one-line reason */
@@ -59,18 +57,8 @@ int pp_put_rel32(uint8_t *at, uintptr_t next_ip, uintptr_t target);
 int pp_relocate(const pp_plan_t *p, const uint8_t *code, uintptr_t addr,
     uint8_t *dst, uintptr_t dst_addr, size_t *out, char *err, size_t len);
 
-/* pp_near.c: a slot of PP_SLOT_SIZE bytes near addr, in the page *page */
-uint8_t *pp_near_alloc(uintptr_t addr, pp_near_t **page);
-
-/* the slot back to its page, if it was the last one carved */
-void pp_near_free(pp_near_t *np, uint8_t *slot);
-
-/*
- * The slot's page made PROT_READ | PROT_WRITE or PROT_READ | PROT_EXEC;
- * 0, or -1 and the reason in err (which may be NULL)
- */
-int pp_near_protect(pp_near_t *np, uint8_t *slot, int prot, char *err,
-    size_t len);
+_Static_assert(PP_RELAY_SIZE + PP_TRAMP_SIZE <= PP_SLOT_SIZE,
+               "a relay and a trampoline fit in a slot");
 
 
 #endif /* _PP_PLAN_H_INCLUDED_ */
