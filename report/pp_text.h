@@ -41,6 +41,13 @@ void pp_columns_head(FILE *f, const pp_column_t *cols, size_t n,
 void pp_columns_row(FILE *f, const pp_column_t *cols, size_t n,
     const pp_rtable_t *t, const void *row, const char *name);
 
+/* pp_text_tables.c: a row's name, and the library line under it */
+const char *pp_text_row_name(char *buf, size_t len, const pp_report_t *r,
+    uint64_t key, int obj, const char *symbol, const char *source,
+    uint64_t owner, int owner_obj, const char *owner_symbol, size_t width);
+void pp_text_library(FILE *f, const pp_report_t *r, uint64_t key, int obj,
+    const char *symbol, int indent);
+
 const char *pp_text_name(char *buf, size_t len, const pp_report_t *r,
     uint64_t key, int obj, const char *symbol, const char *source,
     size_t width);

@@ -160,12 +160,10 @@ pp_sweep(const ZydisDecoder *dec, const uint8_t *code, uintptr_t addr,
             continue;
         }
 
-        if (target == addr && insn.meta.category == ZYDIS_CATEGORY_CALL) {
-            continue;
-        }
-
-        if (target >= addr && target < hi) {
-            snprintf(err, len, "branch at +0x%x targets patched bytes", off);
+        if (pp_patch_lands(target, addr, hi,
+                           insn.meta.category == ZYDIS_CATEGORY_CALL, off,
+                           err, len) != 0)
+        {
             return -1;
         }
     }

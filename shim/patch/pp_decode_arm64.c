@@ -250,12 +250,9 @@ pp_a64_sweep(const uint8_t *code, uintptr_t addr, size_t size,
 
         target = addr + off + (uintptr_t) d.disp;
 
-        if (target == addr && d.kind == PP_A64_BL) {
-            continue;
-        }
-
-        if (target >= addr && target < hi) {
-            snprintf(err, len, "branch at +0x%zx targets patched bytes", off);
+        if (pp_patch_lands(target, addr, hi, d.kind == PP_A64_BL, off, err,
+                           len) != 0)
+        {
             return -1;
         }
     }

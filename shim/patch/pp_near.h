@@ -46,6 +46,14 @@ int pp_near_protect(pp_near_t *np, uint8_t *slot, int prot, char *err,
     size_t len);
 
 
+/* pp_patch_common.c: a direct branch at +off into [addr, hi) is refused */
+int pp_patch_lands(uintptr_t target, uintptr_t addr, uintptr_t hi, int call,
+    size_t off, char *err, size_t len);
+
+/* pp_patch_common.c: the original is tramp, or slot is given back */
+int pp_patch_end(pp_hook_t *h, pp_near_t *np, uint8_t *slot, void *tramp,
+    int failed);
+
 /*
  * pp_patch_common.c: h->choose() called with the trampoline tramp, in
  * slot, runnable; *wrapper is what it chose, if anything; the page is

@@ -92,23 +92,14 @@ pp_patch_hook(pp_hook_t *h, char *err, size_t len)
 
     pp_patch_relay(slot, p.endbr, wrapper);
 
-    if (pp_near_protect(np, slot, PROT_READ | PROT_EXEC, err, len) != 0
-        || pp_patch_write(h->addr + p.start, p.len, slot, err, len) != 0)
-    {
-        goto failed;
-    }
-
-    *h->orig = tramp;
-
-    return 0;
+    return pp_patch_end(h, np, slot, tramp,
+                        pp_near_protect(np, slot, PROT_READ | PROT_EXEC, err,
+                                        len) != 0
+                        || pp_patch_write(h->addr + p.start, p.len, slot, err, len) != 0);
 
 failed:
 
-    /* the reason is said already; the page is left executable */
-    pp_near_protect(np, slot, PROT_READ | PROT_EXEC, NULL, 0);
-    pp_near_free(np, slot);
-
-    return -1;
+    return pp_patch_end(h, np, slot, NULL, 1);
 }
 
 

@@ -146,23 +146,14 @@ pp_a64_hook(pp_hook_t *h, int flags, char *err, size_t len)
         k++;
     }
 
-    if (pp_near_protect(np, slot, PROT_READ | PROT_EXEC, err, len) != 0
-        || pp_a64_write(at, patch, k, err, len) != 0)
-    {
-        goto failed;
-    }
-
-    *h->orig = tramp;
-
-    return 0;
+    return pp_patch_end(h, np, slot, tramp,
+                        pp_near_protect(np, slot, PROT_READ | PROT_EXEC, err,
+                                        len) != 0
+                        || pp_a64_write(at, patch, k, err, len) != 0);
 
 failed:
 
-    /* the reason is said already; the page is left executable */
-    pp_near_protect(np, slot, PROT_READ | PROT_EXEC, NULL, 0);
-    pp_near_free(np, slot);
-
-    return -1;
+    return pp_patch_end(h, np, slot, NULL, 1);
 }
 
 

@@ -1,6 +1,6 @@
 /*
  * What both patchers do the same way: the choice of a wrapper with the
- * original runnable, and the first bytes of a function as hex, for the
+ * original runnable, the end of a hook, and the first bytes of a function as hex, for the
  * line that says why it was refused.
  */
 
@@ -28,6 +28,46 @@ pp_patch_choose(pp_hook_t *h, pp_near_t *np, uint8_t *slot, void *tramp,
     }
 
     return pp_near_protect(np, slot, PROT_READ | PROT_WRITE, err, len);
+}
+
+
+/*
+ * The end of a hook, once its trampoline is in slot: when nothing
+ * failed, the original is the trampoline; else (the reason is said
+ * already) the slot is given back, its page left executable.
+ */
+int
+pp_patch_end(pp_hook_t *h, pp_near_t *np, uint8_t *slot, void *tramp,
+    int failed)
+{
+    if (!failed) {
+        *h->orig = tramp;
+        return 0;
+    }
+
+    pp_near_protect(np, slot, PROT_READ | PROT_EXEC, NULL, 0);
+    pp_near_free(np, slot);
+
+    return -1;
+}
+
+
+/*
+ * -1, said in err, when a branch at +off lands in the patched bytes
+ * [addr, hi): a loop through the hook.  A call of the entry itself is a
+ * real call, and lands nowhere it should not.
+ */
+int
+pp_patch_lands(uintptr_t target, uintptr_t addr, uintptr_t hi, int call,
+    size_t off, char *err, size_t len)
+{
+    if ((target == addr && call) || target < addr || target >= hi) {
+        return 0;
+    }
+
+    snprintf(err, len, "branch at +0x%zx targets patched bytes", off);
+
+    return -1;
 }
 
 
