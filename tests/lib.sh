@@ -318,6 +318,13 @@ pp_nginx_start()
         if grep -q 'Address already in use' "$pp__p/logs/error.log" \
             "$PP_TMP/nginx.stderr" 2>/dev/null
         then
+            # the port was taken; the unix sockets this nginx made before
+            # it gave up would take the next try's place
+            sed -n 's/^ *listen unix:\([^ ;]*\).*/\1/p' \
+                "$pp__p/conf/nginx.conf" \
+                | while IFS= read -r pp__s; do
+                      [ -S "$pp__s" ] && rm -f "$pp__s"
+                  done
             continue
         fi
         break
