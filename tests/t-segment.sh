@@ -269,7 +269,13 @@ n2=$!
 pp_wait_until 10 grep -q "in use by another nginx" "$PP_TMP/n2.stderr"
 pp_ok "a second nginx on the live segment says it is in use" \
     grep -q "in use by another nginx; nothing is recorded" "$PP_TMP/n2.stderr"
+# QUIT once it serves: a master signalled before its worker is up skips
+# the just-spawned worker and waits for it forever; bounded all the same
+pp_wait_until 10 sh -c "curl -s --max-time 1 \
+    http://127.0.0.1:$port2/pp-alive | grep -q alive"
 kill -QUIT "$n2" 2> /dev/null
+n2_gone() { ! pp_pid_alive "$n2"; }
+pp_wait_until 20 n2_gone || kill -KILL "$n2" 2> /dev/null
 wait "$n2" 2> /dev/null
 
 : > "$seg"
