@@ -8,14 +8,52 @@
 pp_clock_t  pp_clk;
 
 
-/* a new anchor at the counter's reading tsc; the time, from the kernel */
-uint64_t
-pp_clock_anchor(uint64_t tsc)
+/*
+ * The kernel's time and the counter as one pair: the counter read on
+ * both sides of clock_gettime() and its middle taken.  A pair read
+ * across a preemption (a gap over a microsecond, or any gap while the
+ * rate is unknown) is read again, up to three times, and the tightest
+ * kept: a skewed pair would give a wrong rate and a step at the next
+ * anchor.
+ */
+static uint64_t
+pp_clock_pair(uint64_t *ticks)
 {
-    uint64_t  ns, dt, dn, mult;
+    int       i;
+    uint64_t  t0, t1, n, ns, gap, best;
 
-    ns = pp_mono_ns();
-    tsc = pp_ticks();
+    ns = 0;
+    *ticks = 0;
+    best = UINT64_MAX;
+
+    for (i = 0; i < 3; i++) {
+        t0 = pp_ticks();
+        n = pp_mono_ns();
+        t1 = pp_ticks();
+        gap = t1 - t0;
+
+        if (gap < best) {
+            best = gap;
+            ns = n;
+            *ticks = t0 + gap / 2;
+        }
+
+        if (pp_clk.mult != 0 && ((gap * pp_clk.mult) >> 32) < 1000) {
+            break;
+        }
+    }
+
+    return ns;
+}
+
+
+/* a new anchor, now; the time, from the kernel */
+uint64_t
+pp_clock_anchor(void)
+{
+    uint64_t  ns, tsc, dt, dn, mult;
+
+    ns = pp_clock_pair(&tsc);
 
     dt = tsc - pp_clk.tsc;
     dn = ns - pp_clk.ns;

@@ -63,7 +63,7 @@ typedef struct {
 
 extern pp_clock_t  pp_clk __attribute__((visibility("hidden")));
 
-uint64_t pp_clock_anchor(uint64_t tsc) __attribute__((noinline));
+uint64_t pp_clock_anchor(void) __attribute__((noinline));
 
 
 static inline uint64_t
@@ -75,7 +75,7 @@ pp_clock(void)
     d = t - pp_clk.tsc;
 
     if (pp_unlikely(d >= pp_clk.span)) {
-        return pp_clock_anchor(t);
+        return pp_clock_anchor();
     }
 
     return pp_clk.ns + ((d * pp_clk.mult) >> 32);
