@@ -9,6 +9,7 @@
  * the columns hold.
  */
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,11 @@ pp_human(char *buf, size_t len, uint64_t v)
 static void
 pp_text_wrap(FILE *f, size_t col, size_t indent, const char *s)
 {
+    int     fresh;
     size_t  n, room;
+
+    /* nothing before the first word when it starts a line's text */
+    fresh = col <= indent;
 
     while (*s != '\0') {
         while (*s == ' ') {
@@ -63,12 +68,12 @@ pp_text_wrap(FILE *f, size_t col, size_t indent, const char *s)
         n = strcspn(s, " ");
         room = PP_TEXT_WIDTH - col;
 
-        if (col > indent && n + 1 > room) {
+        if (!fresh && n + 1 > room) {
             fprintf(f, "\n%*s", (int) indent, "");
             col = indent;
             room = PP_TEXT_WIDTH - col;
 
-        } else if (col > indent) {
+        } else if (!fresh) {
             fputc(' ', f);
             col++;
             room--;
@@ -81,11 +86,13 @@ pp_text_wrap(FILE *f, size_t col, size_t indent, const char *s)
         fwrite(s, 1, n, f);
         col += n;
         s += n;
+        fresh = 0;
 
         if (*s != '\0' && *s != ' ') {
             /* the rest of a broken word */
             fprintf(f, "\n%*s", (int) indent, "");
             col = indent;
+            fresh = 1;
         }
     }
 
@@ -291,6 +298,91 @@ pp_text_totals(FILE *f, const pp_view_t *v, const pp_totals_t *t)
 }
 
 
+/* the kinds of ngx_pfree() that are not what a module meant */
+static const struct {
+    size_t                  off;        /* in pp_site_t */
+    const char             *what;
+} pp_free_kinds[] = {
+    { offsetof(pp_site_t, frees_cross_pool),
+      "ngx_pfree() of another live pool's memory (cross-pool)" },
+    { offsetof(pp_site_t, frees_interior),
+      "ngx_pfree() of a pointer inside an allocation (interior)" },
+    { offsetof(pp_site_t, frees_repeated),
+      "ngx_pfree() of a pointer already freed or no-op freed (repeated)" },
+    { offsetof(pp_site_t, frees_null),
+      "ngx_pfree() of NULL (harmless)" },
+};
+
+
+/*
+ * For each kind of free that counted: how many, and the site with the
+ * most of them; for cross-pool frees, the site that created the pool
+ * whose memory it was
+ */
+static size_t
+pp_text_free_kinds(FILE *f, const pp_report_t *r)
+{
+    char               site[PP_NAME_BUF], pool[PP_NAME_BUF],
+                       line[3 * PP_NAME_BUF];
+    size_t             k, i, top, said;
+    uint64_t           n, v, most;
+    const pp_rsite_t  *s;
+
+    said = 0;
+
+    for (k = 0; k < sizeof(pp_free_kinds) / sizeof(pp_free_kinds[0]); k++) {
+        n = 0;
+        most = 0;
+        top = 0;
+
+        for (i = 0; i < r->nsites; i++) {
+            memcpy(&v, (const char *) &r->sites[i].s + pp_free_kinds[k].off,
+                   sizeof(uint64_t));
+            n += v;
+
+            if (v > most) {
+                most = v;
+                top = i;
+            }
+        }
+
+        if (n == 0) {
+            continue;
+        }
+
+        s = &r->sites[top];
+        pp_name(site, sizeof(site), r, s->key, s->obj, s->symbol);
+        pool[0] = '\0';
+
+        if (pp_free_kinds[k].off == offsetof(pp_site_t, frees_cross_pool)
+            && s->s.cross_site != 0)
+        {
+            for (i = 0; i < r->npools && r->pools[i].key != s->s.cross_site;
+                 i++)
+            {
+                /* void */
+            }
+
+            if (i < r->npools) {
+                strcpy(pool, ", of a pool created at ");
+                pp_name(pool + strlen(pool), sizeof(pool) - strlen(pool), r,
+                        r->pools[i].key, r->pools[i].obj,
+                        r->pools[i].symbol);
+            }
+        }
+
+        snprintf(line, sizeof(line), "%llu %s, %llu at %s%s",
+                 (unsigned long long) n, pp_free_kinds[k].what,
+                 (unsigned long long) most, site, pool);
+        fputs("  ", f);
+        pp_text_wrap(f, 2, 4, line);
+        said++;
+    }
+
+    return said;
+}
+
+
 static void
 pp_text_warnings(FILE *f, const pp_report_t *r, const pp_view_t *v)
 {
@@ -314,9 +406,14 @@ pp_text_warnings(FILE *f, const pp_report_t *r, const pp_view_t *v)
     }
 
     if (t->foreign_frees) {
-        fprintf(f, "  %llu ngx_pfree() of pointers their pool never handed "
-                "out\n", (unsigned long long) t->foreign_frees);
+        snprintf(w, sizeof(w), "%llu ngx_pfree() of pointers their pool "
+                 "never handed out: a bug at the site that frees",
+                 (unsigned long long) t->foreign_frees);
+        fputs("  ", f);
+        pp_text_wrap(f, 2, 4, w);
     }
+
+    n += pp_text_free_kinds(f, r);
 
     if (t->unknown_frees) {
         fprintf(f, "  %llu no-op frees of unknown size (POOLPROF_MAX_TRACKED)"

@@ -71,7 +71,7 @@ load()
     done
 }
 
-pp_plan 36
+pp_plan 39
 
 pp_nginx_start || pp_done
 pp_is "$(pp_get /bad)" "bad_frees ok" "bad_frees answers"
@@ -130,6 +130,22 @@ pp_is "$(total frees_repeated)" $((B + N)) \
 pp_is "$(total frees_interior)" "$B" "totals: N interior frees"
 pp_is "$(total frees_cross_pool)" $((B + N)) \
     "totals: the cross-pool frees of bad_frees and foreign"
+
+# the text report's warnings name each kind, its count and its site
+"$PP_REPORT" --color never "$PP_TMP/seg" 2> /dev/null | tr -s ' \n' '  ' \
+    > "$PP_TMP/report.line"
+said_text()
+{
+    grep -qF "$1" "$PP_TMP/report.line"
+}
+b=${h}_bad_frees_handler
+pp_ok "text: the null frees, harmless, at bad_frees" \
+    said_text "$B ngx_pfree() of NULL (harmless), $B at $b"
+w="ngx_pfree() of a pointer inside an allocation (interior)"
+pp_ok "text: the interior frees at bad_frees" said_text "$B $w, $B at $b"
+w="of another live pool's memory (cross-pool), $B at $b"
+pp_ok "text: the cross-pool frees, with the pool's creating site" \
+    said_text "$w, of a pool created at ngx_event_accept"
 
 # A fresh worker whose first free that misses its pool's log is of a
 # large allocation made before: the index of pool memory is filled then,
