@@ -2,8 +2,10 @@
  * The fixture runs that the patchers' unit tests share: pp_fixture.h.
  */
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pp_fixture.h"
 #include "pp_tap.h"
@@ -111,4 +113,48 @@ pp_fx_hooked(pp_fx_run_t *r)
     ok(same_orig, "%s: identical results through the trampoline", r->name);
     ok(*r->calls == calls, "%s: the wrapper saw every call (%ld of %ld)",
        r->name, *r->calls, calls);
+}
+
+
+/* a second thread of the program, blocked until pp_fx_thread_stop() */
+static int        pp_fx_stop[2];
+static pthread_t  pp_fx_thread;
+
+
+static void *
+pp_fx_wait(void *arg)
+{
+    char  c;
+
+    (void) arg;
+
+    while (read(pp_fx_stop[0], &c, 1) > 0) { /* void */ }
+
+    return NULL;
+}
+
+
+int
+pp_fx_thread_start(void)
+{
+    if (pipe(pp_fx_stop) != 0) {
+        return -1;
+    }
+
+    if (pthread_create(&pp_fx_thread, NULL, pp_fx_wait, NULL) != 0) {
+        close(pp_fx_stop[0]);
+        close(pp_fx_stop[1]);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+pp_fx_thread_stop(void)
+{
+    close(pp_fx_stop[1]);
+    pthread_join(pp_fx_thread, NULL);
+    close(pp_fx_stop[0]);
 }

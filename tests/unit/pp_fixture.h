@@ -54,5 +54,9 @@ void pp_fx_refused(pp_fx_run_t *r, int rc, const char *err, int unchanged,
 /* the points of a hooked function, run through the entry and orig */
 void pp_fx_hooked(pp_fx_run_t *r);
 
+/* a second thread, blocked until it is stopped; -1 if none started */
+int pp_fx_thread_start(void);
+void pp_fx_thread_stop(void);
+
 
 #endif /* _PP_FIXTURE_H_INCLUDED_ */

@@ -10,7 +10,6 @@
  * which, the thread check, and the hex dump.  TAP on stdout.
  */
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +85,6 @@ static fixture_t  fixtures[] = { FIXTURES(ENTRY) };
 extern int        pp_fx_counter;
 long pp_fx_helper(long a, long b);
 
-static int        stop[2];
-
 
 static void
 check(const fixture_t *f)
@@ -162,20 +159,6 @@ check(const fixture_t *f)
 }
 
 
-static void *
-waiter(void *arg)
-{
-    char  c;
-
-    (void) arg;
-
-    /* blocks until main() closes the pipe */
-    while (read(stop[0], &c, 1) > 0) { /* void */ }
-
-    return NULL;
-}
-
-
 static void
 check_threads(void)
 {
@@ -183,12 +166,11 @@ check_threads(void)
     char       err[200];
     uint8_t    before[16];
     pp_fx_pt   orig;
-    pthread_t  t;
     pp_hook_t  h;
 
     ok(pp_proc_single_thread() == 1, "pp_proc_single_thread: one thread");
 
-    if (pipe(stop) != 0 || pthread_create(&t, NULL, waiter, NULL) != 0) {
+    if (pp_fx_thread_start() != 0) {
         ok(0, "pp_proc_single_thread: start a second thread");
         return;
     }
@@ -209,9 +191,7 @@ check_threads(void)
        && memcmp(before, (void *) pp_fx_cmp_jae, sizeof(before)) == 0,
        "pp_patch_hook: refused with two threads (%s)", err);
 
-    close(stop[1]);
-    pthread_join(t, NULL);
-    close(stop[0]);
+    pp_fx_thread_stop();
 
     /* the kernel may list the thread for a moment after the join */
     alone = 0;

@@ -18,7 +18,6 @@
  * thread count, which leaves out qemu-user's own thread.  TAP on stdout.
  */
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,22 +376,6 @@ check_relocate(void)
 }
 
 
-static int  stop[2];
-
-
-static void *
-waiter(void *arg)
-{
-    char  c;
-
-    (void) arg;
-
-    /* blocks until check_misc() closes the pipe */
-    while (read(stop[0], &c, 1) > 0) { /* void */ }
-
-    return NULL;
-}
-
 
 long pp_a64_plain_h(long a, long b);
 extern const char  pp_a64_plain_h_end[];
@@ -413,7 +396,6 @@ check_misc(void)
 {
     int        i;
     char       err[200], buf[64];
-    pthread_t  t;
     uint8_t    before[16];
     pp_fx_pt   orig;
     pp_hook_t  h;
@@ -464,13 +446,11 @@ check_misc(void)
        pp_proc_emulated() ? " (and qemu-user's)" : "");
 
     /* a second thread of the program's own is one too many */
-    if (pipe(stop) == 0 && pthread_create(&t, NULL, waiter, NULL) == 0) {
+    if (pp_fx_thread_start() == 0) {
         ok(pp_proc_single_thread() == 0,
            "pp_proc_single_thread: two threads%s",
            pp_proc_emulated() ? " (and qemu-user's)" : "");
-        close(stop[1]);
-        pthread_join(t, NULL);
-        close(stop[0]);
+        pp_fx_thread_stop();
 
     } else {
         ok(0, "pp_proc_single_thread: start a second thread");
