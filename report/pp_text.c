@@ -350,8 +350,15 @@ pp_text_free_kinds(FILE *f, const pp_report_t *r)
             continue;
         }
 
+        /* a library's site is named by its owner, as its row is */
         s = &r->sites[top];
-        pp_name(site, sizeof(site), r, s->key, s->obj, s->symbol);
+        if (s->s.owner != 0 && s->owner_symbol != NULL) {
+            pp_name(site, sizeof(site), r, s->s.owner, s->owner_obj,
+                    s->owner_symbol);
+
+        } else {
+            pp_name(site, sizeof(site), r, s->key, s->obj, s->symbol);
+        }
         pool[0] = '\0';
 
         if (pp_free_kinds[k].off == offsetof(pp_site_t, frees_cross_pool)
