@@ -54,6 +54,8 @@
 #define PP_SEG_OLD_DIR        "/dev/shm"
 #define PP_SEG_PREFIX         "poolprof."
 
+#define PP_SEG_SAMPLE_MAX     1000000000  /* POOLPROF_SAMPLE's largest */
+
 #define PP_PATH_MAX           256
 #define PP_BUILD_ID_MAX       32
 #define PP_HIST_BUCKETS       256
@@ -125,7 +127,8 @@ typedef struct {
     uint32_t        flags;          /* PP_SEG_KEEP */
 
     /* version 4 */
-    uint32_t        sample_period;  /* 1 in N pools tracked; 0, 1 = all */
+    uint32_t        sample_period;  /* 1 in N pools tracked; 0, 1 = all;
+                                       at most PP_SEG_SAMPLE_MAX */
 } pp_seg_header_t;
 
 /* pp_seg_header_t.flags */

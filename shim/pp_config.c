@@ -246,7 +246,7 @@ pp_conf_load(void)
     pp_conf.long_lived_ns = pp_conf_duration("POOLPROF_LONG_LIVED",
                                              PP_LONG_LIVED_DEFAULT);
     pp_conf.sample_period = (uint32_t) pp_conf_count("POOLPROF_SAMPLE", 0,
-                                                     1000000000, 1);
+                                                     PP_SEG_SAMPLE_MAX, 1);
     pp_conf.sample_seed = pp_conf_count("POOLPROF_SAMPLE_SEED", 0,
                                         UINT64_MAX, 0);
     pp_conf.skip = pp_conf_str("POOLPROF_SKIP");

@@ -255,6 +255,7 @@ pp_shm_check(int fd, const struct stat *st, pp_layout_t *lay, char *err,
         || h.ready != 1
         || h.size != (uint64_t) st->st_size
         || h.stack_depth < 1 || h.stack_depth > PP_STACK_FRAMES
+        || h.sample_period > PP_SEG_SAMPLE_MAX
         || pp_layout_from_header(&h, lay) != 0)
     {
         snprintf(err, len, "segment header is not one this poolprof wrote");

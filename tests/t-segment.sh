@@ -48,7 +48,7 @@ mode()
     stat -c '%a %U %G' "$1"
 }
 
-pp_plan 75
+pp_plan 78
 
 # --- the default directory, modes, removal ------------------------------
 PP_ENV="POOLPROF_KEEP=0"
@@ -231,6 +231,14 @@ chmod +x "$PP_TMP/nginx-fd7"
 plain_nginx=$NGINX
 NGINX=$PP_TMP/nginx-fd7
 refused "a hostile inherited descriptor" "POOLPROF_KEEP=1"
+
+# one whose header is valid but for a sampling period past the largest
+# (sample_period, at offset 420 of version 4's header)
+cp "$PP_TMP/valid" "$PP_TMP/inherited"
+chmod 600 "$PP_TMP/inherited"
+printf '\377\377\377\377' | dd of="$PP_TMP/inherited" bs=1 seek=420 \
+    conv=notrunc 2> /dev/null
+refused "an inherited segment sampling 1 in 2^32-1" "POOLPROF_KEEP=1"
 
 # a valid segment inherited, but POOLPROF_SEGMENT names a new file: the
 # new file is made and recorded into, the inherited one is left alone
