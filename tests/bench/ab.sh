@@ -40,8 +40,10 @@
 #   milliseconds), WORKLOADS (default "small"), STACKS (POOLPROF_STACKS
 #   of the shim, default 0: stacks off; "default": the shim's default
 #   sampling), SHIM_ENV (more environment for the shim), A_SHIM (default
-#   none: plain nginx), AB_RESULTS (a file: "WORKLOAD.STACKS.FIGURE
-#   VALUE" lines are appended for tests/bench/targets.sh)
+#   none: plain nginx), SAMPLE (POOLPROF_SAMPLE of the shim, default
+#   none: every pool), AB_RESULTS (a file: "WORKLOAD.MODE.FIGURE VALUE"
+#   lines are appended for tests/bench/targets.sh, MODE being STACKS,
+#   followed by "-sN" with SAMPLE=N)
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -56,6 +58,11 @@ CONNS=${CONNS:-8}
 CHURN_CONNS=${CHURN_CONNS:-1}
 WORKLOADS=${WORKLOADS:-small}
 STACKS=${STACKS:-0}
+SAMPLE=${SAMPLE:-}
+case $SAMPLE in
+*[!0-9]*) echo "ab.sh: SAMPLE is not a number: $SAMPLE" >&2; exit 2 ;;
+esac
+ab_mode=$STACKS${SAMPLE:+-s$SAMPLE}
 
 AB_BASE=$PP_TMP
 
@@ -80,7 +87,7 @@ trap ab_cleanup EXIT
 # ab_result FIGURE VALUE: one line for targets.sh
 ab_result()
 {
-    [ -n "${AB_RESULTS:-}" ] && echo "$wl.$STACKS.$1 $2" >> "$AB_RESULTS"
+    [ -n "${AB_RESULTS:-}" ] && echo "$wl.$ab_mode.$1 $2" >> "$AB_RESULTS"
     return 0
 }
 
@@ -157,6 +164,7 @@ ab_start()
     if [ -n "$PP_PRELOAD" ]; then
         PP_ENV="POOLPROF_SEGMENT=$PP_TMP/seg ${SHIM_ENV:-}"
         [ "$STACKS" = default ] || PP_ENV="$PP_ENV POOLPROF_STACKS=$STACKS"
+        [ -z "$SAMPLE" ] || PP_ENV="$PP_ENV POOLPROF_SAMPLE=$SAMPLE"
     fi
     ab_conf "$1" || return 1
     pp_nginx_start >/dev/null || return 1
@@ -237,7 +245,7 @@ echo "# machine: $(nproc) cores, $(sed -n 's/model name.*: //p' /proc/cpuinfo | 
 echo "# side by side: both workers on CPU 0, a load generator for each on" \
      "CPU 1 ($CONNS connections, churn $CHURN_CONNS), ${DURATION}s a round," \
      "$ROUNDS rounds," \
-     "shim with POOLPROF_STACKS=$STACKS${SHIM_ENV:+ $SHIM_ENV}${A_SHIM:+; \"plain\" is $A_SHIM}"
+     "shim with POOLPROF_STACKS=$STACKS${SAMPLE:+ POOLPROF_SAMPLE=$SAMPLE}${SHIM_ENV:+ $SHIM_ENV}${A_SHIM:+; \"plain\" is $A_SHIM}"
 
 # the workloads asked for that cannot run are named, also in AB_RESULTS
 ab_tls=

@@ -48,6 +48,8 @@ target "proxy to a keepalive upstream, stacks off, ratio" \
     "$(fig proxy.0.ratio)" ">=" 0.97 proxy.0
 target "small file, default stack sampling, ratio" \
     "$(fig small.default.ratio)" ">=" 0.93 small.default
+target "small file, 1 pool in 64 (POOLPROF_SAMPLE=64), stacks off, ratio" \
+    "$(fig small.0-s64.ratio)" ">=" 0.99 small.0-s64
 target "200 allocations (allocs), stacks off, ns per hooked call" \
     "$(fig allocs.0.ns_per_call)" "<=" 10 allocs.0
 
