@@ -39,7 +39,10 @@ pp_watch_signal(int sig)
 /*
  * a screenful from the top, like top: lines cut to the terminal's width
  * (escape sequences and UTF-8 continuation bytes take no column), as
- * many as fit its height
+ * many as fit its height.  Each line is written over the last draw's
+ * and its end erased, and what is below the last one is erased at the
+ * end: the screen is never blank between two draws, so it neither
+ * flickers nor shows a half-drawn frame with the top lines missing.
  */
 static void
 pp_watch_draw(const char *text)
@@ -56,7 +59,7 @@ pp_watch_draw(const char *text)
         cols = ws.ws_col > 0 ? ws.ws_col : cols;
     }
 
-    fputs("\033[H\033[2J", stdout);
+    fputs("\033[H", stdout);
 
     rows--;
     col = 0;
@@ -64,7 +67,7 @@ pp_watch_draw(const char *text)
 
     for (p = text; *p != '\0' && rows > 0; p++) {
         if (*p == '\n') {
-            fputs(rows > 1 ? "\n" : "", stdout);
+            fputs(rows > 1 ? "\033[K\n" : "\033[K", stdout);
             rows--;
             col = 0;
             continue;
@@ -87,7 +90,7 @@ pp_watch_draw(const char *text)
         col++;
     }
 
-    fputs("\033[0m", stdout);
+    fputs("\033[0m\033[K\033[J", stdout);
 }
 
 
