@@ -25,9 +25,11 @@
  * It loses its slot when it ends (pp_publish_remove()), or when a pool
  * that grows takes it: with no slot free, a pool of allocated bytes may
  * take the slot of the smallest pool that has fewer and is not yet
- * long-lived, so the largest and the oldest are kept.  A pool that found
- * no slot is counted once in live_dropped ("dropped"); a tick does not
- * try it again, a new block does.
+ * long-lived, among the PP_PUBLISH_LOOK slots after a hand that goes
+ * round the table (so that a take costs the same in a table of any
+ * size), and over the rounds the largest and the oldest are kept.  A
+ * pool that found no slot is counted once in live_dropped ("dropped");
+ * a tick does not try it again, a new block does.
  *
  * A slot is filled with its key stored last, and emptied with its key
  * cleared first.
@@ -46,6 +48,11 @@ static pp_tpool_t  **pp_owner;          /* each used slot's pool */
 static int           pp_lazy;           /* publish at ticks */
 uintptr_t            pp_tick_ms;
 static uint64_t      pp_pub_serial;     /* pools up to it had a tick */
+static uint32_t      pp_hand;           /* the next slot a take looks at */
+
+
+/* the slots a take looks at when none is free */
+#define PP_PUBLISH_LOOK  16
 
 
 static int32_t pp_publish_take(pp_tpool_t *l, uint64_t bytes);
@@ -93,6 +100,7 @@ pp_publish_reset(void)
     }
 
     pp_pub_serial = pp_serial;
+    pp_hand = 0;
 }
 
 
@@ -104,7 +112,7 @@ pp_publish_reset(void)
 static int32_t
 pp_publish_take(pp_tpool_t *l, uint64_t bytes)
 {
-    uint32_t     i, victim;
+    uint32_t     i, k, n, victim;
     uint64_t     now, least;
     pp_lpool_t  *row;
 
@@ -125,8 +133,11 @@ pp_publish_take(pp_tpool_t *l, uint64_t bytes)
     now = pp_mono_ns();
     victim = UINT32_MAX;
     least = bytes;
+    n = pp_proc.lay.nlive;
 
-    for (i = 0; i < pp_proc.lay.nlive; i++) {
+    for (k = 0; k < PP_PUBLISH_LOOK && k < n; k++) {
+        i = (pp_hand < n) ? pp_hand : 0;
+        pp_hand = (i + 1 < n) ? i + 1 : 0;
         row = &pp_proc.live[i];
 
         if (row->alloc_bytes < least
