@@ -15,13 +15,17 @@
 # bench.sh gives those.
 #
 # Workloads (tests/bench/workloads.sh has the locations):
-#   small, gzip, allocs, churn, churn200   wrk -t1 over HTTP/1.1
-#       keepalive; churn with CHURN_CONNS connections.  allocs also
-#       prints the cost per hooked call, churn and churn200 the cost per
-#       event: (shim - plain) CPU per request over the pool calls that
-#       the request makes at the module (pp_bench_events), median of
-#       the rounds; with both churn workloads, whether churn's cost per
-#       event is within 2x of churn200's.
+#   small, gzip, allocs, allocs1, churn, churn200   wrk -t1 over
+#       HTTP/1.1 keepalive; churn with CHURN_CONNS connections.  allocs
+#       also prints the cost per hooked call, churn and churn200 the
+#       cost per event: (shim - plain) CPU per request over the pool
+#       calls that the request makes at the module (pp_bench_events),
+#       median of the rounds; with both churn workloads, whether
+#       churn's cost per event is within 2x of churn200's.  allocs1 is
+#       the allocs request with one allocation instead of 200: run
+#       after allocs, it gives the marginal cost of one hooked call,
+#       (median of allocs's shim - plain, less that of allocs1) / 199,
+#       without the request's other hooked calls and its pool.
 #   tls-h2   HTTPS with HTTP/2 on a second listen of each server
 #       ("ssl http2", TLS 1.3, a self-signed P-256 certificate that
 #       openssl makes in $PP_TMP, keepalive_requests 1000000), /small
@@ -327,6 +331,13 @@ for wl in $WORKLOADS; do
     done
     [ "$wl" = proxy ] && ab_stop up
 
+    # allocs and allocs1: shim - plain per request (us), median of rounds
+    case $wl in
+    allocs|allocs1)
+        awk '{ printf "%f\n", $3 - $2 }' "$AB_BASE/r.$wl" > "$AB_BASE/d.$wl"
+        eval "ab_d_$wl=$(median 1 "$AB_BASE/d.$wl")" ;;
+    esac
+
     sort -g "$AB_BASE/r.$wl" | awk -v wl="$wl" '{ v[NR] = $1 }
         END { printf "# %s: side by side, CPU per request plain/shim: min %.3f  median %.3f  max %.3f\n",
               wl, v[1], v[int((NR + 1) / 2)], v[NR] }'
@@ -350,6 +361,16 @@ for wl in $WORKLOADS; do
         eval "ab_ns_$wl=$ns"
     fi
 done
+
+if [ -n "${ab_d_allocs:-}" ] && [ -n "${ab_d_allocs1:-}" ]; then
+    ns=$(awk -v a="$ab_d_allocs" -v b="$ab_d_allocs1" \
+             -v n="$(($(pp_bench_events allocs) - 1))" \
+             'BEGIN { printf "%.2f", (a - b) * 1000 / n }')
+    echo "# allocs: per hooked call, marginal ((shim - plain) per request" \
+         "of allocs less that of allocs1, medians of rounds, / 199): $ns ns"
+    wl=allocs
+    ab_result ns_per_call_marginal "$ns"
+fi
 
 if [ -n "${ab_ns_churn:-}" ] && [ -n "${ab_ns_churn200:-}" ]; then
     awk -v a="$ab_ns_churn" -v b="$ab_ns_churn200" 'BEGIN {

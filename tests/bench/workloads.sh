@@ -2,7 +2,8 @@
 # tests/lib.sh by bench.sh, ab.sh and callgrind.sh.  Writes a 2 KiB
 # file (base64: 2.7 KB on the wire) and a 100 KB file into $PP_TMP and
 # sets PP_SERVER: /small, /gzip and, when the test module is built,
-# /allocs (PP_BENCH_ALLOCS = 200 pool allocations per request), /churn
+# /allocs (PP_BENCH_ALLOCS = 200 pool allocations per request), /allocs1
+# (the same request with one: what the rest of it costs), /churn
 # and /churn200 (PP_BENCH_CHURN = 20000, PP_BENCH_CHURN_SMALL = 200
 # allocations of 64 bytes from the request pool, then a no-op
 # ngx_pfree() of each, oldest first).  pp_bench_events WORKLOAD prints
@@ -24,6 +25,8 @@ if [ -f "${PP_MODULE:-}" ]; then
     pp_bench_module="
         location = /allocs   { pp_test allocs; pp_test_size 64;
                                pp_test_repeat $PP_BENCH_ALLOCS; }
+        location = /allocs1  { pp_test allocs; pp_test_size 64;
+                               pp_test_repeat 1; }
         location = /churn    { pp_test churn; pp_test_size 64;
                                pp_test_repeat $PP_BENCH_CHURN; }
         location = /churn200 { pp_test churn; pp_test_size 64;
@@ -50,7 +53,7 @@ pp_bench_only()
 {
     for pp__wl in $1; do
         case $pp__wl in
-        allocs|churn|churn200)
+        allocs|allocs1|churn|churn200)
             [ -n "$pp_bench_module" ] || continue ;;
         esac
         printf '%s ' "$pp__wl"
