@@ -204,9 +204,6 @@ for wl in $CG_WORKLOADS; do
             exit
         printf "# cg %s: per request plain %d Ir, stacks off %d Ir (ratio %.3f, +%.1f%%), default sampling %d Ir (ratio %.3f, +%.1f%%)\n",
             wl, p, o, o / p, 100 * (o / p - 1), d, d / p, 100 * (d / p - 1)
-        if (wl == "small")
-            printf "# cg small: target stacks off <= +5%% instructions: %s\n",
-                o / p <= 1.05 ? "met" : "NOT met"
         if (ao > 0)
             printf "# cg %s: stacks off: %.0f Ir per recorded allocation (%.1f allocations per request)\n",
                 wl, (o - p) / ao, ao
