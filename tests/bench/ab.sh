@@ -23,7 +23,7 @@
 #       median of the rounds; with both churn workloads, whether
 #       churn's cost per event is within 2x of churn200's.  allocs1 is
 #       the allocs request with one allocation instead of 200: run
-#       after allocs, it gives the marginal cost of one hooked call,
+#       with allocs, it gives the marginal cost of one hooked call,
 #       (median of allocs's shim - plain, less that of allocs1) / 199,
 #       without the request's other hooked calls and its pool.
 #   tls-h2   HTTPS with HTTP/2 on a second listen of each server
@@ -363,11 +363,11 @@ for wl in $WORKLOADS; do
 done
 
 if [ -n "${ab_d_allocs:-}" ] && [ -n "${ab_d_allocs1:-}" ]; then
-    ns=$(awk -v a="$ab_d_allocs" -v b="$ab_d_allocs1" \
-             -v n="$(($(pp_bench_events allocs) - 1))" \
+    n=$(($(pp_bench_events allocs) - 1))
+    ns=$(awk -v a="$ab_d_allocs" -v b="$ab_d_allocs1" -v n="$n" \
              'BEGIN { printf "%.2f", (a - b) * 1000 / n }')
     echo "# allocs: per hooked call, marginal ((shim - plain) per request" \
-         "of allocs less that of allocs1, medians of rounds, / 199): $ns ns"
+         "of allocs less that of allocs1, medians of rounds, / $n): $ns ns"
     wl=allocs
     ab_result ns_per_call_marginal "$ns"
 fi

@@ -11,36 +11,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include "pp_publish.h"
+#include "pp_pubfix.h"
 
 
 #define TAKES   100000
 #define ROUNDS  5
-
-pp_proc_t           pp_proc;
-uint64_t            pp_serial;
-
-static pp_totals_t  totals;
-static uintptr_t    msec;
-
-
-/* the tick's walk: no record is newer than a tick here */
-pp_tpool_t *
-pp_pool_newest(void)
-{
-    return NULL;
-}
-
-
-pp_tpool_t *
-pp_pool_older(pp_tpool_t *l)
-{
-    (void) l;
-    return NULL;
-}
 
 
 static double
@@ -60,7 +37,6 @@ take_ns(uint32_t n)
 {
     int          r, t;
     double       best, t0, t1;
-    uint32_t     i;
     pp_lpool_t  *live;
     pp_tpool_t  *pools, grower;
 
@@ -72,27 +48,8 @@ take_ns(uint32_t n)
         return -1;
     }
 
-    pp_proc.totals = &totals;
-    pp_proc.live = live;
-    pp_proc.lay.nlive = n;
-    pp_proc.long_lived_ns = 3600ULL * 1000000000;
-    pp_proc.ngx_msec = &msec;
-    pp_publish_init(1);
-
-    for (i = 0; i < n; i++) {
-        pools[i].key = 0x10000 + (uintptr_t) i * 0x100;
-        pools[i].small_bytes = 1000;
-        pools[i].blocks = 2;
-        pools[i].slot = -1;
-        pools[i].created_ns = pp_mono_ns();
-        pp_publish_inherited(&pools[i]);
-    }
-
-    memset(&grower, 0, sizeof(grower));
-    grower.key = 0x1000;
-    grower.small_bytes = 500;
-    grower.blocks = 2;
-    grower.slot = -1;
+    pp_pubfix_table(live, pools, n, 1000);
+    pp_pubfix_record(&grower, 0x1000, 500);
 
     best = 0;
 

@@ -9,78 +9,18 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "pp_tap.h"
-#include "pp_publish.h"
+#include "pp_pubfix.h"
 
 
 #define SLOTS  64
 #define LOOK   16
 
-pp_proc_t          pp_proc;
-uint64_t           pp_serial;
-
-static pp_totals_t  totals;
 static pp_lpool_t   live[SLOTS];
 static pp_tpool_t   pools[SLOTS];
 static pp_tpool_t   grower;
 static pp_tpool_t   more[3];
-static uintptr_t    msec;
-
-
-/* the tick's walk: no record is newer than a tick in these tests */
-pp_tpool_t *
-pp_pool_newest(void)
-{
-    return NULL;
-}
-
-
-pp_tpool_t *
-pp_pool_older(pp_tpool_t *l)
-{
-    (void) l;
-    return NULL;
-}
-
-
-/* a record of bytes allocated */
-static void
-record(pp_tpool_t *l, uintptr_t key, uint64_t bytes)
-{
-    memset(l, 0, sizeof(*l));
-    l->key = key;
-    l->site = 0x1000;
-    l->small_bytes = bytes;
-    l->blocks = 2;
-    l->slot = -1;
-    l->created_ns = pp_mono_ns();
-}
-
-
-/* a table of n slots, each taken by a pool of 1000 bytes */
-static void
-table(uint32_t n)
-{
-    uint32_t  i;
-
-    memset(&totals, 0, sizeof(totals));
-    memset(live, 0, sizeof(live));
-
-    pp_proc.totals = &totals;
-    pp_proc.live = live;
-    pp_proc.lay.nlive = n;
-    pp_proc.long_lived_ns = 3600ULL * 1000000000;
-    pp_proc.ngx_msec = &msec;
-
-    pp_publish_init(1);
-
-    for (i = 0; i < n; i++) {
-        record(&pools[i], 0x10000 + i * 0x100, 1000);
-        pp_publish_inherited(&pools[i]);
-    }
-}
 
 
 /* the grower asks for a slot again, as at each new block */
@@ -98,7 +38,7 @@ test_full_table(void)
     int       took;
     uint32_t  i;
 
-    table(SLOTS);
+    pp_pubfix_table(live, pools, SLOTS, 1000);
     took = 1;
     for (i = 0; i < SLOTS; i++) {
         took &= (pools[i].slot == (int32_t) i
@@ -110,18 +50,18 @@ test_full_table(void)
     /* the one pool smaller than the grower is in the last slot */
     pools[SLOTS - 1].small_bytes = 10;
     pp_publish_flush(&pools[SLOTS - 1]);
-    record(&grower, 0x90000, 500);
+    pp_pubfix_record(&grower, 0x90000, 500);
 
     ok(grow() == -1 && pools[SLOTS - 1].slot == SLOTS - 1
        && live[SLOTS - 1].key == pools[SLOTS - 1].key
-       && totals.live_dropped == 1 && grower.dropped,
+       && pp_proc.totals->live_dropped == 1 && grower.dropped,
        "full: the first take looks at slots 0-15 only, finds none, "
        "and counts the grower as dropped once");
-    ok(grow() == -1 && grow() == -1 && totals.live_dropped == 1,
+    ok(grow() == -1 && grow() == -1 && pp_proc.totals->live_dropped == 1,
        "the next two takes look at slots 16-31 and 32-47");
     ok(grow() == SLOTS - 1 && pools[SLOTS - 1].slot == -1
        && live[SLOTS - 1].key == grower.key
-       && live[SLOTS - 1].alloc_bytes == 500 && totals.live_dropped == 2,
+       && live[SLOTS - 1].alloc_bytes == 500 && pp_proc.totals->live_dropped == 2,
        "the fourth, at slots 48-63, takes the small pool's slot "
        "(which counts as dropped)");
 
@@ -139,7 +79,7 @@ test_full_table(void)
     }
     live[3].created_mono_ns -= 2 * pp_proc.long_lived_ns;
 
-    record(&pools[SLOTS - 1], 0x91000, 400);
+    pp_pubfix_record(&pools[SLOTS - 1], 0x91000, 400);
     pp_publish_blocks(&pools[SLOTS - 1]);
     ok(pools[SLOTS - 1].slot == 9 && pools[9].slot == -1 && pools[3].slot == 3 && pools[20].slot == 20,
        "slots 0-15: the smallest young pool with fewer bytes (slot 9), "
@@ -152,22 +92,22 @@ test_small_table(void)
 {
     uint32_t  i;
 
-    table(LOOK / 2);
+    pp_pubfix_table(live, pools, LOOK / 2, 1000);
     pools[LOOK / 2 - 1].small_bytes = 10;
     pp_publish_flush(&pools[LOOK / 2 - 1]);
-    record(&grower, 0x90000, 500);
+    pp_pubfix_record(&grower, 0x90000, 500);
 
     ok(grow() == LOOK / 2 - 1, "a table of %d slots: one take looks at all",
        LOOK / 2);
 
     for (i = 0; i < 3; i++) {
-        record(&more[i], 0x92000 + i * 0x100, 2000);
+        pp_pubfix_record(&more[i], 0x92000 + i * 0x100, 2000);
         pp_publish_blocks(&more[i]);
     }
     ok(more[0].slot == LOOK / 2 - 1 && grower.slot == -1
        && more[1].slot == 0 && pools[0].slot == -1
        && more[2].slot == 1 && pools[1].slot == -1
-       && live[0].key == more[1].key && totals.live_dropped == 4,
+       && live[0].key == more[1].key && pp_proc.totals->live_dropped == 4,
        "three growers of 2000 bytes take the smallest: the last one's, "
        "then slots 0 and 1");
 }
