@@ -77,7 +77,13 @@ test_full_table(void)
     for (i = 0; i < SLOTS - 1; i++) {
         pp_publish_flush(&pools[i]);
     }
-    live[3].created_mono_ns -= 2 * pp_proc.long_lived_ns;
+    /*
+     * Slot 3 is older than the long-lived age.  The age is set from the
+     * clock, not subtracted from slot 3's birth: the monotonic clock of a
+     * machine booted a minute ago is below any fixed age.
+     */
+    live[3].created_mono_ns = 0;
+    pp_proc.long_lived_ns = pp_mono_ns() / 2;
 
     pp_pubfix_record(&pools[SLOTS - 1], 0x91000, 400);
     pp_publish_blocks(&pools[SLOTS - 1]);
