@@ -12,10 +12,11 @@
 # segment's creation, nginx's configuration), the connection's accept
 # and close, the first request's one-time work (open file cache, lazy
 # binding) and shutdown are the same in both runs and cancel.  With
-# stacks off every count is exactly reproducible up to a few hundred
-# instructions of start-up noise (divided by N2 - N1); with default
-# sampling the sampled events are drawn at random (seeded by time and
-# pid), so that figure varies by a little from run to run.
+# stacks off a count repeats to a few tens of instructions a request
+# (the shim's clock re-anchors and its live table ticks by time, not
+# by count); with default sampling the sampled events are drawn at
+# random (seeded by time and pid), so that figure varies by a little
+# more from run to run.
 #
 # The gzip workload (about 10^7 instructions a request) uses 1/25 of
 # both counts.  tls-h2 is the small file over HTTPS with HTTP/2 on a
