@@ -255,17 +255,11 @@ echo "# side by side: both workers on CPU 0, a load generator for each on" \
 ab_tls=
 case " $WORKLOADS " in
 *" tls-h2 "*)
-    for t in h2load openssl; do
-        pp_have "$t" || { ab_tls=$(pp_missing "$t"); break; }
-    done
-    if [ -z "$ab_tls" ] && ! openssl req -x509 -newkey ec \
-        -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-        -subj /CN=localhost -keyout "$AB_BASE/key.pem" \
-        -out "$AB_BASE/cert.pem" > "$AB_BASE/openssl.out" 2>&1
-    then
-        ab_tls="openssl failed: $(tail -n 1 "$AB_BASE/openssl.out")"
+    if ! pp_have h2load; then
+        ab_tls=$(pp_missing h2load)
+    else
+        ab_tls=$(pp_bench_cert "$AB_BASE")
     fi
-    chmod a+r "$AB_BASE"/*.pem 2>/dev/null
     if [ -n "$ab_tls" ]; then
         WORKLOADS=$(echo "$WORKLOADS" | sed 's/tls-h2//')
     fi

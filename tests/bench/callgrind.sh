@@ -27,11 +27,11 @@
 # valgrind and how many allocations each request recorded.
 #
 #   CG_N1 (default 500), CG_N2 (default 2500), CG_WORKLOADS (default
-#   "small gzip allocs tls-h2"), CG_MODES (default "plain off dflt"), STACKS
-#   (POOLPROF_STACKS of the sampled mode, default unset: the shim's
-#   default), CG_KEEP (a directory: each run's callgrind output is kept
-#   there as WORKLOAD.MODE.N, for callgrind_annotate), CG_ARGS (more
-#   options for valgrind, such as --cache-sim=yes)
+#   "small gzip allocs tls-h2"), CG_MODES (default "plain off dflt"),
+#   STACKS (POOLPROF_STACKS of the sampled mode, default unset: the
+#   shim's default), CG_KEEP (a directory: each run's callgrind output
+#   is kept there as WORKLOAD.MODE.N, for callgrind_annotate), CG_ARGS
+#   (more options for valgrind, such as --cache-sim=yes)
 
 . "$top_srcdir/tests/lib.sh"
 
@@ -51,17 +51,7 @@ cg_server=$PP_SERVER
 # tls-h2 needs a certificate; without openssl it is left out, said why
 case " $CG_WORKLOADS " in
 *" tls-h2 "*)
-    cg_tls=
-    if ! pp_have openssl; then
-        cg_tls=$(pp_missing openssl)
-    elif ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-        -nodes -days 2 -subj /CN=localhost -keyout "$PP_TMP/key.pem" \
-        -out "$PP_TMP/cert.pem" > "$PP_TMP/openssl.out" 2>&1
-    then
-        cg_tls="openssl failed: $(tail -n 1 "$PP_TMP/openssl.out")"
-    fi
-    chmod a+r "$PP_TMP"/*.pem 2>/dev/null
-    if [ -n "$cg_tls" ]; then
+    if ! cg_tls=$(pp_bench_cert "$PP_TMP"); then
         echo "# callgrind: tls-h2 left out: $cg_tls"
         CG_WORKLOADS=$(echo "$CG_WORKLOADS" | sed 's/tls-h2//')
     fi

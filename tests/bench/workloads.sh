@@ -9,7 +9,7 @@
 # ngx_pfree() of each, oldest first).  pp_bench_events WORKLOAD prints
 # the pool calls a request of WORKLOAD makes at the module (0 for the
 # others).  pp_bench_only LIST prints LIST without the workloads that
-# cannot run.
+# cannot run.  pp_bench_cert DIR makes tls-h2's certificate.
 
 head -c 2048 /dev/urandom | base64 > "$PP_TMP/small.txt"
 seq 1 20000 | head -c 102400 > "$PP_TMP/100k.txt"
@@ -47,6 +47,24 @@ pp_bench_events()
     churn200) echo $((2 * PP_BENCH_CHURN_SMALL)) ;;
     *)        echo 0 ;;
     esac
+}
+
+# pp_bench_cert DIR: a self-signed P-256 certificate for tls-h2,
+# DIR/cert.pem and DIR/key.pem; or, when it cannot, why on stdout and 1
+pp_bench_cert()
+{
+    if ! pp_have openssl; then
+        pp_missing openssl
+        return 1
+    fi
+    if ! openssl req -x509 -newkey ec \
+        -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost -keyout "$1/key.pem" \
+        -out "$1/cert.pem" > "$1/openssl.out" 2>&1
+    then
+        echo "openssl failed: $(tail -n 1 "$1/openssl.out")"
+        return 1
+    fi
+    chmod a+r "$1/cert.pem" "$1/key.pem"
 }
 
 pp_bench_only()
