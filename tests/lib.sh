@@ -265,6 +265,32 @@ pp_nginx_conf()
     } > "$pp__p/conf/nginx.conf"
 }
 
+# pp_port: a random port for a server on 127.0.0.1, outside the
+# kernel's ephemeral range (below it, or above it when it starts low).
+# Clients' ports come from that range (curl, wrk, a scrape of another
+# test running at the same time), and a server's bind() to one of them
+# fails for as long as that connection lives: nginx logs [emerg] for
+# each retry even when a later one succeeds.  The port after it is
+# outside too (tls-h2's second listen).
+pp_port()
+{
+    read -r pp__lo pp__hi < /proc/sys/net/ipv4/ip_local_port_range \
+        2>/dev/null
+    case $pp__lo.$pp__hi in
+    *[!0-9.]*|.*|*.) pp__lo=32768 pp__hi=60999 ;;
+    esac
+    pp__r=$(od -An -N2 -tu2 /dev/urandom)
+
+    if [ "$pp__lo" -gt 12000 ]; then
+        echo $((10000 + pp__r % (pp__lo - 10001)))
+    elif [ "$pp__hi" -lt 63000 ]; then
+        echo $((pp__hi + 1 + pp__r % (65534 - pp__hi - 1)))
+    else
+        # no room outside it: anywhere, and a clash is one more try
+        echo $((20000 + pp__r % 40000))
+    fi
+}
+
 # pp_nginx_start: starts nginx in the foreground of a background job
 # (daemon off), so the test owns the master and can wait for it.
 pp_nginx_start()
@@ -275,7 +301,7 @@ pp_nginx_start()
     chmod -R a+rX "$pp__p"
 
     for pp__try in 1 2 3 4 5 6 7 8 9 10; do
-        PP_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        PP_PORT=$(pp_port)
         # what only this nginx answers: not another server on the port
         PP_TOKEN=$$.$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
         pp_nginx_conf

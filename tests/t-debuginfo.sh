@@ -133,7 +133,7 @@ elif ! pp_have debuginfod; then
 else
     dpid=
     for _ in 1 2 3 4 5; do
-        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        port=$(pp_port)
         # it listens on every address; the tests ask on 127.0.0.1 only
         debuginfod -F -p "$port" -d "$PP_TMP/debuginfod.sqlite" -c 1 \
             -t 0 -g 0 --disable-source-scan "$dbg" \

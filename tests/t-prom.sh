@@ -80,7 +80,7 @@ scrape_configs:
       - targets: ['127.0.0.1:$port']
 END
     for pp__try in 1 2 3 4 5; do
-        pport=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        pport=$(pp_port)
         prometheus --config.file="$PP_TMP/prom.yml" \
             --storage.tsdb.path="$PP_TMP/tsdb" \
             --web.listen-address="127.0.0.1:$pport" \

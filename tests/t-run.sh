@@ -96,7 +96,7 @@ pp_plan 22
 # --- a profiling session with a bounded load --------------------------
 
 for _ in 1 2 3; do
-    port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+    port=$(pp_port)
     conf prof "$port"
     urls=$(pp_urls "$N" /noop "$port")
     run prof -o "$PP_TMP/out" -l "curl -sS --max-time 30 -o /dev/null $urls >/dev/null" \

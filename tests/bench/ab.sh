@@ -102,7 +102,7 @@ ab_port()
     ab__n=0
     while [ $ab__n -lt 10 ]; do
         ab__n=$((ab__n + 1))
-        ab__p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        ab__p=$(pp_port)
         ab__hex=$(printf ':%04X' "$ab__p")
         if ! awk -v h="$ab__hex" '$4 == "0A" \
                  && substr($2, length($2) - 4) == h { f = 1 }

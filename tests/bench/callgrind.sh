@@ -87,7 +87,7 @@ cg_run()
     [ "$2" = gzip ] && hdr="Accept-Encoding: gzip"
 
     for _ in 1 2 3 4 5; do
-        PP_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        PP_PORT=$(pp_port)
         PP_SERVER=$cg_server
         url=http://127.0.0.1:$PP_PORT/$2
         if [ "$2" = tls-h2 ]; then
