@@ -202,7 +202,27 @@ replaced()
     nworkers "$p2" 2
 }
 
-pp_plan 46
+pp_plan 47
+
+# the helpers that watch nginx's processes, on a pid that has gone (a
+# crashed new master, reaped between the listing of its parent's
+# children and the look at its title): not a word on standard error,
+# which would be a second line of a refusal
+funcs=$PP_TMP/run-funcs.sh
+for f in alive title children workers new_master; do
+    sed -n "/^$f()\$/,/^}\$/p" "$RUN"
+done > "$funcs"
+gone=$(cat /proc/sys/kernel/pid_max)
+sh -c ". '$funcs'; title $gone; children $gone; workers $gone;
+       new_master $gone; alive $gone" > "$PP_TMP/gone.out" 2> "$PP_TMP/gone.err"
+if [ "$(grep -c '^[a-z_]*()$' "$funcs")" = 5 ] && [ ! -s "$PP_TMP/gone.out" ] \
+    && [ ! -s "$PP_TMP/gone.err" ]
+then
+    pp_pass "poolprof-run's process helpers are silent on a pid that has gone"
+else
+    pp_fail "poolprof-run's process helpers are silent on a pid that has gone"
+    pp_diag "$(cat "$PP_TMP/gone.err")"
+fi
 
 "$RUN" --print-env -s "$PP_SHIM" --snippet "$snip" > "$PP_TMP/env.out"
 pp_ok "--print-env: the include line of the snippet" \
