@@ -274,8 +274,8 @@ pp_nginx_conf()
 # outside too (tls-h2's second listen).
 pp_port()
 {
-    read -r pp__lo pp__hi < /proc/sys/net/ipv4/ip_local_port_range \
-        2>/dev/null
+    read -r pp__lo pp__hi 2>/dev/null \
+        < /proc/sys/net/ipv4/ip_local_port_range
     case $pp__lo.$pp__hi in
     *[!0-9.]*|.*|*.) pp__lo=32768 pp__hi=60999 ;;
     esac

@@ -214,7 +214,8 @@ for f in alive title children workers new_master; do
 done > "$funcs"
 gone=$(cat /proc/sys/kernel/pid_max)
 sh -c ". '$funcs'; title $gone; children $gone; workers $gone;
-       new_master $gone; alive $gone" > "$PP_TMP/gone.out" 2> "$PP_TMP/gone.err"
+       new_master $gone; alive $gone" \
+    > "$PP_TMP/gone.out" 2> "$PP_TMP/gone.err"
 if [ "$(grep -c '^[a-z_]*()$' "$funcs")" = 5 ] && [ ! -s "$PP_TMP/gone.out" ] \
     && [ ! -s "$PP_TMP/gone.err" ]
 then

@@ -58,8 +58,9 @@ pp_bench_cert()
         return 1
     fi
     if ! openssl req -x509 -newkey ec \
-        -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost -keyout "$1/key.pem" \
-        -out "$1/cert.pem" > "$1/openssl.out" 2>&1
+        -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=localhost -keyout "$1/key.pem" -out "$1/cert.pem" \
+        > "$1/openssl.out" 2>&1
     then
         echo "openssl failed: $(tail -n 1 "$1/openssl.out")"
         return 1
